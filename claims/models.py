@@ -1,0 +1,306 @@
+"""Professional claims (X12 837P, 005010X222A1), their service lines, status history and ingest batches.
+
+``Claim`` and ``ClaimLine`` are range-partitioned by month on the claim's first service date
+(``service_date_from``). A claim's lines carry the same key, so a claim and its lines always sit in the same
+month's partitions, the composite foreign key (claim_id, service_date_from) can be enforced, and a
+date-filtered query prunes partitions on both tables (PostgreSQL docs, "Partition Pruning", 5.11.4).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models.functions import Upper
+from psqlextra.types import PostgresPartitioningMethod
+
+from claims.partitioning import PlainPkPartitionedModel
+
+
+class ClaimStatus(models.TextChoices):
+    """Claim lifecycle: received -> validated -> adjudicated (approved / denied / pended)."""
+
+    RECEIVED = "received", "Received"
+    VALIDATED = "validated", "Validated"
+    PENDED = "pended", "Pended"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+    # Terminal states set by a later claim: a replacement (frequency 7) or a void (frequency 8).
+    REPLACED = "replaced", "Replaced"
+    VOIDED = "voided", "Voided"
+
+
+# The work queue: claims staff still have to act on these.
+OPEN_STATUSES = (ClaimStatus.RECEIVED, ClaimStatus.VALIDATED, ClaimStatus.PENDED)
+
+
+class FrequencyCode(models.TextChoices):
+    """Claim frequency type code (CLM05-3, NUBC code list 235)."""
+
+    ORIGINAL = "1", "Original"
+    REPLACEMENT = "7", "Replacement of prior claim"
+    VOID = "8", "Void/cancel of prior claim"
+
+
+class ClaimRelation(models.TextChoices):
+    """How a claim relates to ``related_claim``."""
+
+    DUPLICATE_OF = "duplicate_of", "Exact duplicate of"
+    REPLACES = "replaces", "Replaces"
+    VOIDS = "voids", "Voids"
+
+
+class DiagnosisCodeSystem(models.TextChoices):
+    """Code list qualifier of HI01-1: ABK/ABF are ICD-10-CM, BK/BF are ICD-9-CM."""
+
+    ICD10CM = "icd10cm", "ICD-10-CM"
+    ICD9CM = "icd9cm", "ICD-9-CM"
+
+
+class IngestStatus(models.TextChoices):
+    PROCESSING = "processing", "Processing"
+    LOADED = "loaded", "Loaded"
+    LOADED_WITH_WARNINGS = "loaded_with_warnings", "Loaded with warnings"
+    REJECTED = "rejected", "Rejected"
+
+
+class ValidationOutcome(models.TextChoices):
+    """pyx12 implementation-guide validation, as reported in the 999 acknowledgment (IK5/AK9 codes)."""
+
+    PENDING = "pending", "Not validated yet"
+    ACCEPTED = "accepted", "Accepted (A)"
+    ACCEPTED_WITH_ERRORS = "accepted_with_errors", "Accepted with errors (E)"
+    REJECTED = "rejected", "Rejected (R)"
+
+
+class IngestBatch(models.Model):
+    """One 837P file as received: its identity (sha256), what was loaded from it, and what was wrong with it.
+
+    ``warnings`` and ``errors`` are lists of ``{"position": int, "segment": str, "element": str, "message": str}``
+    where ``position`` is the 1-based segment number in the file.
+    """
+
+    file_name = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64, unique=True)
+    size_bytes = models.BigIntegerField()
+    status = models.CharField(max_length=24, choices=IngestStatus.choices, default=IngestStatus.PROCESSING)
+    interchange_count = models.PositiveIntegerField(default=0)
+    transaction_count = models.PositiveIntegerField(default=0)
+    claim_count = models.PositiveIntegerField(default=0)
+    line_count = models.PositiveIntegerField(default=0)
+    total_charge = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    warning_count = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    validation_status = models.CharField(
+        max_length=24, choices=ValidationOutcome.choices, default=ValidationOutcome.PENDING
+    )
+    validation_errors = models.JSONField(default=list, blank=True)
+    ack_999 = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name_plural = "ingest batches"
+        indexes = [
+            # Batch list in the admin, newest first.
+            models.Index(fields=["-started_at"], name="ingestbatch_started_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+
+class Claim(PlainPkPartitionedModel):
+    """A professional claim: loop 2300 (CLM) of an 837P with its parties.
+
+    Money is NUMERIC(12,2) dollars (``Decimal``). ``diagnosis_codes`` keeps the HI codes as sent (no dot), in
+    order, principal (ABK/BK) first. ``code_check_errors`` lists failed ICD-10-CM / NPI checks; a failed check is
+    recorded, it never stops the load.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    service_date_from = models.DateField()
+    service_date_to = models.DateField()
+    claim_number = models.CharField(max_length=38)  # CLM01, patient control number (max 38 per the IG)
+    batch = models.ForeignKey(
+        IngestBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="claims", db_index=False
+    )
+    # FK indexes are switched off where a declared composite index leads with the same column.
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="claims", db_index=False)
+    health_plan = models.ForeignKey(
+        "members.HealthPlan", on_delete=models.PROTECT, related_name="claims", db_index=False
+    )
+    billing_provider = models.ForeignKey(
+        "providers.Provider", on_delete=models.PROTECT, related_name="billed_claims", db_index=False
+    )
+    # 2310B; null when the billing provider rendered the service (the IG omits the loop then).
+    rendering_provider = models.ForeignKey(
+        "providers.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="rendered_claims"
+    )
+    place_of_service = models.CharField(max_length=2)  # CLM05-1, CMS place of service code
+    frequency_code = models.CharField(max_length=1, choices=FrequencyCode.choices, default=FrequencyCode.ORIGINAL)
+    status = models.CharField(max_length=12, choices=ClaimStatus.choices, default=ClaimStatus.RECEIVED)
+    denial_reason_code = models.CharField(max_length=5, blank=True)  # CARC, required when denied
+    received_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    total_charge = models.DecimalField(max_digits=12, decimal_places=2)
+    total_paid = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    diagnosis_code_system = models.CharField(
+        max_length=8, choices=DiagnosisCodeSystem.choices, default=DiagnosisCodeSystem.ICD10CM
+    )
+    diagnosis_codes = ArrayField(models.CharField(max_length=8), default=list, blank=True)
+    code_check_errors = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    # Payer claim control number (REF*F8) sent on replacements and voids.
+    payer_claim_control_number = models.CharField(max_length=50, blank=True)
+    # A duplicate, replacement or void points at the claim it refers to. The database enforces the composite
+    # foreign key (related_claim_id, related_service_date_from) -> claim (id, service_date_from); Django's own
+    # FK constraint would need id alone to be unique, which a partitioned table cannot declare.
+    related_claim = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    related_service_date_from = models.DateField(null=True, blank=True)
+    relation = models.CharField(max_length=12, choices=ClaimRelation.choices, blank=True)
+
+    class PartitioningMeta:
+        method = PostgresPartitioningMethod.RANGE
+        key = ["service_date_from"]
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status=ClaimStatus.DENIED) | ~models.Q(denial_reason_code=""),
+                name="claim_denied_has_carc",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(service_date_to__gte=models.F("service_date_from")), name="claim_dates_ordered"
+            ),
+            models.CheckConstraint(condition=models.Q(total_charge__gte=0), name="claim_charge_nonnegative"),
+            models.CheckConstraint(
+                condition=models.Q(related_claim__isnull=True, relation="")
+                | models.Q(related_claim__isnull=False, related_service_date_from__isnull=False)
+                & ~models.Q(relation=""),
+                name="claim_relation_complete",
+            ),
+        ]
+        indexes = [
+            # Work queue: open claims oldest first ("WHERE status IN (open) ORDER BY received_at LIMIT 50").
+            # Partial, so it holds only the small open fraction of the table.
+            models.Index(
+                fields=["received_at", "id"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="claim_work_queue_idx",
+            ),
+            # Admin changelist default order (newest received first) across all claims.
+            models.Index(fields=["-received_at", "-id"], name="claim_received_idx"),
+            # A member's claim history for a date range, covering the columns the history list shows so it
+            # runs as an index-only scan.
+            models.Index(
+                fields=["member", "service_date_from"],
+                include=["claim_number", "status", "total_charge", "total_paid"],
+                name="claim_member_history_idx",
+            ),
+            # "Claims with diagnosis X": diagnosis_codes @> ARRAY['E119'].
+            GinIndex(fields=["diagnosis_codes"], name="claim_diagnosis_gin_idx"),
+            # Claim by claim number, case-insensitive (admin "=claim_number" search emits UPPER(col) = UPPER(x)).
+            models.Index(Upper("claim_number"), name="claim_number_upper_idx"),
+            # Duplicate / replacement matching at ingest: same billing provider and claim number.
+            models.Index(fields=["billing_provider", "claim_number"], name="claim_billing_number_idx"),
+            # Provider and payer reports over a service-date range.
+            models.Index(fields=["billing_provider", "service_date_from"], name="claim_billing_date_idx"),
+            models.Index(fields=["health_plan", "service_date_from"], name="claim_plan_date_idx"),
+            models.Index(fields=["batch"], name="claim_batch_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_number} ({self.service_date_from})"
+
+
+class ClaimLine(PlainPkPartitionedModel):
+    """A service line: loop 2400 (LX, SV1, DTP*472).
+
+    ``service_date_from`` is the claim's partition key (so the line sits beside its claim); the line's own
+    dates are ``service_date`` / ``service_date_to``. ``diagnosis_pointers`` are 1-based positions into the
+    claim's ``diagnosis_codes`` (SV1-07).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    service_date_from = models.DateField()
+    claim = models.ForeignKey(
+        Claim, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="lines"
+    )
+    line_number = models.PositiveSmallIntegerField()  # LX01
+    procedure_qualifier = models.CharField(max_length=2, default="HC")  # SV1-01-1: HC = HCPCS/CPT
+    procedure_code = models.CharField(max_length=48)  # SV1-01-2, kept as sent
+    modifiers = ArrayField(models.CharField(max_length=2), default=list, blank=True)  # SV1-01-3..6
+    charge = models.DecimalField(max_digits=12, decimal_places=2)  # SV1-02
+    unit_basis = models.CharField(max_length=2, default="UN")  # SV1-03: UN units, MJ minutes
+    units = models.DecimalField(max_digits=9, decimal_places=3)  # SV1-04
+    place_of_service = models.CharField(max_length=2, blank=True)  # SV1-05, when it differs from CLM05-1
+    diagnosis_pointers = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)
+    paid = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    service_date = models.DateField()
+    service_date_to = models.DateField()
+
+    class PartitioningMeta:
+        method = PostgresPartitioningMethod.RANGE
+        key = ["service_date_from"]
+
+    class Meta:
+        ordering = ["claim", "line_number"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(charge__gte=0), name="claimline_charge_nonnegative"),
+            models.CheckConstraint(
+                condition=models.Q(service_date_to__gte=models.F("service_date")), name="claimline_dates_ordered"
+            ),
+        ]
+        indexes = [
+            # Lines of a claim (claim detail page, inline): equality on claim, ordered by line number.
+            models.Index(fields=["claim", "line_number"], name="claimline_claim_idx"),
+            # Procedure utilisation reports: HCPCS/CPT code over a date range.
+            models.Index(fields=["procedure_code", "service_date"], name="claimline_procedure_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}/{self.line_number} {self.procedure_code}"
+
+
+class ClaimStatusHistory(models.Model):
+    """One status transition of a claim (``from_status`` empty for the first), for status-flow analysis."""
+
+    claim = models.ForeignKey(
+        Claim, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="status_history"
+    )
+    claim_service_date_from = models.DateField()
+    from_status = models.CharField(max_length=12, choices=ClaimStatus.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=ClaimStatus.choices)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who or what made the change when it was not a person: "ingest", "validation", "adjudication".
+    source = models.CharField(max_length=20, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["claim", "changed_at", "id"]
+        verbose_name_plural = "claim status history"
+        indexes = [
+            # History of one claim (claim page, read-only inline).
+            models.Index(fields=["claim", "changed_at"], name="statushistory_claim_idx"),
+            # Status-flow analysis over a period: transitions counted by (from, to) per month.
+            models.Index(fields=["changed_at"], include=["from_status", "to_status"], name="statushistory_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.from_status or '-'} -> {self.to_status}"

@@ -1,0 +1,7 @@
+"""Test settings: the same PostgreSQL server, a test database pytest-django creates."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = False

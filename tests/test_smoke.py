@@ -1,0 +1,13 @@
+import pytest
+from django.db import connection
+
+
+@pytest.mark.django_db
+def test_claim_partitions_exist_for_current_month():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'claims_claim'"
+        )
+        (n,) = cursor.fetchone()
+    # 24 months back + this month + 3 ahead, plus DEFAULT.
+    assert n == 29
