@@ -1,0 +1,618 @@
+"""Load 837P files into the claim tables: one file, one database transaction.
+
+``batch_ingest`` is the only entry point that writes. The file's bytes are parsed first, outside any
+transaction (``claims.x12.parser837``); a file that cannot be mapped is recorded as a rejected
+``IngestBatch`` with its error and nothing else is written. A file that maps is written in one transaction:
+parties (payers, providers, members) are matched or created, claims, lines and status history are written with
+PostgreSQL COPY, and the batch row gets its counts and warnings. Either all of it commits or none.
+
+Matching rules (decisions, with their reasons):
+* Payer: by payer id (2010BB NM109). Provider: by NPI (NM109 with XX). Both unique.
+* Member: by (member id as sent in 2010BA NM109, upper-cased last and first name, date of birth). A member id is
+  not a person: real files send one id for a whole family, and test files re-use ids for different people. A
+  new person under a known id gets member number "<id>-2", "-3", ... so no claim is attached to the wrong
+  person and no person is lost. A dependent (2000C) links to its subscriber.
+* Exact duplicate: same billing provider, member, claim number (CLM01), service dates, total charge and line
+  procedure codes and charges as a claim already on file (or earlier in the file). It is loaded, denied with
+  CARC 18 ("exact duplicate claim/service") and linked to the original.
+* Replacement (CLM05-3 = 7) and void (8): the latest open-or-adjudicated claim with the same billing provider,
+  claim number and member is the original; it becomes "replaced" / "voided" and the new claim links to it.
+  With no original on file the claim is loaded as received and a warning says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from claims.codes import claim_code_problems
+from claims.models import ClaimRelation, ClaimStatus, IngestBatch, IngestStatus
+from claims.partitioning import ensure_month_partitions
+from claims.x12.errors import Finding, X12Error
+from claims.x12.parser837 import ParsedClaim, ParsedFile, Party, parse_837
+from members.models import Gender, HealthPlan, Member, MemberPII, PlanType
+from providers.models import EntityType, Provider, Specialty
+from providers.npi import npi_is_valid
+
+logger = logging.getLogger(__name__)
+
+CARC_DUPLICATE = "18"  # CARC 18: Exact duplicate claim/service
+INGEST_LOCK = "claims.ingest"
+_PLAN_TYPES = {choice.value for choice in PlanType}
+_GENDERS = {choice.value for choice in Gender}
+
+
+@dataclass
+class IngestResult:
+    """What one file did. ``created`` is False when the same bytes were ingested before (nothing written)."""
+
+    batch: IngestBatch
+    created: bool
+    claims: int = 0
+    lines: int = 0
+    total_charge: Decimal = Decimal("0")
+    warnings: int = 0
+    duplicates: int = 0
+    error: str = ""
+
+    @property
+    def rejected(self) -> bool:
+        return self.batch.status == IngestStatus.REJECTED
+
+
+@dataclass
+class _ClaimRow:
+    parsed: ParsedClaim
+    id: int = 0
+    member_id: int = 0
+    plan_id: int = 0
+    billing_id: int = 0
+    rendering_id: int | None = None
+    status: str = ClaimStatus.RECEIVED
+    denial_reason_code: str = ""
+    related: tuple[int, dt.date] | None = None
+    relation: str = ""
+    history_note: str = ""
+    problems: list[str] = field(default_factory=list)
+
+
+def file_sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def batch_ingest(*, path: Path, display_name: str | None = None) -> IngestResult:
+    """Ingest one 837P file.
+
+    Returns an ``IngestResult``; a file that cannot be mapped gives a result whose ``batch.status`` is
+    "rejected" and whose ``error`` names file, segment position and element — nothing else is written.
+    The same bytes ingested again (sha256) write nothing and return ``created=False``; a previously rejected
+    file is tried again. Raises ``OSError`` when the file cannot be read.
+    """
+    raw = path.read_bytes()
+    name = display_name or str(path)
+    sha = file_sha256(raw)
+    existing = IngestBatch.objects.filter(sha256=sha).first()
+    if existing is not None and existing.status != IngestStatus.REJECTED:
+        return IngestResult(batch=existing, created=False)
+    try:
+        parsed = parse_837(raw, name)
+        months = {c.service_date_from for c in parsed.claims}
+        # DDL in its own short transactions, before the data transaction: a claim never falls into DEFAULT.
+        ensure_month_partitions(months)
+        with transaction.atomic():
+            return _load(parsed, name=name, sha=sha, size=len(raw), existing=existing)
+    except X12Error as exc:
+        logger.warning("ingest rejected file %s: %s", name, exc.finding)
+        return _record_rejection(name=name, sha=sha, size=len(raw), existing=existing, error=exc)
+
+
+def _record_rejection(
+    *, name: str, sha: str, size: int, existing: IngestBatch | None, error: X12Error
+) -> IngestResult:
+    now = timezone.now()
+    with transaction.atomic():
+        batch = existing or IngestBatch(sha256=sha)
+        batch.file_name = name
+        batch.size_bytes = size
+        batch.status = IngestStatus.REJECTED
+        batch.errors = [error.finding.as_dict()]
+        batch.warnings = []
+        batch.warning_count = 0
+        batch.claim_count = batch.line_count = 0
+        batch.total_charge = Decimal("0")
+        batch.finished_at = now
+        batch.save()
+    return IngestResult(batch=batch, created=True, error=str(error))
+
+
+def _load(parsed: ParsedFile, *, name: str, sha: str, size: int, existing: IngestBatch | None) -> IngestResult:
+    with connection.cursor() as cursor:
+        # One ingest at a time: party matching reads then creates, and two files creating the same member
+        # concurrently would collide on member_number.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [INGEST_LOCK])
+    now = timezone.now()
+    batch = existing or IngestBatch(sha256=sha)
+    batch.file_name = name
+    batch.size_bytes = size
+    batch.status = IngestStatus.PROCESSING
+    batch.errors = []
+    batch.save()
+
+    warnings = list(parsed.warnings)
+    rows = [_ClaimRow(parsed=c) for c in parsed.claims]
+    plans = _resolve_plans(parsed.claims)
+    providers = _resolve_providers(parsed.claims)
+    members = _resolve_members(parsed.claims)
+    for row in rows:
+        c = row.parsed
+        row.plan_id = plans[c.payer.identifier]
+        row.billing_id = providers[c.billing_provider.identifier]
+        if c.rendering_provider is not None and c.rendering_provider.identifier:
+            row.rendering_id = providers[c.rendering_provider.identifier]
+        row.member_id = members[_person_key(c.patient or c.subscriber, c.subscriber.identifier)]
+        row.problems = claim_code_problems(
+            diagnosis_codes=c.diagnosis_codes,
+            diagnosis_code_system=c.diagnosis_code_system,
+            service_date_from=c.service_date_from,
+            pointers=[line.diagnosis_pointers for line in c.lines],
+            billing_npi=c.billing_provider.identifier,
+            rendering_npi=c.rendering_provider.identifier if c.rendering_provider else None,
+        )
+
+    ids = _allocate_ids("claims_claim", len(rows))
+    for row, claim_id in zip(rows, ids, strict=True):
+        row.id = claim_id
+    updates = _link_related(rows, warnings)
+    _copy_claims(rows, batch_id=batch.id, received_at=now)
+    line_count = _copy_lines(rows)
+    _copy_history(rows, at=now)
+    _apply_original_updates(updates, at=now)
+
+    total = sum((r.parsed.total_charge for r in rows), Decimal("0"))
+    batch.interchange_count = parsed.interchange_count
+    batch.transaction_count = parsed.transaction_count
+    batch.claim_count = len(rows)
+    batch.line_count = line_count
+    batch.total_charge = total
+    batch.warnings = [w.as_dict() for w in warnings]
+    batch.warning_count = len(warnings)
+    batch.status = IngestStatus.LOADED_WITH_WARNINGS if warnings else IngestStatus.LOADED
+    batch.finished_at = timezone.now()
+    batch.save()
+    duplicates = sum(1 for r in rows if r.relation == ClaimRelation.DUPLICATE_OF)
+    logger.debug("ingested batch %s: %s claims, %s lines, %s warnings", batch.id, len(rows), line_count, len(warnings))
+    return IngestResult(
+        batch=batch,
+        created=True,
+        claims=len(rows),
+        lines=line_count,
+        total_charge=total,
+        warnings=len(warnings),
+        duplicates=duplicates,
+    )
+
+
+# -- parties ----------------------------------------------------------------------------------------------------
+def _resolve_plans(claims: list[ParsedClaim]) -> dict[str, int]:
+    wanted: dict[str, tuple[str, str]] = {}
+    for c in claims:
+        plan_type = c.claim_filing_code if c.claim_filing_code in _PLAN_TYPES else PlanType.OTHER
+        wanted.setdefault(c.payer.identifier, (c.payer.last_or_org_name or c.payer.identifier, plan_type))
+    found = dict(HealthPlan.objects.filter(payer_id__in=wanted).values_list("payer_id", "id"))
+    missing = [
+        HealthPlan(payer_id=pid, name=name[:120], plan_type=ptype)
+        for pid, (name, ptype) in wanted.items()
+        if pid not in found
+    ]
+    for plan in HealthPlan.objects.bulk_create(missing):
+        found[plan.payer_id] = plan.id
+    return found
+
+
+def _resolve_providers(claims: list[ParsedClaim]) -> dict[str, int]:
+    parties: dict[str, Party] = {}
+    for c in claims:
+        parties.setdefault(c.billing_provider.identifier, c.billing_provider)
+        if c.rendering_provider is not None and c.rendering_provider.identifier:
+            parties.setdefault(c.rendering_provider.identifier, c.rendering_provider)
+    for npi, party in parties.items():
+        if len(npi) > 10:
+            raise X12Error(Finding(party.position, "NM1", "NM109", f"NPI {npi!r} is longer than 10 characters"))
+    found = dict(Provider.objects.filter(npi__in=parties).values_list("npi", "id"))
+    missing = {npi: p for npi, p in parties.items() if npi not in found}
+    taxonomies = {p.taxonomy_code for p in missing.values() if p.taxonomy_code}
+    specialties = dict(Specialty.objects.filter(taxonomy_code__in=taxonomies).values_list("taxonomy_code", "id"))
+    new_specialties = [
+        Specialty(taxonomy_code=code[:10], name=f"NUCC taxonomy {code}")
+        for code in sorted(taxonomies - specialties.keys())
+    ]
+    for s in Specialty.objects.bulk_create(new_specialties):
+        specialties[s.taxonomy_code] = s.id
+    new = []
+    for npi, p in missing.items():
+        person = p.entity_type == EntityType.PERSON
+        new.append(
+            Provider(
+                npi=npi,
+                npi_valid=npi_is_valid(npi),
+                entity_type=EntityType.PERSON if person else EntityType.ORGANIZATION,
+                last_name=p.last_or_org_name[:60] if person else "",
+                first_name=p.first_name[:35] if person else "",
+                organization_name="" if person else p.last_or_org_name[:60],
+                primary_specialty_id=specialties.get(p.taxonomy_code),
+                state_code=p.state_code,
+                city=p.city[:60],
+                zip_code=p.zip_code,
+            )
+        )
+    for provider in Provider.objects.bulk_create(new):
+        found[provider.npi] = provider.id
+    return found
+
+
+_PersonKey = tuple[str, str, str, dt.date | None]
+
+
+def _person_key(party: Party, subscriber_identifier: str) -> _PersonKey:
+    return (subscriber_identifier, party.last_or_org_name.upper(), party.first_name.upper(), party.date_of_birth)
+
+
+def _resolve_members(claims: list[ParsedClaim]) -> dict[_PersonKey, int]:
+    """Member id for every subscriber and patient in the file, creating the people not on file."""
+    subscribers: dict[_PersonKey, Party] = {}
+    dependents: dict[_PersonKey, tuple[Party, _PersonKey, str]] = {}
+    for c in claims:
+        sub_key = _person_key(c.subscriber, c.subscriber.identifier)
+        subscribers.setdefault(sub_key, c.subscriber)
+        if c.patient is not None:
+            dep_key = _person_key(c.patient, c.subscriber.identifier)
+            dependents.setdefault(dep_key, (c.patient, sub_key, c.subscriber_relationship))
+    identifiers = {key[0] for key in subscribers}
+    found: dict[_PersonKey, int] = {}
+    taken: set[str] = set()
+    for m in Member.objects.filter(subscriber_identifier__in=identifiers).values(
+        "id", "member_number", "subscriber_identifier", "last_name", "first_name", "date_of_birth"
+    ):
+        key = (m["subscriber_identifier"], m["last_name"].upper(), m["first_name"].upper(), m["date_of_birth"])
+        found.setdefault(key, m["id"])
+        taken.add(m["member_number"])
+    # Numbers equal to an incoming id may belong to members filed under another id.
+    taken.update(Member.objects.filter(member_number__in=identifiers).values_list("member_number", flat=True))
+
+    def number_for(identifier: str) -> str:
+        base = identifier[:74]
+        candidate, n = base, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}-{n}"
+        taken.add(candidate)
+        return candidate
+
+    def build(party: Party, key: _PersonKey, relationship: str, subscriber_id: int | None) -> Member:
+        return Member(
+            member_number=number_for(key[0]),
+            subscriber_identifier=key[0],
+            relationship_code=relationship[:2],
+            subscriber_id=subscriber_id,
+            first_name=party.first_name[:60],
+            last_name=party.last_or_org_name[:60],
+            date_of_birth=party.date_of_birth,
+            gender=party.gender if party.gender in _GENDERS else Gender.UNKNOWN,
+            state_code=party.state_code,
+            city=party.city[:60],
+            zip_code=party.zip_code,
+        )
+
+    new_subs = [(key, party) for key, party in subscribers.items() if key not in found]
+    created = Member.objects.bulk_create([build(p, k, "18", None) for k, p in new_subs])
+    _create_pii(zip([p for _, p in new_subs], created, strict=True))
+    for (key, _), member in zip(new_subs, created, strict=True):
+        found[key] = member.id
+    new_deps = [(key, dep) for key, dep in dependents.items() if key not in found]
+    created = Member.objects.bulk_create(
+        [build(party, key, rel or "G8", found[sub_key]) for key, (party, sub_key, rel) in new_deps]
+    )
+    _create_pii(zip([dep[0] for _, dep in new_deps], created, strict=True))
+    for (key, _), member in zip(new_deps, created, strict=True):
+        found[key] = member.id
+    return found
+
+
+def _create_pii(pairs: Iterable[tuple[Party, Member]]) -> None:
+    MemberPII.objects.bulk_create(
+        [
+            MemberPII(member_id=m.id, address_line1=p.address_line1[:55], address_line2=p.address_line2[:55])
+            for p, m in pairs
+        ]
+    )
+
+
+# -- claims -----------------------------------------------------------------------------------------------------
+def _allocate_ids(table: str, n: int) -> list[int]:
+    if n == 0:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n]
+        )
+        return [r[0] for r in cursor.fetchall()]
+
+
+_Fingerprint = tuple[object, ...]
+
+
+def _fingerprint(
+    billing_id: int, member_id: int, number: str, sdf: dt.date, sdt: dt.date, total: Decimal, lines: Iterable
+) -> _Fingerprint:
+    return (billing_id, member_id, number, sdf, sdt, total, tuple(lines))
+
+
+@dataclass
+class _OnFile:
+    id: int
+    service_date_from: dt.date
+    member_id: int
+    status: str
+    frequency_code: str
+    relation: str
+    fingerprint: _Fingerprint
+
+
+def _claims_on_file(keys: set[tuple[int, str]]) -> list[_OnFile]:
+    """Claims already stored with one of the (billing provider id, claim number) pairs, with their lines."""
+    if not keys:
+        return []
+    billing_ids = [k[0] for k in keys]
+    numbers = [k[1] for k in keys]
+    sql = """
+        SELECT c.id, c.service_date_from, c.service_date_to, c.member_id, c.billing_provider_id, c.claim_number,
+               c.total_charge, c.status, c.frequency_code, c.relation,
+               COALESCE(array_agg(l.procedure_code ORDER BY l.line_number, l.id)
+                        FILTER (WHERE l.id IS NOT NULL), '{}'),
+               COALESCE(array_agg(l.charge ORDER BY l.line_number, l.id) FILTER (WHERE l.id IS NOT NULL), '{}')
+        FROM unnest(%s::bigint[], %s::text[]) AS k(billing_provider_id, claim_number)
+        JOIN claims_claim c ON c.billing_provider_id = k.billing_provider_id AND c.claim_number = k.claim_number
+        LEFT JOIN claims_claimline l ON l.claim_id = c.id AND l.service_date_from = c.service_date_from
+        GROUP BY c.id, c.service_date_from
+        ORDER BY c.received_at, c.id
+    """
+    out = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [billing_ids, numbers])
+        for cid, sdf, sdt, member_id, billing_id, number, total, status, freq, relation, procs, charges in cursor:
+            fp = _fingerprint(billing_id, member_id, number, sdf, sdt, total, zip(procs, charges, strict=True))
+            out.append(_OnFile(cid, sdf, member_id, status, freq, relation, fp))
+    return out
+
+
+_TERMINAL_FOR_REPLACEMENT = {ClaimStatus.REPLACED, ClaimStatus.VOIDED}
+
+
+def _link_related(rows: list[_ClaimRow], warnings: list[Finding]) -> list[tuple[int, dt.date, str, str, str]]:
+    """Decide duplicate / replacement / void links; returns status updates for originals already on file.
+
+    Each update is (id, service_date_from, old status, new status, note).
+    """
+    on_file = _claims_on_file({(r.billing_id, r.parsed.claim_number) for r in rows})
+    originals: dict[_Fingerprint, tuple[int, dt.date]] = {}
+    # Latest claim (on file or earlier in this file) per (billing provider, claim number, member), for 7 and 8.
+    latest: dict[tuple[int, str, int], _OnFile] = {}
+    for f in on_file:
+        if f.relation != ClaimRelation.DUPLICATE_OF:
+            originals.setdefault(f.fingerprint, (f.id, f.service_date_from))
+            if f.frequency_code != "8":
+                latest[(f.fingerprint[0], f.fingerprint[2], f.member_id)] = f  # type: ignore[index]
+    updates: dict[int, tuple[int, dt.date, str, str, str]] = {}
+    in_file: dict[int, _ClaimRow] = {r.id: r for r in rows}
+    for row in rows:
+        c = row.parsed
+        fp = _fingerprint(
+            row.billing_id,
+            row.member_id,
+            c.claim_number,
+            c.service_date_from,
+            c.service_date_to,
+            c.total_charge,
+            ((line.procedure_code, line.charge) for line in c.lines),
+        )
+        key = (row.billing_id, c.claim_number, row.member_id)
+        if fp in originals and c.frequency_code not in ("7", "8"):
+            original = originals[fp]
+            row.status = ClaimStatus.DENIED
+            row.denial_reason_code = CARC_DUPLICATE
+            row.related = original
+            row.relation = ClaimRelation.DUPLICATE_OF
+            row.history_note = f"CARC 18: exact duplicate of claim {original[0]}"
+            continue
+        if c.frequency_code in ("7", "8"):
+            target = latest.get(key)
+            if target is None or target.status in _TERMINAL_FOR_REPLACEMENT:
+                kind = "replacement" if c.frequency_code == "7" else "void"
+                warnings.append(
+                    Finding(
+                        c.position, "CLM", "CLM05-3", f"{kind} of claim {c.claim_number!r}: no original on file"
+                    )
+                )
+            else:
+                new_status = ClaimStatus.REPLACED if c.frequency_code == "7" else ClaimStatus.VOIDED
+                row.related = (target.id, target.service_date_from)
+                row.relation = ClaimRelation.REPLACES if c.frequency_code == "7" else ClaimRelation.VOIDS
+                note = f"{'replaced' if c.frequency_code == '7' else 'voided'} by claim {row.id}"
+                if target.id in in_file:
+                    earlier = in_file[target.id]
+                    earlier.history_note = note
+                    earlier.status = new_status
+                else:
+                    updates[target.id] = (target.id, target.service_date_from, target.status, new_status, note)
+                target.status = new_status
+                if c.frequency_code == "8":
+                    row.status = ClaimStatus.VOIDED
+                    row.history_note = f"void of claim {target.id}"
+        originals.setdefault(fp, (row.id, c.service_date_from))
+        if c.frequency_code != "8":
+            latest[key] = _OnFile(
+                row.id, c.service_date_from, row.member_id, row.status, c.frequency_code, row.relation, fp
+            )
+    return list(updates.values())
+
+
+_CLAIM_COLUMNS = (
+    "id",
+    "service_date_from",
+    "service_date_to",
+    "claim_number",
+    "batch_id",
+    "member_id",
+    "health_plan_id",
+    "billing_provider_id",
+    "rendering_provider_id",
+    "place_of_service",
+    "frequency_code",
+    "status",
+    "denial_reason_code",
+    "received_at",
+    "processed_at",
+    "total_charge",
+    "total_paid",
+    "diagnosis_code_system",
+    "diagnosis_codes",
+    "code_check_errors",
+    "payer_claim_control_number",
+    "related_claim_id",
+    "related_service_date_from",
+    "relation",
+)
+
+
+def _copy(table: str, columns: tuple[str, ...], rows: Iterable[tuple[object, ...]]) -> None:
+    raw = connection.connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _copy_claims(rows: list[_ClaimRow], *, batch_id: int, received_at: dt.datetime) -> None:
+    def gen() -> Iterable[tuple[object, ...]]:
+        for r in rows:
+            c = r.parsed
+            processed = received_at if r.status != ClaimStatus.RECEIVED else None
+            yield (
+                r.id,
+                c.service_date_from,
+                c.service_date_to,
+                c.claim_number,
+                batch_id,
+                r.member_id,
+                r.plan_id,
+                r.billing_id,
+                r.rendering_id,
+                c.place_of_service,
+                c.frequency_code,
+                r.status,
+                r.denial_reason_code,
+                received_at,
+                processed,
+                c.total_charge,
+                Decimal("0"),
+                c.diagnosis_code_system,
+                c.diagnosis_codes,
+                r.problems,
+                c.payer_claim_control_number[:50],
+                r.related[0] if r.related else None,
+                r.related[1] if r.related else None,
+                r.relation,
+            )
+
+    _copy("claims_claim", _CLAIM_COLUMNS, gen())
+
+
+_LINE_COLUMNS = (
+    "id",
+    "service_date_from",
+    "claim_id",
+    "line_number",
+    "procedure_qualifier",
+    "procedure_code",
+    "modifiers",
+    "charge",
+    "unit_basis",
+    "units",
+    "place_of_service",
+    "diagnosis_pointers",
+    "paid",
+    "service_date",
+    "service_date_to",
+)
+
+
+def _copy_lines(rows: list[_ClaimRow]) -> int:
+    n = sum(len(r.parsed.lines) for r in rows)
+    ids = iter(_allocate_ids("claims_claimline", n))
+
+    def gen() -> Iterable[tuple[object, ...]]:
+        for r in rows:
+            sdf = r.parsed.service_date_from
+            for line in r.parsed.lines:
+                yield (
+                    next(ids),
+                    sdf,
+                    r.id,
+                    line.line_number,
+                    line.procedure_qualifier,
+                    line.procedure_code[:48],
+                    line.modifiers,
+                    line.charge,
+                    line.unit_basis,
+                    line.units,
+                    line.place_of_service,
+                    line.diagnosis_pointers,
+                    Decimal("0"),
+                    line.service_date,
+                    line.service_date_to,
+                )
+
+    _copy("claims_claimline", _LINE_COLUMNS, gen())
+    return n
+
+
+_HISTORY_COLUMNS = ("claim_id", "claim_service_date_from", "from_status", "to_status", "changed_at", "source", "note")
+
+
+def _copy_history(rows: list[_ClaimRow], *, at: dt.datetime) -> None:
+    def gen() -> Iterable[tuple[object, ...]]:
+        for r in rows:
+            sdf = r.parsed.service_date_from
+            yield (r.id, sdf, "", ClaimStatus.RECEIVED, at, "ingest", "")
+            if r.status != ClaimStatus.RECEIVED:
+                yield (r.id, sdf, ClaimStatus.RECEIVED, r.status, at, "ingest", r.history_note[:200])
+
+    _copy("claims_claimstatushistory", _HISTORY_COLUMNS, gen())
+
+
+def _apply_original_updates(updates: list[tuple[int, dt.date, str, str, str]], *, at: dt.datetime) -> None:
+    with connection.cursor() as cursor:
+        for claim_id, sdf, old, new, note in updates:
+            # Compare-and-set on the status we read, with the partition key so only one partition is touched.
+            cursor.execute(
+                "UPDATE claims_claim SET status = %s, processed_at = %s "
+                "WHERE id = %s AND service_date_from = %s AND status = %s",
+                [new, at, claim_id, sdf, old],
+            )
+            if cursor.rowcount != 1:
+                raise X12Error(Finding(0, "CLM", "CLM05-3", f"claim {claim_id} changed while this file loaded"))
+            cursor.execute(
+                "INSERT INTO claims_claimstatushistory "
+                "(claim_id, claim_service_date_from, from_status, to_status, changed_at, source, note) "
+                "VALUES (%s, %s, %s, %s, %s, 'ingest', %s)",
+                [claim_id, sdf, old, new, at, note[:200]],
+            )

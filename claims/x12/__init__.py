@@ -1,0 +1,1 @@
+"""ASC X12 837P reading, writing and validation."""

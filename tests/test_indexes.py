@@ -1,0 +1,363 @@
+"""Every declared index is chosen by the planner for the query its comment in ``Meta`` names.
+
+Each case builds that query as a QuerySet, EXPLAINs it (``tests/pgplan.py``) over a few thousand generated rows
+(after ANALYZE) and asserts the *declared* index name: a partition's own index is mapped back to its parent
+through ``pg_inherits``. ``test_every_declared_index_has_a_case`` fails when an index is added without a case.
+
+No case needs ``enable_seqscan = off``: with the row counts below every index wins on cost. Where the planner
+is forced, a test says so and why (none today). Cases assert the exact set of declared indexes a plan reads, so
+a plan that switches to a neighbouring index (``claim_billing_number_idx`` vs ``claim_billing_date_idx``, the
+FK index next to a partial one) fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from dateutil.relativedelta import relativedelta
+from django.apps import apps
+from django.db import connection, models
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+
+from claims.models import OPEN_STATUSES, Claim, ClaimLine, ClaimStatusHistory, IngestBatch
+from members.models import Enrollment, Member
+from providers.models import Provider, ProviderNetwork
+from tests import pgplan
+
+MEMBERS = 5_000
+PROVIDERS = 2_000
+PLANS = 40
+SPECIALTIES = 30
+BATCHES = 3_000
+CLAIMS = 6_000  # spread over the three months before this one, all inside pgpartition's range
+STATES = ["TX", "CA", "NY", "FL", "WA", "OH", "IL", "GA", "PA", "AZ"] + [chr(65 + i // 26) + chr(65 + i % 26) for i in range(40)]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Values the queries filter on, picked from the generated rows."""
+
+    member_id: int
+    member_number: str
+    plan_id: int
+    specialty_id: int
+    batch_id: int
+    claim_id: int
+    claim_number: str
+    billing_provider_id: int
+    month: dt.date  # first day of the month that holds the sample claim
+
+
+def _months() -> list[dt.date]:
+    first = dt.datetime.now(dt.UTC).date().replace(day=1)
+    return [first - relativedelta(months=k) for k in (1, 2, 3)]
+
+
+# Names are drawn from letters A-P (md5 hex digits shifted), so 'S', 'T' and 'CLINIC' only occur where placed:
+# every 100th member is a SMITH and every 50th provider a CLINIC, which keeps the searched values selective.
+LOAD_SQL = [
+    f"""
+    INSERT INTO members_healthplan (name, payer_id, plan_type)
+    SELECT 'PLAN ' || g, 'PAYER' || g, 'CI' FROM generate_series(1, {PLANS}) g
+    """,
+    f"""
+    INSERT INTO providers_specialty (taxonomy_code, name)
+    SELECT lpad(g::text, 9, '0') || 'X', 'SPECIALTY ' || g FROM generate_series(1, {SPECIALTIES}) g
+    """,
+    f"""
+    INSERT INTO members_member (member_number, subscriber_identifier, relationship_code, first_name, last_name,
+        date_of_birth, gender, state_code, city, zip_code, is_active, created_at)
+    SELECT 'M' || lpad(g::text, 8, '0'), 'SUB' || g, '18',
+        CASE WHEN mod(g, 7) = 0 THEN 'JOHN' ELSE translate(substr(md5('f' || g), 1, 8), '0123456789', 'GHIJKLMNOP') END,
+        CASE WHEN mod(g, 100) = 0 THEN 'SMITH' || (g / 100)
+             ELSE translate(substr(md5('l' || g), 1, 10), '0123456789', 'GHIJKLMNOP') END,
+        date '1940-01-01' + mod(g * 37, 25000), 'U',
+        (%s::text[])[1 + mod(g, {len(STATES)})], 'CITY' || mod(g, 40), '00000', mod(g, 10) <> 0, now()
+    FROM generate_series(1, {MEMBERS}) g
+    """,
+    f"""
+    INSERT INTO providers_provider (npi, npi_valid, entity_type, first_name, last_name, organization_name,
+        state_code, city, zip_code, is_active, created_at, primary_specialty_id)
+    SELECT lpad(g::text, 10, '0'), true, '1',
+        translate(substr(md5('p' || g), 1, 6), '0123456789', 'GHIJKLMNOP'),
+        translate(substr(md5('q' || g), 1, 9), '0123456789', 'GHIJKLMNOP'),
+        CASE WHEN mod(g, 50) = 0 THEN 'NORTH CLINIC ' || g ELSE '' END,
+        (%s::text[])[1 + mod(g, {len(STATES)})], 'CITY' || mod(g, 40), '00000', mod(g, 10) <> 0, now(),
+        s.ids[1 + mod(g, {SPECIALTIES})]
+    FROM generate_series(1, {PROVIDERS}) g,
+        (SELECT array_agg(id ORDER BY id) AS ids FROM providers_specialty) s
+    """,
+    # Two enrollments per member: an ended, inactive one and the current one.
+    """
+    INSERT INTO members_enrollment (member_id, plan_id, effective_date, termination_date, is_active)
+    SELECT m.id, p.ids[1 + mod(m.id + k, array_length(p.ids, 1))],
+        CASE k WHEN 0 THEN date '2020-01-01' ELSE date '2024-01-01' END,
+        CASE k WHEN 0 THEN date '2023-12-31' END,
+        k = 1
+    FROM members_member m, generate_series(0, 1) k,
+        (SELECT array_agg(id ORDER BY id) AS ids FROM members_healthplan) p
+    """,
+    # Every provider in five plans' networks; a third of them not accepting new patients.
+    """
+    INSERT INTO providers_providernetwork (provider_id, plan_id, accepting_new_patients, effective_date)
+    SELECT pr.id, p.ids[1 + mod(pr.id * 7 + k, array_length(p.ids, 1))], mod(pr.id + k, 3) <> 0, NULL
+    FROM providers_provider pr, generate_series(0, 4) k,
+        (SELECT array_agg(id ORDER BY id) AS ids FROM members_healthplan) p
+    """,
+    f"""
+    INSERT INTO claims_ingestbatch (file_name, sha256, size_bytes, status, interchange_count, transaction_count,
+        claim_count, line_count, total_charge, warning_count, warnings, errors, validation_status,
+        validation_errors, ack_999, started_at)
+    SELECT 'file' || g || '.837', md5(g::text) || md5('x' || g), 1000, 'loaded', 1, 1, 2, 4, 100, 0,
+        '[]', '[]', 'accepted', '[]', '', timestamptz '2024-01-01' + g * interval '1 hour'
+    FROM generate_series(1, {BATCHES}) g
+    """,
+    # One claim in twenty is open (received or pended); every 100th carries E119 among its diagnoses.
+    f"""
+    INSERT INTO claims_claim (service_date_from, service_date_to, claim_number, place_of_service, frequency_code,
+        status, denial_reason_code, received_at, total_charge, total_paid, diagnosis_code_system,
+        diagnosis_codes, code_check_errors, payer_claim_control_number, relation, billing_provider_id,
+        health_plan_id, member_id, batch_id)
+    SELECT d.sdf, d.sdf, 'CLM' || lpad(g::text, 8, '0'), '11', '1',
+        CASE mod(g, 20) WHEN 0 THEN 'received' WHEN 1 THEN 'pended' WHEN 2 THEN 'denied' ELSE 'approved' END,
+        CASE WHEN mod(g, 20) = 2 THEN 'CO45' ELSE '' END,
+        d.sdf + interval '5 days' + g * interval '1 second', 120.00, 80.00, 'icd10cm',
+        CASE WHEN mod(g, 100) = 0 THEN ARRAY['I10', 'E119'] ELSE ARRAY['J' || mod(g, 997), 'Z' || mod(g, 89)] END
+            ::varchar(8)[],
+        '{{}}', '', '',
+        pr.ids[1 + mod(g, {PROVIDERS})], p.ids[1 + mod(g, {PLANS})], m.ids[1 + mod(g, {MEMBERS})], b.ids[1 + mod(g, {BATCHES})]
+    FROM generate_series(0, {CLAIMS - 1}) g
+        CROSS JOIN LATERAL (SELECT ((%s::date[])[1 + mod(g, 3)] + mod(g / 3, 28)) AS sdf) d,
+        (SELECT array_agg(id ORDER BY id) AS ids FROM providers_provider) pr,
+        (SELECT array_agg(id ORDER BY id) AS ids FROM members_healthplan) p,
+        (SELECT array_agg(id ORDER BY id) AS ids FROM members_member) m,
+        (SELECT array_agg(id ORDER BY id) AS ids FROM claims_ingestbatch) b
+    """,
+    """
+    INSERT INTO claims_claimline (claim_id, service_date_from, line_number, procedure_qualifier, procedure_code,
+        modifiers, charge, unit_basis, units, place_of_service, diagnosis_pointers, paid, service_date,
+        service_date_to)
+    SELECT c.id, c.service_date_from, k, 'HC', (99000 + mod(c.id * 3 + k, 300))::text, '{}', 60.00, 'UN', 1, '',
+        '{1}', 40.00, c.service_date_from, c.service_date_from
+    FROM claims_claim c, generate_series(1, 2) k
+    """,
+    """
+    INSERT INTO claims_claimstatushistory (claim_id, claim_service_date_from, from_status, to_status, changed_at,
+        source, note)
+    SELECT c.id, c.service_date_from, CASE k WHEN 0 THEN '' ELSE 'received' END,
+        CASE k WHEN 0 THEN 'received' ELSE c.status END, c.received_at + k * interval '1 day', 'ingest', ''
+    FROM claims_claim c, generate_series(0, 1) k
+    """,
+]
+ANALYZED_TABLES = [
+    "members_healthplan",
+    "members_member",
+    "members_enrollment",
+    "providers_specialty",
+    "providers_provider",
+    "providers_providernetwork",
+    "claims_ingestbatch",
+    "claims_claim",  # ANALYZE on a partitioned table also analyzes every partition
+    "claims_claimline",
+    "claims_claimstatushistory",
+]
+
+
+def load_rows() -> Sample:
+    """Generate the rows (about 50,000 in all, in well under a second) and ANALYZE the tables."""
+    months = _months()
+    with connection.cursor() as cursor:
+        for statement in LOAD_SQL:
+            # Always a parameter list, so psycopg treats every statement alike (no bare % in them: mod()).
+            params: list[Any] = []
+            if "%s::text[]" in statement:
+                params = [STATES]
+            elif "%s::date[]" in statement:
+                params = [months]
+            cursor.execute(statement, params)
+        # Statistics are what the planner chooses by: without them it assumes default sizes for every table.
+        cursor.execute(f"ANALYZE {', '.join(ANALYZED_TABLES)}")
+    member = Member.objects.get(member_number="M00000100")
+    claim = Claim.objects.filter(member=member).order_by("id").first()
+    assert claim is not None
+    return Sample(
+        member_id=member.pk,
+        member_number=member.member_number,
+        plan_id=claim.health_plan_id,
+        specialty_id=Provider.objects.get(pk=claim.billing_provider_id).primary_specialty_id or 0,
+        batch_id=claim.batch_id or 0,
+        claim_id=claim.pk,
+        claim_number=claim.claim_number,
+        billing_provider_id=claim.billing_provider_id,
+        month=claim.service_date_from.replace(day=1),
+    )
+
+
+@pytest.fixture
+def sample(db: None) -> Sample:
+    return load_rows()
+
+
+@dataclass(frozen=True)
+class IndexCase:
+    """The query an index serves, and what its plan must show."""
+
+    index: str
+    query: Callable[[Sample], models.QuerySet[Any]]
+    # The node type every scan of the index must have (an index-only scan for covering indexes), if any.
+    node_type: str | None = None
+
+
+def _end_of(month: dt.date) -> dt.date:
+    return month + relativedelta(months=1, days=-1)
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+CASES = [
+    # --- members ---
+    IndexCase(
+        "member_number_uniq",
+        lambda s: Member.objects.filter(member_number=s.member_number).values(
+            "member_number", "first_name", "last_name", "date_of_birth"
+        ),
+        node_type="Index Only Scan",
+    ),
+    IndexCase(
+        "member_name_dob_upper_idx",
+        lambda s: Member.objects.filter(
+            last_name__istartswith="smi",
+            first_name__iexact="john",
+            date_of_birth__range=(dt.date(1950, 1, 1), dt.date(1990, 12, 31)),
+        ),
+    ),
+    IndexCase("member_last_trgm_idx", lambda s: Member.objects.filter(last_name__icontains="mith")),
+    IndexCase(
+        "member_geo_active_idx",
+        lambda s: Member.objects.filter(is_active=True, state_code="TX")
+        .values("city")
+        .annotate(members=Count("city"))
+        .order_by("city"),
+        node_type="Index Only Scan",
+    ),
+    IndexCase(
+        "enrollment_active_member_idx",
+        lambda s: Enrollment.objects.filter(
+            member_id=s.member_id, is_active=True, effective_date__lte=dt.date(2025, 6, 1)
+        )
+        .filter(Q(termination_date__isnull=True) | Q(termination_date__gte=dt.date(2025, 6, 1)))
+        .values("plan_id", "effective_date", "termination_date"),
+        node_type="Index Only Scan",
+    ),
+    # --- providers ---
+    IndexCase("provider_name_trgm_idx", lambda s: Provider.objects.filter(search_name__icontains="clinic")),
+    IndexCase(
+        "provider_directory_idx",
+        lambda s: Provider.objects.filter(
+            is_active=True, primary_specialty_id=s.specialty_id, state_code="TX", city="CITY10"
+        )
+        .values("last_name", "first_name", "organization_name")
+        .order_by("last_name", "first_name"),
+        node_type="Index Only Scan",
+    ),
+    IndexCase(
+        "network_accepting_idx",
+        lambda s: ProviderNetwork.objects.filter(plan_id=s.plan_id, accepting_new_patients=True).values(
+            "provider_id"
+        ),
+    ),
+    # --- claims ---
+    IndexCase(
+        "claim_work_queue_idx",
+        lambda s: Claim.objects.filter(status__in=OPEN_STATUSES).order_by("received_at", "id")[:50],
+    ),
+    IndexCase("claim_received_idx", lambda s: Claim.objects.order_by("-received_at", "-id")[:50]),
+    IndexCase(
+        "claim_member_history_idx",
+        lambda s: Claim.objects.filter(
+            member_id=s.member_id, service_date_from__range=(s.month, _end_of(s.month))
+        )
+        .values("service_date_from", "claim_number", "status", "total_charge", "total_paid")
+        .order_by("-service_date_from"),
+        node_type="Index Only Scan",
+    ),
+    IndexCase("claim_diagnosis_gin_idx", lambda s: Claim.objects.filter(diagnosis_codes__contains=["E119"])),
+    IndexCase(
+        "claim_number_upper_idx", lambda s: Claim.objects.filter(claim_number__iexact=s.claim_number.lower())
+    ),
+    IndexCase(
+        "claim_billing_number_idx",
+        lambda s: Claim.objects.filter(billing_provider_id=s.billing_provider_id, claim_number=s.claim_number),
+    ),
+    IndexCase(
+        "claim_billing_date_idx",
+        lambda s: Claim.objects.filter(
+            billing_provider_id=s.billing_provider_id,
+            service_date_from__range=(s.month, s.month + dt.timedelta(days=13)),
+        ),
+    ),
+    IndexCase(
+        "claim_plan_date_idx",
+        lambda s: Claim.objects.filter(
+            health_plan_id=s.plan_id, service_date_from__range=(s.month, s.month + dt.timedelta(days=6))
+        ),
+    ),
+    IndexCase("claim_batch_idx", lambda s: Claim.objects.filter(batch_id=s.batch_id)),
+    # What the claim page's inline emits: claim_id only, so every partition is probed (no pruning).
+    IndexCase("claimline_claim_idx", lambda s: ClaimLine.objects.filter(claim_id=s.claim_id)),
+    IndexCase(
+        "claimline_procedure_idx",
+        lambda s: ClaimLine.objects.filter(
+            procedure_code="99100", service_date__range=(s.month, _end_of(s.month))
+        ),
+    ),
+    IndexCase("statushistory_claim_idx", lambda s: ClaimStatusHistory.objects.filter(claim_id=s.claim_id)),
+    IndexCase(
+        "statushistory_at_idx",
+        lambda s: ClaimStatusHistory.objects.filter(
+            changed_at__gte=_at(s.month), changed_at__lt=_at(s.month + dt.timedelta(days=7))
+        )
+        .annotate(month=TruncMonth("changed_at"))
+        .values("month", "from_status", "to_status")
+        .annotate(transitions=Count("*"))
+        .order_by(),
+        node_type="Index Only Scan",
+    ),
+    IndexCase("ingestbatch_started_idx", lambda s: IngestBatch.objects.all()[:50]),
+]
+
+
+def declared_indexes() -> set[str]:
+    """Every index declared in Meta.indexes, plus unique constraints with INCLUDE, in the three apps."""
+    names: set[str] = set()
+    for label in ("members", "providers", "claims"):
+        for model in apps.get_app_config(label).get_models():
+            names.update(index.name for index in model._meta.indexes)
+            names.update(
+                constraint.name
+                for constraint in model._meta.constraints
+                if isinstance(constraint, models.UniqueConstraint) and constraint.include
+            )
+    return names
+
+
+def test_every_declared_index_has_a_case() -> None:
+    assert sorted(case.index for case in CASES) == sorted(declared_indexes())
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.index)
+def test_index_is_chosen_for_its_query(case: IndexCase, sample: Sample) -> None:
+    plan = pgplan.explain_queryset(case.query(sample))
+
+    assert pgplan.declared_index_names(plan) == {case.index}, plan
+    scans = pgplan.scans_of_index(plan, case.index)
+    assert scans
+    if case.node_type is not None:
+        assert {node["Node Type"] for node in scans} == {case.node_type}, plan
