@@ -162,6 +162,7 @@ class _Parser:
         self.hl_ids: set[str] = set()
         self.billing: Party | None = None
         self.billing_hint = ""
+        self.billing_taxonomy = ""
         self.subscriber: Party | None = None
         self.payer: Party | None = None
         self.claim_filing_code = ""
@@ -277,6 +278,7 @@ class _Parser:
         if level == "20":
             self.billing = None
             self.billing_hint = ""
+            self.billing_taxonomy = ""
             self.subscriber = None
             self.payer = None
             self.patient = None
@@ -318,6 +320,7 @@ class _Parser:
             self.billing_hint = f" (NM1 at segment {seg.position} has entity identifier code {code!r}, expected '85')"
         if self.level == "20" and code == "85":
             self.billing = self._party(seg)
+            self.billing.taxonomy_code = self.billing_taxonomy
             self.current_party = self.billing
         elif self.level == "22" and code == "IL":
             self.subscriber = self._party(seg)
@@ -354,8 +357,11 @@ class _Parser:
         # PRV*BI (billing, 2000A) and PRV*PE (rendering, 2310B) carry the NUCC taxonomy in PRV03.
         if seg.get(2) != "PXC":
             return
-        if self.claim is None and self.level == "20" and self.billing is not None and seg.get(1) == "BI":
-            self.billing.taxonomy_code = seg.get(3)
+        if self.claim is None and self.level == "20" and seg.get(1) == "BI":
+            # PRV*BI is a 2000A segment: it comes before the 2010AA NM1*85 it describes.
+            self.billing_taxonomy = seg.get(3)
+            if self.billing is not None:
+                self.billing.taxonomy_code = seg.get(3)
         elif self.claim is not None and self.claim.rendering_provider is not None and seg.get(1) == "PE":
             self.claim.rendering_provider.taxonomy_code = seg.get(3)
 
