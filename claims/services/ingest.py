@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -88,8 +88,15 @@ def file_sha256(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def batch_ingest(*, path: Path, display_name: str | None = None) -> IngestResult:
+ProgressCallback = Callable[[int, int], None]
+
+
+def batch_ingest(
+    *, path: Path, display_name: str | None = None, progress: ProgressCallback | None = None
+) -> IngestResult:
     """Ingest one 837P file.
+
+    ``progress(done, total)`` is called as claims are written (every ~5,000 claims and at the end).
 
     Returns an ``IngestResult``; a file that cannot be mapped gives a result whose ``batch.status`` is
     "rejected" and whose ``error`` names file, segment position and element — nothing else is written.
@@ -108,7 +115,7 @@ def batch_ingest(*, path: Path, display_name: str | None = None) -> IngestResult
         # DDL in its own short transactions, before the data transaction: a claim never falls into DEFAULT.
         ensure_month_partitions(months)
         with transaction.atomic():
-            return _load(parsed, name=name, sha=sha, size=len(raw), existing=existing)
+            return _load(parsed, name=name, sha=sha, size=len(raw), existing=existing, progress=progress)
     except X12Error as exc:
         logger.warning("ingest rejected file %s: %s", name, exc.finding)
         return _record_rejection(name=name, sha=sha, size=len(raw), existing=existing, error=exc)
@@ -133,7 +140,15 @@ def _record_rejection(
     return IngestResult(batch=batch, created=True, error=str(error))
 
 
-def _load(parsed: ParsedFile, *, name: str, sha: str, size: int, existing: IngestBatch | None) -> IngestResult:
+def _load(
+    parsed: ParsedFile,
+    *,
+    name: str,
+    sha: str,
+    size: int,
+    existing: IngestBatch | None,
+    progress: ProgressCallback | None,
+) -> IngestResult:
     with connection.cursor() as cursor:
         # One ingest at a time: party matching reads then creates, and two files creating the same member
         # concurrently would collide on member_number.
@@ -171,7 +186,7 @@ def _load(parsed: ParsedFile, *, name: str, sha: str, size: int, existing: Inges
     for row, claim_id in zip(rows, ids, strict=True):
         row.id = claim_id
     updates = _link_related(rows, warnings)
-    _copy_claims(rows, batch_id=batch.id, received_at=now)
+    _copy_claims(rows, batch_id=batch.id, received_at=now, progress=progress)
     line_count = _copy_lines(rows)
     _copy_history(rows, at=now)
     _apply_original_updates(updates, at=now)
@@ -501,9 +516,13 @@ def _copy(table: str, columns: tuple[str, ...], rows: Iterable[tuple[object, ...
                 copy.write_row(row)
 
 
-def _copy_claims(rows: list[_ClaimRow], *, batch_id: int, received_at: dt.datetime) -> None:
+def _copy_claims(
+    rows: list[_ClaimRow], *, batch_id: int, received_at: dt.datetime, progress: ProgressCallback | None
+) -> None:
     def gen() -> Iterable[tuple[object, ...]]:
-        for r in rows:
+        for i, r in enumerate(rows):
+            if progress is not None and i % 5000 == 0:
+                progress(i, len(rows))
             c = r.parsed
             processed = received_at if r.status != ClaimStatus.RECEIVED else None
             yield (
@@ -534,6 +553,8 @@ def _copy_claims(rows: list[_ClaimRow], *, batch_id: int, received_at: dt.dateti
             )
 
     _copy("claims_claim", _CLAIM_COLUMNS, gen())
+    if progress is not None:
+        progress(len(rows), len(rows))
 
 
 _LINE_COLUMNS = (

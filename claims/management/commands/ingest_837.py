@@ -43,7 +43,20 @@ class Command(BaseCommand):
         rejections: list[str] = []
         bar = tqdm(files, unit="file", disable=options["no_progress"] or len(files) < 2, file=self.stderr)
         for path in bar:
-            result = batch_ingest(path=path)
+            claim_bar: tqdm | None = None
+
+            def progress(done: int, total: int) -> None:
+                # A per-claim bar only for big files, where a single file takes more than a moment.
+                nonlocal claim_bar
+                if options["no_progress"] or total < 20_000:
+                    return
+                if claim_bar is None:
+                    claim_bar = tqdm(total=total, unit="claim", desc=path.name, leave=False, file=self.stderr)
+                claim_bar.update(done - claim_bar.n)
+
+            result = batch_ingest(path=path, progress=progress)
+            if claim_bar is not None:
+                claim_bar.close()
             totals["files"] += 1
             if not result.created:
                 totals["skipped"] += 1
