@@ -66,7 +66,9 @@ def claim_code_problems(
     for line_no, line_pointers in enumerate(pointers, start=1):
         for p in line_pointers:
             if p < 1 or p > len(diagnosis_codes):
-                problems.append(f"line {line_no}: diagnosis pointer {p} points past the {len(diagnosis_codes)} codes")
+                problems.append(
+                    f"line {line_no}: diagnosis pointer {p} points past the {len(diagnosis_codes)} codes"
+                )
     if not npi_is_valid(billing_npi):
         problems.append(f"billing provider NPI {billing_npi} fails the NPI check digit")
     if rendering_npi is not None and not npi_is_valid(rendering_npi):

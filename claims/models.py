@@ -130,7 +130,9 @@ class Claim(PlainPkPartitionedModel):
         IngestBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="claims", db_index=False
     )
     # FK indexes are switched off where a declared composite index leads with the same column.
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="claims", db_index=False)
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="claims", db_index=False
+    )
     health_plan = models.ForeignKey(
         "members.HealthPlan", on_delete=models.PROTECT, related_name="claims", db_index=False
     )
@@ -142,7 +144,9 @@ class Claim(PlainPkPartitionedModel):
         "providers.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="rendered_claims"
     )
     place_of_service = models.CharField(max_length=2)  # CLM05-1, CMS place of service code
-    frequency_code = models.CharField(max_length=1, choices=FrequencyCode.choices, default=FrequencyCode.ORIGINAL)
+    frequency_code = models.CharField(
+        max_length=1, choices=FrequencyCode.choices, default=FrequencyCode.ORIGINAL
+    )
     status = models.CharField(max_length=12, choices=ClaimStatus.choices, default=ClaimStatus.RECEIVED)
     denial_reason_code = models.CharField(max_length=5, blank=True)  # CARC, required when denied
     received_at = models.DateTimeField()
@@ -183,7 +187,8 @@ class Claim(PlainPkPartitionedModel):
                 name="claim_denied_has_carc",
             ),
             models.CheckConstraint(
-                condition=models.Q(service_date_to__gte=models.F("service_date_from")), name="claim_dates_ordered"
+                condition=models.Q(service_date_to__gte=models.F("service_date_from")),
+                name="claim_dates_ordered",
             ),
             models.CheckConstraint(condition=models.Q(total_charge__gte=0), name="claim_charge_nonnegative"),
             models.CheckConstraint(
@@ -261,7 +266,8 @@ class ClaimLine(PlainPkPartitionedModel):
         constraints = [
             models.CheckConstraint(condition=models.Q(charge__gte=0), name="claimline_charge_nonnegative"),
             models.CheckConstraint(
-                condition=models.Q(service_date_to__gte=models.F("service_date")), name="claimline_dates_ordered"
+                condition=models.Q(service_date_to__gte=models.F("service_date")),
+                name="claimline_dates_ordered",
             ),
         ]
         indexes = [
@@ -299,7 +305,9 @@ class ClaimStatusHistory(models.Model):
             # History of one claim (claim page, read-only inline).
             models.Index(fields=["claim", "changed_at"], name="statushistory_claim_idx"),
             # Status-flow analysis over a period: transitions counted by (from, to) per month.
-            models.Index(fields=["changed_at"], include=["from_status", "to_status"], name="statushistory_at_idx"),
+            models.Index(
+                fields=["changed_at"], include=["from_status", "to_status"], name="statushistory_at_idx"
+            ),
         ]
 
     def __str__(self) -> str:

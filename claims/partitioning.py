@@ -51,7 +51,9 @@ class _MonthPartition(PostgresTimePartition):
     def __init__(self, start: dt.date) -> None:
         start_dt = dt.datetime(start.year, start.month, 1)
         super().__init__(
-            size=PostgresTimePartitionSize(months=1), start_datetime=start_dt, name_format=PARTITION_NAME_FORMAT
+            size=PostgresTimePartitionSize(months=1),
+            start_datetime=start_dt,
+            name_format=PARTITION_NAME_FORMAT,
         )
         # Bounds as ISO dates: the partition key is a DATE column.
         self.from_values = start_dt.date().isoformat()
@@ -87,7 +89,10 @@ def _partitioned_models() -> list[Any]:
 
 def _build_manager() -> PostgresPartitioningManager:
     return PostgresPartitioningManager(
-        [PostgresPartitioningConfig(model=model, strategy=MonthStartStrategy()) for model in _partitioned_models()]
+        [
+            PostgresPartitioningConfig(model=model, strategy=MonthStartStrategy())
+            for model in _partitioned_models()
+        ]
     )
 
 

@@ -100,7 +100,9 @@ class Member(models.Model):
             GinIndex(OpClass(Upper("last_name"), name="gin_trgm_ops"), name="member_last_trgm_idx"),
             # Geographic reports (members by state and city), active members only.
             models.Index(
-                fields=["state_code", "city"], condition=models.Q(is_active=True), name="member_geo_active_idx"
+                fields=["state_code", "city"],
+                condition=models.Q(is_active=True),
+                name="member_geo_active_idx",
             ),
         ]
 

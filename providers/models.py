@@ -14,7 +14,9 @@ from providers.npi import npi_is_valid
 def validate_npi(value: str) -> None:
     """Django validator for the NPI check digit (CMS NPI standard, Luhn over '80840' + NPI)."""
     if not npi_is_valid(value):
-        raise ValidationError("%(value)s is not a valid NPI (10 digits, Luhn check digit)", params={"value": value})
+        raise ValidationError(
+            "%(value)s is not a valid NPI (10 digits, Luhn check digit)", params={"value": value}
+        )
 
 
 class EntityType(models.TextChoices):

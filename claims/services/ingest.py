@@ -203,7 +203,9 @@ def _load(
     batch.finished_at = timezone.now()
     batch.save()
     duplicates = sum(1 for r in rows if r.relation == ClaimRelation.DUPLICATE_OF)
-    logger.debug("ingested batch %s: %s claims, %s lines, %s warnings", batch.id, len(rows), line_count, len(warnings))
+    logger.debug(
+        "ingested batch %s: %s claims, %s lines, %s warnings", batch.id, len(rows), line_count, len(warnings)
+    )
     return IngestResult(
         batch=batch,
         created=True,
@@ -240,11 +242,15 @@ def _resolve_providers(claims: list[ParsedClaim]) -> dict[str, int]:
             parties.setdefault(c.rendering_provider.identifier, c.rendering_provider)
     for npi, party in parties.items():
         if len(npi) > 10:
-            raise X12Error(Finding(party.position, "NM1", "NM109", f"NPI {npi!r} is longer than 10 characters"))
+            raise X12Error(
+                Finding(party.position, "NM1", "NM109", f"NPI {npi!r} is longer than 10 characters")
+            )
     found = dict(Provider.objects.filter(npi__in=parties).values_list("npi", "id"))
     missing = {npi: p for npi, p in parties.items() if npi not in found}
     taxonomies = {p.taxonomy_code for p in missing.values() if p.taxonomy_code}
-    specialties = dict(Specialty.objects.filter(taxonomy_code__in=taxonomies).values_list("taxonomy_code", "id"))
+    specialties = dict(
+        Specialty.objects.filter(taxonomy_code__in=taxonomies).values_list("taxonomy_code", "id")
+    )
     new_specialties = [
         Specialty(taxonomy_code=code[:10], name=f"NUCC taxonomy {code}")
         for code in sorted(taxonomies - specialties.keys())
@@ -277,7 +283,12 @@ _PersonKey = tuple[str, str, str, dt.date | None]
 
 
 def _person_key(party: Party, subscriber_identifier: str) -> _PersonKey:
-    return (subscriber_identifier, party.last_or_org_name.upper(), party.first_name.upper(), party.date_of_birth)
+    return (
+        subscriber_identifier,
+        party.last_or_org_name.upper(),
+        party.first_name.upper(),
+        party.date_of_birth,
+    )
 
 
 def _resolve_members(claims: list[ParsedClaim]) -> dict[_PersonKey, int]:
@@ -296,7 +307,12 @@ def _resolve_members(claims: list[ParsedClaim]) -> dict[_PersonKey, int]:
     for m in Member.objects.filter(subscriber_identifier__in=identifiers).values(
         "id", "member_number", "subscriber_identifier", "last_name", "first_name", "date_of_birth"
     ):
-        key = (m["subscriber_identifier"], m["last_name"].upper(), m["first_name"].upper(), m["date_of_birth"])
+        key = (
+            m["subscriber_identifier"],
+            m["last_name"].upper(),
+            m["first_name"].upper(),
+            m["date_of_birth"],
+        )
         found.setdefault(key, m["id"])
         taken.add(m["member_number"])
     # Numbers equal to an incoming id may belong to members filed under another id.
@@ -402,8 +418,23 @@ def _claims_on_file(keys: set[tuple[int, str]]) -> list[_OnFile]:
     out = []
     with connection.cursor() as cursor:
         cursor.execute(sql, [billing_ids, numbers])
-        for cid, sdf, sdt, member_id, billing_id, number, total, status, freq, relation, procs, charges in cursor:
-            fp = _fingerprint(billing_id, member_id, number, sdf, sdt, total, zip(procs, charges, strict=True))
+        for (
+            cid,
+            sdf,
+            sdt,
+            member_id,
+            billing_id,
+            number,
+            total,
+            status,
+            freq,
+            relation,
+            procs,
+            charges,
+        ) in cursor:
+            fp = _fingerprint(
+                billing_id, member_id, number, sdf, sdt, total, zip(procs, charges, strict=True)
+            )
             out.append(_OnFile(cid, sdf, member_id, status, freq, relation, fp))
     return out
 
@@ -453,7 +484,10 @@ def _link_related(rows: list[_ClaimRow], warnings: list[Finding]) -> list[tuple[
                 kind = "replacement" if c.frequency_code == "7" else "void"
                 warnings.append(
                     Finding(
-                        c.position, "CLM", "CLM05-3", f"{kind} of claim {c.claim_number!r}: no original on file"
+                        c.position,
+                        "CLM",
+                        "CLM05-3",
+                        f"{kind} of claim {c.claim_number!r}: no original on file",
                     )
                 )
             else:
@@ -466,7 +500,13 @@ def _link_related(rows: list[_ClaimRow], warnings: list[Finding]) -> list[tuple[
                     earlier.history_note = note
                     earlier.status = new_status
                 else:
-                    updates[target.id] = (target.id, target.service_date_from, target.status, new_status, note)
+                    updates[target.id] = (
+                        target.id,
+                        target.service_date_from,
+                        target.status,
+                        new_status,
+                        note,
+                    )
                 target.status = new_status
                 if c.frequency_code == "8":
                     row.status = ClaimStatus.VOIDED
@@ -606,7 +646,15 @@ def _copy_lines(rows: list[_ClaimRow]) -> int:
     return n
 
 
-_HISTORY_COLUMNS = ("claim_id", "claim_service_date_from", "from_status", "to_status", "changed_at", "source", "note")
+_HISTORY_COLUMNS = (
+    "claim_id",
+    "claim_service_date_from",
+    "from_status",
+    "to_status",
+    "changed_at",
+    "source",
+    "note",
+)
 
 
 def _copy_history(rows: list[_ClaimRow], *, at: dt.datetime) -> None:
@@ -630,7 +678,9 @@ def _apply_original_updates(updates: list[tuple[int, dt.date, str, str, str]], *
                 [new, at, claim_id, sdf, old],
             )
             if cursor.rowcount != 1:
-                raise X12Error(Finding(0, "CLM", "CLM05-3", f"claim {claim_id} changed while this file loaded"))
+                raise X12Error(
+                    Finding(0, "CLM", "CLM05-3", f"claim {claim_id} changed while this file loaded")
+                )
             cursor.execute(
                 "INSERT INTO claims_claimstatushistory "
                 "(claim_id, claim_service_date_from, from_status, to_status, changed_at, source, note) "

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from claims.models import Claim, ClaimRelation, ClaimStatus, ClaimStatusHistory, IngestBatch, IngestStatus
+from claims.models import Claim, ClaimRelation, ClaimStatus, ClaimStatusHistory, IngestBatch
 from claims.services.ingest import batch_ingest
 from claims.services.validation import batch_validate
 from members.models import Member
@@ -58,10 +58,16 @@ def test_duplicates_within_one_file_point_at_the_first(shared_x12: Path) -> None
     # x12_multiple_st sends the same two claims in two transaction sets.
     result = batch_ingest(path=shared_x12 / "837P/imsweb/x12_multiple_st.txt")
 
-    claims = list(Claim.objects.order_by("id").values_list("id", "claim_number", "status", "related_claim_id"))
+    claims = list(
+        Claim.objects.order_by("id").values_list("id", "claim_number", "status", "related_claim_id")
+    )
     (a, b, c, d) = claims
     assert result.duplicates == 2
-    assert a[1:] == ("A37YH556", ClaimStatus.RECEIVED, None) and b[1:] == ("A37YH667", ClaimStatus.RECEIVED, None)
+    assert a[1:] == ("A37YH556", ClaimStatus.RECEIVED, None) and b[1:] == (
+        "A37YH667",
+        ClaimStatus.RECEIVED,
+        None,
+    )
     assert c[1:] == ("A37YH556", ClaimStatus.DENIED, a[0]) and d[1:] == ("A37YH667", ClaimStatus.DENIED, b[0])
 
 
@@ -82,13 +88,19 @@ def test_same_claim_number_for_other_dates_and_patients_is_not_a_duplicate(share
 
 def test_replacement_supersedes_and_void_voids(tmp_path: Path, shared_x12: Path) -> None:
     batch_ingest(path=shared_x12 / UHIN)
-    replacement = _variant(tmp_path, shared_x12, UHIN, b"CLM*1606*2***11:B:1", b"CLM*1606*2***11:B:7", "r.edi")
+    replacement = _variant(
+        tmp_path, shared_x12, UHIN, b"CLM*1606*2***11:B:1", b"CLM*1606*2***11:B:7", "r.edi"
+    )
     void = _variant(tmp_path, shared_x12, UHIN, b"CLM*1606*2***11:B:1", b"CLM*1606*2***11:B:8", "v.edi")
 
     batch_ingest(path=replacement)
     original, new = Claim.objects.order_by("id")
     assert original.status == ClaimStatus.REPLACED
-    assert (new.frequency_code, new.related_claim_id, new.relation) == ("7", original.id, ClaimRelation.REPLACES)
+    assert (new.frequency_code, new.related_claim_id, new.relation) == (
+        "7",
+        original.id,
+        ClaimRelation.REPLACES,
+    )
     assert new.status == ClaimStatus.RECEIVED
 
     batch_ingest(path=void)
@@ -100,7 +112,9 @@ def test_replacement_supersedes_and_void_voids(tmp_path: Path, shared_x12: Path)
         ClaimRelation.VOIDS,
     )
     assert original.status == ClaimStatus.REPLACED
-    assert ClaimStatusHistory.objects.filter(claim_id=new.id, to_status=ClaimStatus.VOIDED, source="ingest").exists()
+    assert ClaimStatusHistory.objects.filter(
+        claim_id=new.id, to_status=ClaimStatus.VOIDED, source="ingest"
+    ).exists()
 
 
 def test_replacement_without_original_loads_with_warning(tmp_path: Path, shared_x12: Path) -> None:
@@ -145,7 +159,9 @@ def test_claim_fields_map_from_loops(shared_x12: Path) -> None:
     assert claim.billing_provider.npi == "9876543210"
     assert claim.billing_provider.primary_specialty.taxonomy_code == "203BF0100Y"
     assert (claim.health_plan.payer_id, claim.health_plan.plan_type) == ("999996666", "CI")
-    lines = list(claim.lines.order_by("line_number").values_list("procedure_code", "charge", "diagnosis_pointers"))
+    lines = list(
+        claim.lines.order_by("line_number").values_list("procedure_code", "charge", "diagnosis_pointers")
+    )
     assert lines == [
         ("99213", Decimal("40.00"), [1]),
         ("87070", Decimal("15.00"), [1]),
@@ -252,10 +268,25 @@ def test_envelope_count_errors_are_warnings_with_positions(shared_x12: Path) -> 
         (lambda b: b"\xff\xfe" + b, 0, "", "file is not ASCII/UTF-8 text"),
         (lambda b: b"GS*HC*X~" + b, 1, "", "file does not start with an ISA segment"),
         (lambda b: b.replace(b"CLM*1606*2*", b"CLM*1606*2x*"), 21, "CLM02", "not a number"),
-        (lambda b: b.replace(b"DTP*472*RD8*20240815-20240820", b"DTP*472*RD8*20241315-20240820"), 25, "DTP03", ""),
+        (
+            lambda b: b.replace(b"DTP*472*RD8*20240815-20240820", b"DTP*472*RD8*20241315-20240820"),
+            25,
+            "DTP03",
+            "",
+        ),
         (lambda b: b.replace(b"LX*1~\n", b""), 23, "", "SV1 outside a service line"),
-        (lambda b: b.replace(b"DTP*472*RD8*20240815-20240820~\n", b""), 23, "DTP*472", "service line has no date"),
-        (lambda b: b.replace(b"NM1*PR*2*FLORIDA DIRECT UHIN PAYER*****PI*FLHIN~\n", b""), 20, "", "claim has no payer"),
+        (
+            lambda b: b.replace(b"DTP*472*RD8*20240815-20240820~\n", b""),
+            23,
+            "DTP*472",
+            "service line has no date",
+        ),
+        (
+            lambda b: b.replace(b"NM1*PR*2*FLORIDA DIRECT UHIN PAYER*****PI*FLHIN~\n", b""),
+            20,
+            "",
+            "claim has no payer",
+        ),
     ],
 )
 def test_bad_input_is_rejected_with_its_place(
@@ -294,7 +325,9 @@ def test_validation_settles_claim_status_from_999_and_code_checks(shared_x12: Pa
     assert ok.validation_status == "accepted" and "ST*999" in ok.ack_999
     assert Claim.objects.get(batch=clean.batch).status == ClaimStatus.VALIDATED
     assert bad.validation_status in ("accepted_with_errors", "rejected") and bad.validation_errors
-    assert set(Claim.objects.filter(batch=flagged.batch).values_list("status", flat=True)) == {ClaimStatus.PENDED}
+    assert set(Claim.objects.filter(batch=flagged.batch).values_list("status", flat=True)) == {
+        ClaimStatus.PENDED
+    }
     # Idempotent: a second validation moves nothing and writes no second history row.
     assert again.validation_status == "accepted"
     assert ClaimStatusHistory.objects.filter(source="validation").count() == 3

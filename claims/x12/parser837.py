@@ -198,9 +198,15 @@ class _Parser:
         if self.gs is not None:
             raise self.fail(seg, "", "IEA before GE: functional group not closed (truncated)")
         if seg.get(1) != str(self.interchange_groups):
-            self.warn(seg, "IEA01", f"says {seg.get(1)!r} functional groups, the interchange has {self.interchange_groups}")
+            self.warn(
+                seg,
+                "IEA01",
+                f"says {seg.get(1)!r} functional groups, the interchange has {self.interchange_groups}",
+            )
         if seg.get(2).strip() != self.isa.get(13).strip():
-            self.warn(seg, "IEA02", f"control number {seg.get(2)!r} does not match ISA13 {self.isa.get(13)!r}")
+            self.warn(
+                seg, "IEA02", f"control number {seg.get(2)!r} does not match ISA13 {self.isa.get(13)!r}"
+            )
         self.isa = None
 
     def on_gs(self, seg: Segment) -> None:
@@ -210,7 +216,9 @@ class _Parser:
             raise self.fail(seg, "", "GS before GE: previous functional group not closed")
         if seg.get(1) != "HC":
             raise self.fail(
-                seg, "GS01", f"functional group {seg.get(1)!r} is not HC (health care claim): this is not an 837"
+                seg,
+                "GS01",
+                f"functional group {seg.get(1)!r} is not HC (health care claim): this is not an 837",
             )
         self._check_version(seg, 8)
         self.gs = seg
@@ -223,7 +231,9 @@ class _Parser:
         if self.st is not None:
             raise self.fail(seg, "", "GE before SE: transaction set not closed (truncated)")
         if seg.get(1) != str(self.group_transactions):
-            self.warn(seg, "GE01", f"says {seg.get(1)!r} transaction sets, the group has {self.group_transactions}")
+            self.warn(
+                seg, "GE01", f"says {seg.get(1)!r} transaction sets, the group has {self.group_transactions}"
+            )
         if seg.get(2) != self.gs.get(6):
             self.warn(seg, "GE02", f"control number {seg.get(2)!r} does not match GS06 {self.gs.get(6)!r}")
         self.gs = None
@@ -248,7 +258,9 @@ class _Parser:
             raise self.fail(seg, "", "SE without ST (malformed envelope)")
         self._close_claim()
         if seg.get(1) != str(self.st_segment_count):
-            self.warn(seg, "SE01", f"says {seg.get(1)!r} segments, the transaction set has {self.st_segment_count}")
+            self.warn(
+                seg, "SE01", f"says {seg.get(1)!r} segments, the transaction set has {self.st_segment_count}"
+            )
         if seg.get(2) != self.st.get(2):
             self.warn(seg, "SE02", f"control number {seg.get(2)!r} does not match ST02 {self.st.get(2)!r}")
         self.st = None
@@ -259,7 +271,9 @@ class _Parser:
         if version == IMPLEMENTATION_GUIDE:
             return
         if version in TOLERATED_VERSIONS:
-            self.warn(seg, ref, f"version label {version!r}; read as {IMPLEMENTATION_GUIDE} (same claim layout)")
+            self.warn(
+                seg, ref, f"version label {version!r}; read as {IMPLEMENTATION_GUIDE} (same claim layout)"
+            )
             return
         raise self.fail(seg, ref, f"version {version!r} is not an 837 Professional ({IMPLEMENTATION_GUIDE})")
 
@@ -317,7 +331,9 @@ class _Parser:
             return
         if self.level == "20" and code not in ("85", "87") and self.billing is None:
             # Kept to explain a later "no billing provider" rejection (e.g. NM1*117 instead of NM1*85).
-            self.billing_hint = f" (NM1 at segment {seg.position} has entity identifier code {code!r}, expected '85')"
+            self.billing_hint = (
+                f" (NM1 at segment {seg.position} has entity identifier code {code!r}, expected '85')"
+            )
         if self.level == "20" and code == "85":
             self.billing = self._party(seg)
             self.billing.taxonomy_code = self.billing_taxonomy
@@ -409,12 +425,17 @@ class _Parser:
             raise self.fail(seg, "", "CLM outside a transaction set")
         if self.billing is None or not self.billing.identifier:
             raise self.fail(
-                seg, "", "claim has no billing provider with an NPI (loop 2010AA NM1*85 ... XX*<NPI>)" + self.billing_hint
+                seg,
+                "",
+                "claim has no billing provider with an NPI (loop 2010AA NM1*85 ... XX*<NPI>)"
+                + self.billing_hint,
             )
         if self.subscriber is None:
             raise self.fail(seg, "", "claim has no subscriber (loop 2010BA NM1*IL)")
         if not self.subscriber.identifier:
-            raise self.fail(seg, "", f"subscriber at segment {self.subscriber.position} has no member id (NM109)")
+            raise self.fail(
+                seg, "", f"subscriber at segment {self.subscriber.position} has no member id (NM109)"
+            )
         if self.payer is None or not self.payer.identifier:
             raise self.fail(seg, "", "claim has no payer with an identifier (loop 2010BB NM1*PR ... PI*<id>)")
         claim_number = seg.get(1).strip()
@@ -429,7 +450,9 @@ class _Parser:
             raise self.fail(seg, "CLM05-1", "place of service code is missing")
         frequency = clm05[2] if len(clm05) > 2 and clm05[2] else "1"
         patient = self.patient if self.level == "23" else None
-        relationship = (self.patient_relationship or "G8") if patient is not None else (self.relationship or "18")
+        relationship = (
+            (self.patient_relationship or "G8") if patient is not None else (self.relationship or "18")
+        )
         self.claim = ParsedClaim(
             position=seg.position,
             claim_number=claim_number,
@@ -448,7 +471,12 @@ class _Parser:
         self.in_other_subscriber = False
 
     def on_ref(self, seg: Segment) -> None:
-        if self.claim is not None and self.line is None and not self.in_other_subscriber and seg.get(1) == "F8":
+        if (
+            self.claim is not None
+            and self.line is None
+            and not self.in_other_subscriber
+            and seg.get(1) == "F8"
+        ):
             self.claim.payer_claim_control_number = seg.get(2).strip()
 
     def on_hi(self, seg: Segment) -> None:
@@ -544,7 +572,9 @@ class _Parser:
             else:
                 raise ValueError(fmt)
         except ValueError:
-            raise self.fail(seg, "DTP03", f"service date {value!r} (format {fmt!r}) is not a valid date") from None
+            raise self.fail(
+                seg, "DTP03", f"service date {value!r} (format {fmt!r}) is not a valid date"
+            ) from None
         if self.line.service_date_to < self.line.service_date:
             raise self.fail(seg, "DTP03", f"service date range {value!r} ends before it starts")
 
@@ -556,7 +586,9 @@ class _Parser:
         self.line = None
         if not claim.lines:
             raise X12Error(
-                Finding(claim.position, "CLM", "", f"claim {claim.claim_number!r} has no service line (loop 2400)"),
+                Finding(
+                    claim.position, "CLM", "", f"claim {claim.claim_number!r} has no service line (loop 2400)"
+                ),
                 self.file_name,
             )
         for line in claim.lines:

@@ -66,7 +66,9 @@ def decode(raw: bytes, file_name: str = "") -> str:
 def _read_isa(text: str, start: int, position: int, file_name: str) -> tuple[Delimiters, int]:
     """Delimiters of the ISA that begins at ``text[start]``, and the index just past its terminator."""
     if len(text) < start + 4:
-        raise X12Error(Finding(position, "ISA", "", "file ends inside the ISA segment (truncated)"), file_name)
+        raise X12Error(
+            Finding(position, "ISA", "", "file ends inside the ISA segment (truncated)"), file_name
+        )
     element = text[start + 3]
     if element.isalnum() or element.isspace():
         raise X12Error(Finding(position, "ISA", "", f"invalid element separator {element!r}"), file_name)
@@ -80,7 +82,9 @@ def _read_isa(text: str, start: int, position: int, file_name: str) -> tuple[Del
             )
     fields = text[start:idx].split(element)
     if len(text) < idx + 3:
-        raise X12Error(Finding(position, "ISA", "ISA16", "file ends inside the ISA segment (truncated)"), file_name)
+        raise X12Error(
+            Finding(position, "ISA", "ISA16", "file ends inside the ISA segment (truncated)"), file_name
+        )
     component = text[idx + 1]
     segment = text[idx + 2]
     repetition = fields[11] if len(fields) > 11 else ""
@@ -111,7 +115,9 @@ def tokenize(text: str, file_name: str = "") -> Iterator[Segment]:
         if not text.startswith("ISA", pos):
             snippet = text[pos : pos + 20].split("\n")[0]
             if position == 0:
-                raise X12Error(Finding(1, "", "", f"file does not start with an ISA segment: {snippet!r}"), file_name)
+                raise X12Error(
+                    Finding(1, "", "", f"file does not start with an ISA segment: {snippet!r}"), file_name
+                )
             raise X12Error(
                 Finding(position + 1, "", "", f"text after the last IEA is not an interchange: {snippet!r}"),
                 file_name,

@@ -45,7 +45,7 @@ class Command(BaseCommand):
         for path in bar:
             claim_bar: tqdm | None = None
 
-            def progress(done: int, total: int) -> None:
+            def progress(done: int, total: int, path: Path = path) -> None:
                 # A per-claim bar only for big files, where a single file takes more than a moment.
                 nonlocal claim_bar
                 if options["no_progress"] or total < 20_000:
