@@ -262,7 +262,7 @@ class ClaimLine(PlainPkPartitionedModel):
         key = ["service_date_from"]
 
     class Meta:
-        ordering = ["claim", "line_number"]
+        ordering = ["claim_id", "line_number"]
         constraints = [
             models.CheckConstraint(condition=models.Q(charge__gte=0), name="claimline_charge_nonnegative"),
             models.CheckConstraint(
@@ -299,7 +299,7 @@ class ClaimStatusHistory(models.Model):
     note = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        ordering = ["claim", "changed_at", "id"]
+        ordering = ["claim_id", "changed_at", "id"]
         verbose_name_plural = "claim status history"
         indexes = [
             # History of one claim (claim page, read-only inline).

@@ -138,7 +138,7 @@ class Enrollment(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        ordering = ["member", "-effective_date"]
+        ordering = ["member_id", "-effective_date"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(termination_date__isnull=True)

@@ -27,7 +27,7 @@ def explain_sql(
 ) -> PlanNode:
     """Run ``EXPLAIN (FORMAT JSON)`` for ``sql`` with ``params`` and return the top plan node.
 
-    ``analyze=True`` executes the statement (EXPLAIN ANALYZE, with BUFFERS off) so actual row counts and
+    ``analyze=True`` executes the statement (EXPLAIN ANALYZE, costs and timing off) so actual row counts and
     ``Heap Fetches`` are present; only use it for reads.
     """
     options = "ANALYZE, COSTS OFF, TIMING OFF, FORMAT JSON" if analyze else "FORMAT JSON"
@@ -66,8 +66,8 @@ def index_names(plan: PlanNode) -> set[str]:
     return {node["Index Name"] for node in iter_nodes(plan) if "Index Name" in node}
 
 
-def top_parent_indexes(names: set[str], *, using: str = "default") -> dict[str, str]:
-    """Map each index name to the index it was created from on the partitioned parent (itself if none)."""
+def _top_parents(names: set[str], relkinds: tuple[str, ...], *, using: str) -> dict[str, str]:
+    """Map each relation name to its top-most ancestor through pg_inherits (itself if it has none)."""
     if not names:
         return {}
     with connections[using].cursor() as cursor:
@@ -76,7 +76,7 @@ def top_parent_indexes(names: set[str], *, using: str = "default") -> dict[str, 
             WITH RECURSIVE chain(start_name, oid, relname, depth) AS (
                 SELECT c.relname, c.oid, c.relname, 0
                 FROM pg_class c
-                WHERE c.relname = ANY(%s) AND c.relkind IN ('i', 'I') AND pg_table_is_visible(c.oid)
+                WHERE c.relname = ANY(%s) AND c.relkind = ANY(%s) AND pg_table_is_visible(c.oid)
                 UNION ALL
                 SELECT chain.start_name, p.oid, p.relname, chain.depth + 1
                 FROM chain
@@ -87,9 +87,20 @@ def top_parent_indexes(names: set[str], *, using: str = "default") -> dict[str, 
             FROM chain
             ORDER BY start_name, depth DESC
             """,
-            [sorted(names)],
+            [sorted(names), list(relkinds)],
         )
         return dict(cursor.fetchall())
+
+
+def top_parent_indexes(names: set[str], *, using: str = "default") -> dict[str, str]:
+    """Map each index name to the index it was created from on the partitioned parent (itself if none)."""
+    # relkind 'i' is an index, 'I' a partitioned index.
+    return _top_parents(names, ("i", "I"), using=using)
+
+
+def parent_table_names(plan: PlanNode, *, using: str = "default") -> set[str]:
+    """The tables the plan reads, partitions reported as their partitioned parent."""
+    return set(_top_parents(relation_names(plan), ("r", "p"), using=using).values())
 
 
 def declared_index_names(plan: PlanNode, *, using: str = "default") -> set[str]:
@@ -105,3 +116,15 @@ def scans_of_index(plan: PlanNode, declared: str, *, using: str = "default") -> 
 
 def seq_scanned_relations(plan: PlanNode) -> set[str]:
     return {node["Relation Name"] for node in iter_nodes(plan) if node["Node Type"] == "Seq Scan"}
+
+
+def summary(plan: PlanNode, depth: int = 0) -> str:
+    """A short indented outline of the plan (node type, relation, index) for assertion messages."""
+    parts = [plan["Node Type"]]
+    if "Relation Name" in plan:
+        parts.append(f"on {plan['Relation Name']}")
+    if "Index Name" in plan:
+        parts.append(f"using {plan['Index Name']}")
+    lines = ["  " * depth + " ".join(parts)]
+    lines.extend(summary(child, depth + 1) for child in plan.get("Plans", ()))
+    return "\n".join(lines)

@@ -1,0 +1,465 @@
+"""The admin at scale: every page renders, the claims list never counts the table, searches use the indexes.
+
+Table sizes are simulated by writing ``pg_class.reltuples`` inside the test transaction (rolled back with it):
+that is exactly what the estimated-count paginator reads, and it needs no 10 million rows. Writing a catalog
+row needs a superuser, which the test database role is (``postgres``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.db.models import Model
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from claims.models import Claim, ClaimLine, ClaimStatus, ClaimStatusHistory, IngestBatch
+from claims.paginators import EstimatedCountPaginator, estimated_row_count
+from claims.tests.factories import (
+    ClaimFactory,
+    ClaimLineFactory,
+    ClaimStatusHistoryFactory,
+    IngestBatchFactory,
+)
+from members.models import Enrollment, HealthPlan, Member, MemberPII
+from members.tests.factories import EnrollmentFactory, HealthPlanFactory, MemberFactory, MemberPIIFactory
+from providers.models import Provider, ProviderNetwork, Specialty
+from providers.npi import npi_is_valid
+from providers.tests.factories import ProviderFactory, ProviderNetworkFactory, SpecialtyFactory
+from tests import pgplan
+
+pytestmark = pytest.mark.django_db
+
+ADMIN_APPS = ("members", "providers", "claims")
+COUNT_OVER_CLAIMS = re.compile(r"\bCOUNT\(.*\bFROM\s+\"claims_claim\"", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass
+class World:
+    """One object of every registered model, and a second claim that no search for the first may return."""
+
+    plan: HealthPlan
+    member: Member
+    pii: MemberPII
+    enrollment: Enrollment
+    specialty: Specialty
+    provider: Provider
+    network: ProviderNetwork
+    batch: IngestBatch
+    claim: Claim
+    line: ClaimLine
+    history: ClaimStatusHistory
+    other_claim: Claim
+
+
+@pytest.fixture
+def world() -> World:
+    plan = HealthPlanFactory(name="Buckeye Mutual Health")
+    member = MemberFactory(member_number="M000777001", last_name="Quimbley", first_name="Ada")
+    pii = MemberPIIFactory(member=member, phone="6145550199", ssn="900-12-3456")
+    enrollment = EnrollmentFactory(member=member, plan=plan)
+    specialty = SpecialtyFactory(name="Family Medicine (test)")
+    provider = ProviderFactory(last_name="Hollowell", first_name="Grace", primary_specialty=specialty)
+    network = ProviderNetworkFactory(provider=provider, plan=plan)
+    batch = IngestBatchFactory(
+        file_name="acme_20261101.837",
+        warnings=[{"position": 42, "segment": "NM1", "element": "NM109", "message": "NPI check digit failed"}],
+        ack_999="ISA*00*~ST*999*0001*005010X231A1~AK9*A*1*1*1~",
+    )
+    claim = ClaimFactory(
+        claim_number="ACME-1001", member=member, health_plan=plan, billing_provider=provider, batch=batch
+    )
+    line = ClaimLineFactory(claim=claim, line_number=1, procedure_code="99214")
+    history = ClaimStatusHistoryFactory(claim=claim, note="loaded from acme file")
+    other_claim = ClaimFactory(
+        claim_number="ZETA-2002",
+        member=MemberFactory(member_number="M000888002", last_name="Zubrowski"),
+        billing_provider=ProviderFactory(last_name="Vantongeren"),
+    )
+    return World(plan, member, pii, enrollment, specialty, provider, network, batch, claim, line, history, other_claim)
+
+
+# For each registered model: the object to open, and text that must appear on its changelist and change page.
+PAGES: dict[str, Callable[[World], tuple[Model, str, str]]] = {
+    "members.healthplan": lambda w: (w.plan, w.plan.name, w.plan.payer_id),
+    "members.member": lambda w: (w.member, w.member.member_number, w.member.last_name),
+    "members.memberpii": lambda w: (w.pii, w.member.member_number, w.pii.ssn),
+    "members.enrollment": lambda w: (w.enrollment, w.member.member_number, w.plan.name),
+    "providers.specialty": lambda w: (w.specialty, w.specialty.taxonomy_code, w.specialty.name),
+    "providers.provider": lambda w: (w.provider, w.provider.npi, "Hollowell"),
+    "providers.providernetwork": lambda w: (w.network, w.provider.npi, w.provider.npi),
+    "claims.ingestbatch": lambda w: (w.batch, w.batch.file_name, "NPI check digit failed"),
+    "claims.claim": lambda w: (w.claim, w.claim.claim_number, "99214"),
+    "claims.claimline": lambda w: (w.line, "99214", w.claim.claim_number),
+    "claims.claimstatushistory": lambda w: (
+        w.history,
+        reverse("admin:claims_claim_change", args=[w.claim.pk]),
+        "loaded from acme file",
+    ),
+}
+
+
+def _url(model: type[Model] | Model, view: str, *args: Any) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def _partition(day: dt.date) -> str:
+    return f"claims_claim_p{day:%Y_%m}"
+
+
+def _set_reltuples(values: dict[str, float]) -> None:
+    """Write planner statistics for tables (rolled back with the test transaction)."""
+    with connection.cursor() as cursor:
+        for relation, reltuples in values.items():
+            cursor.execute("UPDATE pg_class SET reltuples = %s WHERE oid = %s::regclass", [reltuples, relation])
+
+
+def _explain_captured(sql: str) -> pgplan.PlanNode:
+    """EXPLAIN a captured query: its values are already inlined, so a LIKE pattern's % must not be a placeholder."""
+    return pgplan.explain_sql(sql.replace("%", "%%"))
+
+
+def _mark_claim_partitions_unanalyzed() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE pg_class SET reltuples = -1
+            WHERE oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'claims_claim'::regclass)
+            """
+        )
+
+
+def _this_and_last_month() -> tuple[dt.date, dt.date]:
+    today = dt.datetime.now(dt.UTC).date().replace(day=1)
+    return today, (today - dt.timedelta(days=1)).replace(day=1)
+
+
+# --- every page renders --------------------------------------------------------------------------------------
+
+
+def test_every_model_of_the_apps_is_registered() -> None:
+    models = [model for label in ADMIN_APPS for model in apps.get_app_config(label).get_models()]
+    assert {f"{m._meta.app_label}.{m._meta.model_name}" for m in models} == set(PAGES)
+    assert [m for m in models if not admin.site.is_registered(m)] == []
+
+
+@pytest.mark.parametrize("label", sorted(PAGES))
+def test_changelist_and_change_page_render_for_superuser(admin_client: Client, world: World, label: str) -> None:
+    obj, list_text, change_text = PAGES[label](world)
+
+    changelist = admin_client.get(_url(obj, "changelist"))
+    assert changelist.status_code == 200
+    assert list_text in changelist.content.decode()
+
+    change = admin_client.get(_url(obj, "change", obj.pk))
+    assert change.status_code == 200
+    assert change_text in change.content.decode()
+
+
+@pytest.mark.parametrize("label", sorted(PAGES))
+def test_add_page_renders_where_adding_is_allowed(admin_client: Client, admin_user: Any, label: str) -> None:
+    model = apps.get_model(label)
+    request = RequestFactory().get("/")
+    request.user = admin_user
+    allowed = admin.site.get_model_admin(model).has_add_permission(request)
+
+    response = admin_client.get(_url(model, "add"))
+
+    assert response.status_code == (200 if allowed else 403)
+
+
+def test_read_only_models_offer_no_add_change_or_delete(admin_user: Any) -> None:
+    request = RequestFactory().get("/")
+    request.user = admin_user
+    for model in (IngestBatch, ClaimStatusHistory):
+        model_admin = admin.site.get_model_admin(model)
+        assert model_admin.has_view_permission(request)
+        assert not model_admin.has_add_permission(request)
+        assert not model_admin.has_change_permission(request)
+        assert not model_admin.has_delete_permission(request)
+    # Claims are records of what was submitted: no deletes, and lines are only added on their claim.
+    assert not admin.site.get_model_admin(Claim).has_delete_permission(request)
+    assert not admin.site.get_model_admin(ClaimLine).has_add_permission(request)
+
+
+def test_claim_page_shows_lines_and_read_only_status_history(admin_client: Client, world: World) -> None:
+    response = admin_client.get(_url(Claim, "change", world.claim.pk))
+
+    formsets = {f.formset.prefix: f for f in response.context["inline_admin_formsets"]}
+    assert [form.instance for form in formsets["lines"].formset.forms] == [world.line]
+    history = formsets["status_history"]
+    assert [form.instance for form in history.formset.forms] == [world.history]
+    assert (history.has_add_permission, history.has_change_permission, history.has_delete_permission) == (
+        False,
+        False,
+        False,
+    )
+
+
+def test_line_added_on_the_claim_page_takes_the_claims_partition_key(admin_client: Client, world: World) -> None:
+    claim = world.claim
+    response = admin_client.get(_url(Claim, "change", claim.pk))
+    data = _form_data(response)
+    data.update(
+        {
+            "lines-TOTAL_FORMS": "2",
+            "lines-1-line_number": "2",
+            "lines-1-procedure_qualifier": "HC",
+            "lines-1-procedure_code": "85025",
+            "lines-1-charge": "30.00",
+            "lines-1-unit_basis": "UN",
+            "lines-1-units": "1",
+            "lines-1-paid": "0",
+            # A line may be performed on a later day of the claim; its partition key stays the claim's.
+            "lines-1-service_date": claim.service_date_from.isoformat(),
+            "lines-1-service_date_to": claim.service_date_from.isoformat(),
+        }
+    )
+
+    response = admin_client.post(_url(Claim, "change", claim.pk), data)
+
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    new_line = ClaimLine.objects.get(claim=claim, line_number=2)
+    assert (new_line.service_date_from, new_line.procedure_code, new_line.charge) == (
+        claim.service_date_from,
+        "85025",
+        Decimal("30.00"),
+    )
+
+
+def _form_data(response: Any) -> dict[str, str]:
+    """The POST data a browser would send back for a rendered admin change form and its inlines."""
+    data: dict[str, str] = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms.append(formset.management_form)
+        forms.extend(formset.forms)
+    for form in forms:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if value is None:
+                continue
+            widget_data = field.widget.format_value(value) if not isinstance(value, list | tuple) else value
+            key = form.add_prefix(name)
+            if isinstance(widget_data, list | tuple):
+                data[key] = ",".join(str(v) for v in widget_data)
+            elif hasattr(field.widget, "widgets"):  # split date/time
+                for i, part in enumerate(field.widget.decompress(value)):
+                    data[f"{key}_{i}"] = "" if part is None else str(part)
+            else:
+                data[key] = "" if widget_data is None else str(widget_data)
+    return data
+
+
+# --- counts ----------------------------------------------------------------------------------------------------
+
+
+def test_estimate_sums_the_partitions_and_ignores_the_parent_and_unanalyzed_ones(world: World) -> None:
+    this_month, last_month = _this_and_last_month()
+    _mark_claim_partitions_unanalyzed()
+    # The parent's own figure is meaningless (autovacuum never analyzes a partitioned table).
+    _set_reltuples({_partition(this_month): 6_000_000, _partition(last_month): 4_000_000, "claims_claim": 123})
+
+    estimate = estimated_row_count(Claim)
+
+    # 24 months back + this month + 3 ahead + DEFAULT, as in test_smoke.
+    assert (estimate.rows, estimate.leaves, estimate.unanalyzed) == (10_000_000, 29, 27)
+
+
+def test_claims_changelist_shows_an_estimate_and_never_counts_claims(admin_client: Client, world: World) -> None:
+    this_month, last_month = _this_and_last_month()
+    _set_reltuples({_partition(this_month): 6_000_000, _partition(last_month): 4_000_000})
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(_url(Claim, "changelist"))
+
+    assert response.status_code == 200
+    assert [q["sql"] for q in queries.captured_queries if COUNT_OVER_CLAIMS.search(q["sql"])] == []
+    content = response.content.decode()
+    assert "about 10,000,000" in content and "(estimated)" in content
+    assert response.context["cl"].paginator.num_pages == 100_000
+    # The page itself is the newest claims, read from claim_received_idx.
+    assert world.claim.claim_number in content and world.other_claim.claim_number in content
+
+
+def test_never_analyzed_claims_are_counted_exactly_up_to_the_limit(admin_client: Client, world: World) -> None:
+    # reltuples = -1 everywhere would estimate 0 rows; taken at its word, the admin would then load the whole
+    # unsliced table as "one page". A count bounded by LIMIT is done instead.
+    _mark_claim_partitions_unanalyzed()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(_url(Claim, "changelist"))
+
+    counts = [q["sql"] for q in queries.captured_queries if COUNT_OVER_CLAIMS.search(q["sql"])]
+    assert len(counts) == 1 and f"LIMIT {EstimatedCountPaginator.exact_count_limit + 1}" in counts[0]
+    assert response.context["cl"].result_count == 2
+    assert "2 claims" in response.content.decode()
+
+
+def test_filtered_count_stops_at_the_limit(admin_client: Client, world: World, monkeypatch: Any) -> None:
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_count_limit", 1)
+
+    response = admin_client.get(_url(Claim, "changelist"), {"status__exact": ClaimStatus.RECEIVED})
+
+    assert response.context["cl"].paginator.count_is_capped
+    assert "more than 1 claims" in response.content.decode()
+
+
+def test_sorting_received_at_ascending_keeps_the_index_order(admin_client: Client, world: World) -> None:
+    column = admin_client.get(_url(Claim, "changelist")).context["cl"].list_display.index("received_at")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(_url(Claim, "changelist"), {"o": str(column)})
+
+    assert response.status_code == 200
+    ordered = [q["sql"] for q in queries.captured_queries if "ORDER BY" in q["sql"] and "claims_claim" in q["sql"]]
+    assert ordered and all(
+        'ORDER BY "claims_claim"."received_at" ASC, "claims_claim"."id" ASC' in sql for sql in ordered
+    )
+
+
+# --- searches --------------------------------------------------------------------------------------------------
+
+SEARCHES: dict[str, Callable[[World], str]] = {
+    "claim number, any case": lambda w: w.claim.claim_number.lower(),
+    "member number": lambda w: w.member.member_number,
+    "member last-name prefix": lambda w: "quimb",
+    "member last, first prefix": lambda w: "Quimbley, A",
+    "billing NPI": lambda w: w.provider.npi,
+}
+
+# Declared indexes each search must read (on top of whatever else the plan touches).
+SEARCH_INDEXES: dict[str, set[str]] = {
+    "claim number, any case": {"claim_number_upper_idx"},
+    "member number": {"member_number_uniq", "claim_member_history_idx", "claim_number_upper_idx"},
+    "member last-name prefix": {"member_name_dob_upper_idx", "claim_member_history_idx"},
+    "member last, first prefix": {"member_name_dob_upper_idx", "claim_member_history_idx"},
+    # Plus, checked below, one of the two indexes on npi and one of the two leading with billing_provider.
+    "billing NPI": {"claim_number_upper_idx", "claims_claim_rendering_provider_id_65e90d41"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SEARCHES))
+def test_claim_search_finds_the_claim_and_only_it(admin_client: Client, world: World, kind: str) -> None:
+    assert npi_is_valid(world.provider.npi)
+
+    response = admin_client.get(_url(Claim, "changelist"), {"q": SEARCHES[kind](world)})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [world.claim]
+    content = response.content.decode()
+    assert world.claim.claim_number in content
+    assert world.other_claim.claim_number not in content
+
+
+@pytest.mark.parametrize("kind", sorted(SEARCHES))
+def test_claim_search_sql_reads_the_declared_indexes(admin_client: Client, world: World, kind: str) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(_url(Claim, "changelist"), {"q": SEARCHES[kind](world)})
+    assert response.status_code == 200
+    searched = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT")
+        and re.search(r'FROM "(claims_claim|members_member|providers_provider)"', q["sql"])
+    ]
+
+    used: set[str] = set()
+    seq_scanned: set[str] = set()
+    with connection.cursor() as cursor:
+        # Forbid sequential scans so the plan shows which index answers each condition: on a few test rows
+        # a sequential scan would win on cost and hide whether an index can serve the query at all.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    for sql in searched:
+        plan = _explain_captured(sql)
+        used |= pgplan.declared_index_names(plan)
+        seq_scanned |= pgplan.seq_scanned_relations(plan)
+
+    assert SEARCH_INDEXES[kind] <= used, sorted(used)
+    assert not {r for r in seq_scanned if r.startswith(("claims_claim", "members_member", "providers_provider"))}
+    if kind == "billing NPI":
+        # npi's unique index, or the varchar_pattern_ops copy Django adds to every indexed CharField.
+        assert any(name.startswith("providers_provider_npi_") for name in used), sorted(used)
+        assert used & {"claim_billing_number_idx", "claim_billing_date_idx"}, sorted(used)
+
+
+def test_claim_search_never_joins_member_or_provider_tables_in_its_where(admin_client: Client, world: World) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get(_url(Claim, "changelist"), {"q": "quimb"})
+
+    claim_queries = [q["sql"] for q in queries.captured_queries if 'FROM "claims_claim"' in q["sql"]]
+    assert claim_queries
+    for sql in claim_queries:
+        where = sql.split(" WHERE ", 1)[1]
+        assert "members_member" not in where and "providers_provider" not in where, sql
+
+
+def test_member_and_provider_searches(admin_client: Client, world: World) -> None:
+    by_name = admin_client.get(_url(Member, "changelist"), {"q": "quimb"})
+    assert list(by_name.context["cl"].result_list) == [world.member]
+    by_number = admin_client.get(_url(Member, "changelist"), {"q": world.member.member_number})
+    assert list(by_number.context["cl"].result_list) == [world.member]
+
+    by_npi = admin_client.get(_url(Provider, "changelist"), {"q": world.provider.npi})
+    assert list(by_npi.context["cl"].result_list) == [world.provider]
+    by_name_part = admin_client.get(_url(Provider, "changelist"), {"q": "ollowel"})
+    assert list(by_name_part.context["cl"].result_list) == [world.provider]
+
+
+def test_provider_name_search_reads_the_trigram_index(admin_client: Client, world: World) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get(_url(Provider, "changelist"), {"q": "ollowel"})
+    searched = [q["sql"] for q in queries.captured_queries if 'FROM "providers_provider"' in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+    used = set().union(*(pgplan.declared_index_names(_explain_captured(sql)) for sql in searched))
+
+    assert "provider_name_trgm_idx" in used
+
+
+# --- PHI -------------------------------------------------------------------------------------------------------
+
+
+def _staff_client(client: Client, django_user_model: Any, *codenames: str) -> Client:
+    user = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="members", codename__in=codenames))
+    client.force_login(user)
+    return client
+
+
+def test_staff_without_pii_permission_does_not_see_pii(client: Client, django_user_model: Any, world: World) -> None:
+    # Change permission on MemberPII is not enough: seeing PHI needs the view permission itself.
+    staff = _staff_client(client, django_user_model, "view_member", "change_member", "change_memberpii")
+
+    response = staff.get(_url(Member, "change", world.member.pk))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert world.member.member_number in content
+    assert world.pii.ssn not in content and world.pii.phone not in content
+    assert "member PII" not in content
+    assert staff.get(_url(MemberPII, "changelist")).status_code == 403
+    assert staff.get(_url(MemberPII, "change", world.pii.pk)).status_code == 403
+
+
+def test_staff_with_pii_permission_sees_pii(client: Client, django_user_model: Any, world: World) -> None:
+    staff = _staff_client(client, django_user_model, "view_member", "view_memberpii")
+
+    response = staff.get(_url(Member, "change", world.member.pk))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert world.pii.ssn in content and world.pii.phone in content
