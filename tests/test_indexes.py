@@ -325,6 +325,10 @@ CASES = [
     ),
     IndexCase("claim_received_idx", lambda s: Claim.objects.order_by("-received_at", "-id")[:50]),
     IndexCase(
+        "claim_status_received_idx",
+        lambda s: Claim.objects.filter(status="denied").order_by("-received_at", "-id")[:50],
+    ),
+    IndexCase(
         "claim_member_history_idx",
         lambda s: (
             Claim.objects.filter(member_id=s.member_id, service_date_from__range=(s.month, _end_of(s.month)))
