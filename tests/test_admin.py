@@ -74,7 +74,9 @@ def world() -> World:
     network = ProviderNetworkFactory(provider=provider, plan=plan)
     batch = IngestBatchFactory(
         file_name="acme_20261101.837",
-        warnings=[{"position": 42, "segment": "NM1", "element": "NM109", "message": "NPI check digit failed"}],
+        warnings=[
+            {"position": 42, "segment": "NM1", "element": "NM109", "message": "NPI check digit failed"}
+        ],
         ack_999="ISA*00*~ST*999*0001*005010X231A1~AK9*A*1*1*1~",
     )
     claim = ClaimFactory(
@@ -87,7 +89,9 @@ def world() -> World:
         member=MemberFactory(member_number="M000888002", last_name="Zubrowski"),
         billing_provider=ProviderFactory(last_name="Vantongeren"),
     )
-    return World(plan, member, pii, enrollment, specialty, provider, network, batch, claim, line, history, other_claim)
+    return World(
+        plan, member, pii, enrollment, specialty, provider, network, batch, claim, line, history, other_claim
+    )
 
 
 # For each registered model: the object to open, and text that must appear on its changelist and change page.
@@ -122,7 +126,9 @@ def _set_reltuples(values: dict[str, float]) -> None:
     """Write planner statistics for tables (rolled back with the test transaction)."""
     with connection.cursor() as cursor:
         for relation, reltuples in values.items():
-            cursor.execute("UPDATE pg_class SET reltuples = %s WHERE oid = %s::regclass", [reltuples, relation])
+            cursor.execute(
+                "UPDATE pg_class SET reltuples = %s WHERE oid = %s::regclass", [reltuples, relation]
+            )
 
 
 def _explain_captured(sql: str) -> pgplan.PlanNode:
@@ -155,7 +161,9 @@ def test_every_model_of_the_apps_is_registered() -> None:
 
 
 @pytest.mark.parametrize("label", sorted(PAGES))
-def test_changelist_and_change_page_render_for_superuser(admin_client: Client, world: World, label: str) -> None:
+def test_changelist_and_change_page_render_for_superuser(
+    admin_client: Client, world: World, label: str
+) -> None:
     obj, list_text, change_text = PAGES[label](world)
 
     changelist = admin_client.get(_url(obj, "changelist"))
@@ -207,7 +215,9 @@ def test_claim_page_shows_lines_and_read_only_status_history(admin_client: Clien
     )
 
 
-def test_line_added_on_the_claim_page_takes_the_claims_partition_key(admin_client: Client, world: World) -> None:
+def test_line_added_on_the_claim_page_takes_the_claims_partition_key(
+    admin_client: Client, world: World
+) -> None:
     claim = world.claim
     response = admin_client.get(_url(Claim, "change", claim.pk))
     data = _form_data(response)
@@ -270,7 +280,9 @@ def test_estimate_sums_the_partitions_and_ignores_the_parent_and_unanalyzed_ones
     this_month, last_month = _this_and_last_month()
     _mark_claim_partitions_unanalyzed()
     # The parent's own figure is meaningless (autovacuum never analyzes a partitioned table).
-    _set_reltuples({_partition(this_month): 6_000_000, _partition(last_month): 4_000_000, "claims_claim": 123})
+    _set_reltuples(
+        {_partition(this_month): 6_000_000, _partition(last_month): 4_000_000, "claims_claim": 123}
+    )
 
     estimate = estimated_row_count(Claim)
 
@@ -278,7 +290,9 @@ def test_estimate_sums_the_partitions_and_ignores_the_parent_and_unanalyzed_ones
     assert (estimate.rows, estimate.leaves, estimate.unanalyzed) == (10_000_000, 29, 27)
 
 
-def test_claims_changelist_shows_an_estimate_and_never_counts_claims(admin_client: Client, world: World) -> None:
+def test_claims_changelist_shows_an_estimate_and_never_counts_claims(
+    admin_client: Client, world: World
+) -> None:
     this_month, last_month = _this_and_last_month()
     _set_reltuples({_partition(this_month): 6_000_000, _partition(last_month): 4_000_000})
 
@@ -294,7 +308,9 @@ def test_claims_changelist_shows_an_estimate_and_never_counts_claims(admin_clien
     assert world.claim.claim_number in content and world.other_claim.claim_number in content
 
 
-def test_never_analyzed_claims_are_counted_exactly_up_to_the_limit(admin_client: Client, world: World) -> None:
+def test_never_analyzed_claims_are_counted_exactly_up_to_the_limit(
+    admin_client: Client, world: World
+) -> None:
     # reltuples = -1 everywhere would estimate 0 rows; taken at its word, the admin would then load the whole
     # unsliced table as "one page". A count bounded by LIMIT is done instead.
     _mark_claim_partitions_unanalyzed()
@@ -324,7 +340,9 @@ def test_sorting_received_at_ascending_keeps_the_index_order(admin_client: Clien
         response = admin_client.get(_url(Claim, "changelist"), {"o": str(column)})
 
     assert response.status_code == 200
-    ordered = [q["sql"] for q in queries.captured_queries if "ORDER BY" in q["sql"] and "claims_claim" in q["sql"]]
+    ordered = [
+        q["sql"] for q in queries.captured_queries if "ORDER BY" in q["sql"] and "claims_claim" in q["sql"]
+    ]
     assert ordered and all(
         'ORDER BY "claims_claim"."received_at" ASC, "claims_claim"."id" ASC' in sql for sql in ordered
     )
@@ -388,14 +406,43 @@ def test_claim_search_sql_reads_the_declared_indexes(admin_client: Client, world
         seq_scanned |= pgplan.seq_scanned_relations(plan)
 
     assert SEARCH_INDEXES[kind] <= used, sorted(used)
-    assert not {r for r in seq_scanned if r.startswith(("claims_claim", "members_member", "providers_provider"))}
+    assert not {
+        r for r in seq_scanned if r.startswith(("claims_claim", "members_member", "providers_provider"))
+    }
     if kind == "billing NPI":
         # npi's unique index, or the varchar_pattern_ops copy Django adds to every indexed CharField.
         assert any(name.startswith("providers_provider_npi_") for name in used), sorted(used)
         assert used & {"claim_billing_number_idx", "claim_billing_date_idx"}, sorted(used)
 
 
-def test_claim_search_never_joins_member_or_provider_tables_in_its_where(admin_client: Client, world: World) -> None:
+def test_search_results_are_sorted_after_filtering_not_by_walking_the_sort_index(
+    admin_client: Client, world: World
+) -> None:
+    older = ClaimFactory(
+        claim_number="ACME-0999",
+        member=world.member,
+        received_at=world.claim.received_at - dt.timedelta(days=1),
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(_url(Claim, "changelist"), {"q": world.member.member_number})
+
+    # Same order as the unfiltered list (newest received first), from an expression claim_received_idx cannot
+    # supply, so the planner finds the matches through their own indexes first.
+    assert list(response.context["cl"].result_list) == [world.claim, older]
+    listed = [
+        q["sql"] for q in queries.captured_queries if "ORDER BY" in q["sql"] and "claims_claim" in q["sql"]
+    ]
+    assert listed and all(
+        """ORDER BY ("claims_claim"."received_at" + '0:00:00'::interval) DESC, "claims_claim"."id" DESC"""
+        in sql
+        for sql in listed
+    )
+
+
+def test_claim_search_never_joins_member_or_provider_tables_in_its_where(
+    admin_client: Client, world: World
+) -> None:
     with CaptureQueriesContext(connection) as queries:
         admin_client.get(_url(Claim, "changelist"), {"q": "quimb"})
 
@@ -418,6 +465,18 @@ def test_member_and_provider_searches(admin_client: Client, world: World) -> Non
     assert list(by_name_part.context["cl"].result_list) == [world.provider]
 
 
+def test_claim_form_autocompletes_members_through_the_indexed_search(
+    admin_client: Client, world: World
+) -> None:
+    response = admin_client.get(
+        reverse("admin:autocomplete"),
+        {"term": "quimb", "app_label": "claims", "model_name": "claim", "field_name": "member"},
+    )
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [str(world.member.pk)]
+
+
 def test_provider_name_search_reads_the_trigram_index(admin_client: Client, world: World) -> None:
     with CaptureQueriesContext(connection) as queries:
         admin_client.get(_url(Provider, "changelist"), {"q": "ollowel"})
@@ -435,12 +494,16 @@ def test_provider_name_search_reads_the_trigram_index(admin_client: Client, worl
 
 def _staff_client(client: Client, django_user_model: Any, *codenames: str) -> Client:
     user = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="members", codename__in=codenames))
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="members", codename__in=codenames)
+    )
     client.force_login(user)
     return client
 
 
-def test_staff_without_pii_permission_does_not_see_pii(client: Client, django_user_model: Any, world: World) -> None:
+def test_staff_without_pii_permission_does_not_see_pii(
+    client: Client, django_user_model: Any, world: World
+) -> None:
     # Change permission on MemberPII is not enough: seeing PHI needs the view permission itself.
     staff = _staff_client(client, django_user_model, "view_member", "change_member", "change_memberpii")
 
