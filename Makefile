@@ -1,0 +1,85 @@
+# Entry points for developers and CI; `make help` lists them and README.md says what each does.
+# Connection settings come from DATABASE_URL and REDIS_URL (environment, then .env, then the defaults in
+# config/settings/base.py); the set-up scripts in scripts/ read them the same way.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+# Prerequisites are listed in the order they must run (venv, then services, then the database).
+.NOTPARALLEL:
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PYTHON VENV
+
+# The project's own packages, for mypy (tests and migrations are excluded in pyproject.toml).
+TYPED := config claims members providers analytics ops
+# Claims for `make data`.
+SCALE ?= 100000
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+.PHONY: help venv services bootstrap db superuser demo-data setup serve demo test \
+	lint fmt typecheck migrations-check check bench data clean distclean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+demo: setup serve ## set everything up, load the demo claims, serve the admin at http://127.0.0.1:8000/admin/
+
+setup: demo-data ## everything `make demo` does before serving, then exit
+	@echo "setup: done. 'make serve' (or 'make demo') serves the admin at http://$${SERVE_ADDR:-127.0.0.1:8000}/admin/"
+
+test: bootstrap ## the whole test suite on PostgreSQL (pytest-django creates test_<dbname> itself)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+venv: ## create .venv and pip install -e '.[dev]' (skipped while .venv is newer than pyproject.toml)
+	@bash scripts/venv.sh
+
+services: ## make PostgreSQL and Redis answer: start them, or install them, when they do not
+	@bash scripts/services.sh
+
+bootstrap: venv services ## venv and services: what the tests need
+
+db: bootstrap ## create the database when missing, migrate, create the monthly partitions
+	@bash scripts/db.sh
+
+superuser: db ## create the demo superuser (admin / claims-demo) or put it back as printed
+	@bash scripts/superuser.sh
+
+demo-data: superuser ## generate demo 837P files into var/demo_837, ingest them and ../shared's samples
+	@bash scripts/demo_data.sh
+
+serve: venv ## serve the admin with runserver on 127.0.0.1:8000 (SERVE_ADDR)
+	@bash scripts/serve.sh
+
+lint: venv ## ruff check and ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: venv ## ruff check --fix and ruff format
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: venv ## mypy with django-stubs on the project's packages
+	$(BIN)/mypy $(TYPED)
+
+migrations-check: venv ## fail when a model change has no migration
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+check: venv ## Django's system checks
+	$(BIN)/python manage.py check
+
+bench: db ## run the benchmarks (manage.py benchmark; BENCH_ARGS=...)
+	$(BIN)/python manage.py benchmark $(BENCH_ARGS)
+
+data: db ## generate SCALE synthetic claims (manage.py generate_demo_data; SCALE=100000)
+	$(BIN)/python manage.py generate_demo_data --claims $(SCALE)
+
+clean: ## remove generated files and caches (var/, caches, build output); the database stays
+	rm -rf var build .pytest_cache .mypy_cache .ruff_cache ./*.egg-info
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+
+distclean: clean ## clean, and remove the virtualenv too
+	rm -rf $(VENV)

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Demo claims: generates 837P files into var/demo_837 (once) and ingests them, then ingests the real sample
+# files under $SHARED_X12_DIR/837P (default ../shared/data/x12/837P) when that folder exists.
+# Ingest is idempotent by file sha256, so running this again adds nothing.
+#
+# The generated files must load: a failure there stops the script. The real samples include files that
+# are wrong on purpose; the ingest command rejects those with a non-zero exit, which is reported and never
+# stops the demo.
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+load_env
+require_venv
+
+DEMO_DIR="${DEMO_DIR:-var/demo_837}"
+DEMO_FILES="${DEMO_FILES:-4}"
+DEMO_CLAIMS_PER_FILE="${DEMO_CLAIMS_PER_FILE:-250}"
+DEMO_SEED="${DEMO_SEED:-837}"
+SHARED_837_DIR="${SHARED_X12_DIR:-../shared/data/x12}/837P"
+LOG_DIR="var/log"
+
+commands="$(manage help --commands)"
+for c in generate_demo_837 ingest_837; do
+    grep -qx "$c" <<<"$commands" || die "demo data: manage.py $c does not exist (yet): it is part of the project"
+done
+
+# Generated once: a second run must not write files with new contents (new sha256) and load them twice.
+if compgen -G "$DEMO_DIR/*" >/dev/null; then
+    log "demo data: $(find "$DEMO_DIR" -type f | wc -l) files already in $DEMO_DIR (delete the folder to regenerate)"
+else
+    log "demo data: manage.py generate_demo_837 --out $DEMO_DIR --files $DEMO_FILES" \
+        "--claims-per-file $DEMO_CLAIMS_PER_FILE --seed $DEMO_SEED"
+    tmp="$DEMO_DIR.tmp"
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    manage generate_demo_837 --out "$tmp" --files "$DEMO_FILES" \
+        --claims-per-file "$DEMO_CLAIMS_PER_FILE" --seed "$DEMO_SEED"
+    # Renamed only when complete, so an interrupted run generates again next time.
+    rm -rf "$DEMO_DIR"
+    mv "$tmp" "$DEMO_DIR"
+fi
+
+# Progress bars only for a person watching.
+progress=()
+if [ ! -t 2 ]; then progress=(--no-progress); fi
+log "demo data: manage.py ingest_837 $DEMO_DIR"
+manage ingest_837 "${progress[@]}" "$DEMO_DIR"
+
+if [ ! -d "$SHARED_837_DIR" ]; then
+    log "demo data: no sample files at $SHARED_837_DIR: skipped"
+    exit 0
+fi
+
+mkdir -p "$LOG_DIR"
+log_file="$LOG_DIR/ingest_shared_837P.log"
+log "demo data: manage.py ingest_837 $SHARED_837_DIR (real samples; full output in $log_file)"
+if manage ingest_837 --no-progress "$SHARED_837_DIR" >"$log_file" 2>&1; then
+    status=0
+else
+    status=$?
+fi
+# ingest_837 reads the folder recursively, goes on past rejected files and ends with one totals line.
+totals="$(grep -E '^files [0-9]+, claims' "$log_file" | tail -n 1 || true)"
+if [ "$status" -eq 0 ]; then
+    log "demo data: sample files: $totals"
+elif [ -n "$totals" ] && ! grep -q '^Traceback' "$log_file"; then
+    log "demo data: sample files: $totals"
+    log "demo data: ingest_837 exited $status because it rejected files; some samples are wrong on purpose:"
+    grep '^REJECTED' "$log_file" | sed 's/^/    /' || true
+else
+    # Not a verdict on a file: the command itself failed. The demo goes on; the log says why.
+    warn "ingest_837 failed on the sample files (exit $status) before finishing; last lines of $log_file:"
+    tail -n 15 "$log_file" >&2
+fi

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Creates the demo superuser, or puts it back as printed (staff, superuser, active, the demo password).
+# The password is fixed and printed on purpose: this is for a developer's machine, never production.
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+load_env
+require_venv
+
+case "${DJANGO_SETTINGS_MODULE:-}" in
+*prod*) die "superuser: refusing to create a demo superuser with DJANGO_SETTINGS_MODULE=$DJANGO_SETTINGS_MODULE" ;;
+esac
+
+outcome="$(manage shell --no-imports -c '
+import os
+
+from django.contrib.auth import get_user_model
+
+User = get_user_model()
+name, password = os.environ["DEMO_ADMIN_USER"], os.environ["DEMO_ADMIN_PASSWORD"]
+user, created = User.objects.get_or_create(**{User.USERNAME_FIELD: name})
+as_printed = user.is_active and user.is_staff and user.is_superuser and user.check_password(password)
+if not as_printed:
+    user.is_active = user.is_staff = user.is_superuser = True
+    user.set_password(password)
+    user.save()
+print("created" if created else "unchanged" if as_printed else "reset to the demo password")
+')"
+log "superuser: $DEMO_ADMIN_USER / $DEMO_ADMIN_PASSWORD ($outcome)"
