@@ -327,17 +327,55 @@ def _resolve_members(claims: list[ParsedClaim]) -> dict[_PersonKey, int]:
         taken.add(candidate)
         return candidate
 
+    alias = _same_person_aliases([*subscribers, *dependents], found)
+    canonical_subs: dict[_PersonKey, Party] = {}
+    for key, party in subscribers.items():
+        if alias[key] == key or alias[key] not in canonical_subs:
+            canonical_subs[alias[key]] = party
+    canonical_deps = {
+        alias[key]: (party, alias[sub_key], rel) for key, (party, sub_key, rel) in dependents.items()
+    }
     # Subscribers first: dependents need their subscriber's id. COPY, not bulk_create: at 100,000 claims a
     # file brings tens of thousands of new people, and the ORM's INSERT ... RETURNING dominated the load.
-    new_subs = [(key, party, "18", None) for key, party in subscribers.items() if key not in found]
+    new_subs = [(key, party, "18", None) for key, party in canonical_subs.items() if key not in found]
     _copy_members(new_subs, found, number_for)
     new_deps = [
         (key, party, rel or "G8", sub_key)
-        for key, (party, sub_key, rel) in dependents.items()
+        for key, (party, sub_key, rel) in canonical_deps.items()
         if key not in found
     ]
     _copy_members(new_deps, found, number_for)
+    for key, target in alias.items():
+        found[key] = found[target]
     return found
+
+
+def _same_person_aliases(
+    keys: list[_PersonKey], on_file: dict[_PersonKey, int]
+) -> dict[_PersonKey, _PersonKey]:
+    """Map each person key to the key that identifies the same person.
+
+    2010BA DMG (date of birth) is sent only when the subscriber is the patient (005010X222A1 2010BA DMG
+    situational rule), so one subscriber arrives with a date of birth on their own claims and without one on
+    their dependents' claims. A key without a date of birth is the same person as a key with the same member id
+    and names that has one (on file first, then in the file); a dated key matches an undated member on file.
+    """
+    dated: dict[tuple[str, str, str], _PersonKey] = {}
+    undated_on_file: dict[tuple[str, str, str], _PersonKey] = {}
+    for key in [*on_file, *keys]:
+        if key[3] is not None:
+            dated.setdefault(key[:3], key)
+        elif key in on_file:
+            undated_on_file.setdefault(key[:3], key)
+    alias: dict[_PersonKey, _PersonKey] = {}
+    for key in keys:
+        if key[3] is None and key[:3] in dated:
+            alias[key] = dated[key[:3]]
+        elif key[3] is not None and key not in on_file and key[:3] in undated_on_file:
+            alias[key] = undated_on_file[key[:3]]
+        else:
+            alias[key] = key
+    return alias
 
 
 _MEMBER_COLUMNS = (

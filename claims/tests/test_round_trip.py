@@ -13,6 +13,7 @@ from claims.models import Claim, ClaimStatus
 from claims.services.ingest import batch_ingest
 from claims.services.validation import batch_validate
 from claims.x12.writer import write_837p
+from members.models import Member
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +108,13 @@ def test_written_claims_ingest_back_identically(written: tuple[list[DemoClaim], 
     for c in demo:
         assert by_number[c.claim_number] == _expected(c), c.claim_number
     assert result.total_charge == sum((c.total_charge for c in demo), Decimal("0"))
+    # One member per person, although a subscriber's date of birth is sent only on their own claims.
+    people = {(c.subscriber.member_id, c.patient.last_name, c.patient.first_name) for c in demo}
+    people |= {(c.subscriber.member_id, c.subscriber.last_name, c.subscriber.first_name) for c in demo}
+    assert Member.objects.count() == len(people)
+    dependents = Member.objects.exclude(subscriber=None).select_related("subscriber")
+    assert dependents.exists()
+    assert all(d.subscriber.subscriber_identifier == d.subscriber_identifier for d in dependents)
 
 
 def test_written_file_validates_and_claims_become_validated(written: tuple[list[DemoClaim], Path]) -> None:
