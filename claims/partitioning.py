@@ -20,6 +20,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import connections, transaction
+from psqlextra.backend.schema import PostgresSchemaEditor
 from psqlextra.models import PostgresPartitionedModel
 from psqlextra.models.partitioned import PostgresPartitionedModelMeta
 from psqlextra.partitioning import PostgresPartitioningManager
@@ -149,6 +150,7 @@ def ensure_month_partitions(months: Iterable[dt.date], *, using: str = "default"
             if full_name in present:
                 continue
             with transaction.atomic(using=using), connection.schema_editor(atomic=False) as editor:
+                assert isinstance(editor, PostgresSchemaEditor)  # ENGINE is psqlextra.backend
                 # Serialise concurrent ingests that need the same month.
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [full_name])

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -397,7 +397,7 @@ _MEMBER_COLUMNS = (
 
 
 def _copy_members(
-    people: list[tuple[_PersonKey, Party, str, _PersonKey | None]],
+    people: Sequence[tuple[_PersonKey, Party, str, _PersonKey | None]],
     found: dict[_PersonKey, int],
     number_for: Callable[[str], str],
 ) -> None:
