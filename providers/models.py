@@ -47,7 +47,8 @@ class Provider(models.Model):
     failed check must be visible, not make the claim disappear.
     """
 
-    npi = models.CharField(max_length=10, unique=True)
+    # The validator guards forms (the admin); ingest stores NPIs as sent and records the check in npi_valid.
+    npi = models.CharField(max_length=10, unique=True, validators=[validate_npi])
     npi_valid = models.BooleanField(default=True)
     entity_type = models.CharField(max_length=1, choices=EntityType.choices, default=EntityType.PERSON)
     first_name = models.CharField(max_length=35, blank=True)

@@ -117,7 +117,11 @@ def batch_ingest(
         with transaction.atomic():
             return _load(parsed, name=name, sha=sha, size=len(raw), existing=existing, progress=progress)
     except X12Error as exc:
-        logger.warning("ingest rejected file %s: %s", name, exc.finding)
+        # The message can quote element values (dates of service, birth dates: PHI); the log gets the place only.
+        f = exc.finding
+        logger.warning(
+            "ingest rejected file %s at segment %s (%s) element %s", name, f.position, f.segment, f.element
+        )
         return _record_rejection(name=name, sha=sha, size=len(raw), existing=existing, error=exc)
 
 
