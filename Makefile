@@ -20,7 +20,7 @@ SCALE ?= 100000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help venv services bootstrap db superuser demo-data setup serve demo test \
+.PHONY: help venv services browser bootstrap db superuser demo-data setup serve demo test \
 	lint fmt typecheck migrations-check check bench data clean distclean
 
 help: ## list the targets
@@ -31,7 +31,7 @@ demo: setup serve ## set everything up, load the demo claims, serve the admin at
 setup: demo-data ## everything `make demo` does before serving, then exit
 	@echo "setup: done. 'make serve' (or 'make demo') serves the admin at http://$${SERVE_ADDR:-127.0.0.1:8000}/admin/"
 
-test: bootstrap ## the whole test suite on PostgreSQL (pytest-django creates test_<dbname> itself)
+test: bootstrap browser ## the whole test suite on PostgreSQL (pytest-django creates test_<dbname> itself)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 venv: ## create .venv and pip install -e '.[dev]' (skipped while .venv is newer than pyproject.toml)
@@ -41,6 +41,10 @@ services: ## make PostgreSQL and Redis answer: start them, or install them, when
 	@bash scripts/services.sh
 
 bootstrap: venv services ## venv and services: what the tests need
+
+# Only the tests need a browser: `make demo` does not install one.
+browser: ## install Debian's chromium and chromium-driver when missing, for the browser tests
+	@bash scripts/browser.sh
 
 db: bootstrap ## create the database when missing, migrate, create the monthly partitions
 	@bash scripts/db.sh
