@@ -257,6 +257,8 @@ class ClaimLine(PlainPkPartitionedModel):
     place_of_service = models.CharField(max_length=2, blank=True)  # SV1-05, when it differs from CLM05-1
     diagnosis_pointers = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)
     paid = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # Total relative value units of the line (claims.fee_schedule: RVU x units; 0 without an RVU).
+    rvus = models.DecimalField(max_digits=8, decimal_places=2, default=0)
     service_date = models.DateField()
     service_date_to = models.DateField()
 

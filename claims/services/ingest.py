@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from claims.codes import claim_code_problems
+from claims.fee_schedule import line_rvus
 from claims.models import ClaimRelation, ClaimStatus, IngestBatch, IngestStatus
 from claims.partitioning import ensure_month_partitions
 from claims.x12.errors import Finding, X12Error
@@ -686,6 +687,7 @@ _LINE_COLUMNS = (
     "place_of_service",
     "diagnosis_pointers",
     "paid",
+    "rvus",
     "service_date",
     "service_date_to",
 )
@@ -713,6 +715,7 @@ def _copy_lines(rows: list[_ClaimRow]) -> int:
                     line.place_of_service,
                     line.diagnosis_pointers,
                     Decimal("0"),
+                    line_rvus(line.procedure_code, line.units),
                     line.service_date,
                     line.service_date_to,
                 )

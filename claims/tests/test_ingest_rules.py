@@ -168,6 +168,8 @@ def test_claim_fields_map_from_loops(shared_x12: Path) -> None:
         ("99214", Decimal("35.00"), [2]),
         ("86663", Decimal("10.00"), [2]),
     ]
+    rvus = list(claim.lines.order_by("line_number").values_list("rvus", flat=True))
+    assert rvus == [Decimal("2.65"), Decimal("0"), Decimal("3.75"), Decimal("0")]  # claims.fee_schedule
     last = claim.lines.get(line_number=4)
     assert (str(last.service_date), str(last.service_date_to)) == ("2006-10-10", "2006-10-25")
 
