@@ -16,7 +16,7 @@ export PYTHON VENV
 # The project's own packages, for mypy (tests and migrations are excluded in pyproject.toml).
 TYPED := config claims members providers analytics ops
 # Claims for `make data`.
-SCALE ?= 100000
+SCALE ?= 1000000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
@@ -78,7 +78,7 @@ check: venv ## Django's system checks
 bench: db ## run the benchmarks (manage.py benchmark; BENCH_ARGS=...)
 	$(BIN)/python manage.py benchmark $(BENCH_ARGS)
 
-data: db ## generate SCALE synthetic claims (manage.py generate_demo_data; SCALE=100000)
+data: db ## fill the database with SCALE synthetic claims (manage.py generate_demo_data; SCALE=1000000)
 	$(BIN)/python manage.py generate_demo_data --claims $(SCALE)
 
 clean: ## remove generated files and caches (var/, caches, build output); the database stays
