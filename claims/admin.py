@@ -3,7 +3,7 @@
 See claims/paginators.py for the count and ordering rules and claims/selectors.py for how a search term is
 resolved to indexed lookups. Claims, lines and status history cannot be deleted here: a claim is a record of
 what a submitter sent (corrections arrive as replacement or void claims, CLM05-3 = 7 / 8), and the composite
-foreign keys from lines and history would reject the delete at commit anyway.
+foreign key from the lines would reject the delete at commit anyway.
 """
 
 from __future__ import annotations
