@@ -228,6 +228,12 @@ class Claim(PlainPkPartitionedModel):
             models.Index(fields=["billing_provider", "service_date_from"], name="claim_billing_date_idx"),
             models.Index(fields=["health_plan", "service_date_from"], name="claim_plan_date_idx"),
             models.Index(fields=["batch"], name="claim_batch_idx"),
+            # Real-time processing metrics: claims processed in the last 24 hours (analytics_processing_realtime_mv).
+            models.Index(
+                fields=["processed_at"],
+                condition=models.Q(processed_at__isnull=False),
+                name="claim_processed_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -258,7 +264,7 @@ class ClaimLine(PlainPkPartitionedModel):
     diagnosis_pointers = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)
     paid = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     # Total relative value units of the line (claims.fee_schedule: RVU x units; 0 without an RVU).
-    rvus = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    rvus = models.DecimalField(max_digits=8, decimal_places=2, default=0, db_default=0)
     service_date = models.DateField()
     service_date_to = models.DateField()
 

@@ -1,4 +1,4 @@
-"""Celery application; tasks are discovered in each app's tasks.py (schedules come in later issues)."""
+"""Celery application; tasks are discovered in each app's tasks.py, schedules are in config/beat.py."""
 
 import os
 

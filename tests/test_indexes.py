@@ -27,7 +27,7 @@ from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.db import connection, models
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Now, TruncMonth
 
 from claims.models import OPEN_STATUSES, Claim, ClaimLine, ClaimStatusHistory, IngestBatch
 from members.models import Enrollment, Member
@@ -324,6 +324,12 @@ CASES = [
         lambda s: Claim.objects.filter(status__in=OPEN_STATUSES).order_by("received_at", "id")[:50],
     ),
     IndexCase("claim_received_idx", lambda s: Claim.objects.order_by("-received_at", "-id")[:50]),
+    IndexCase(
+        "claim_processed_idx",
+        lambda s: Claim.objects.filter(processed_at__gte=Now() - dt.timedelta(hours=24)).values(
+            "processed_at"
+        ),
+    ),
     IndexCase(
         "claim_status_received_idx",
         lambda s: Claim.objects.filter(status="denied").order_by("-received_at", "-id")[:50],

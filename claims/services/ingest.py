@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -116,7 +117,11 @@ def batch_ingest(
         # DDL in its own short transactions, before the data transaction: a claim never falls into DEFAULT.
         ensure_month_partitions(months)
         with transaction.atomic():
-            return _load(parsed, name=name, sha=sha, size=len(raw), existing=existing, progress=progress)
+            result = _load(parsed, name=name, sha=sha, size=len(raw), existing=existing, progress=progress)
+            batch_id = result.batch.id
+            # Analytics refresh only once the claims are committed (never enqueue before the data exists).
+            transaction.on_commit(lambda: enqueue_analytics_refresh(batch_id=batch_id))
+            return result
     except X12Error as exc:
         # The message can quote element values (dates of service, birth dates: PHI); the log gets the place only.
         f = exc.finding
@@ -124,6 +129,15 @@ def batch_ingest(
             "ingest rejected file %s at segment %s (%s) element %s", name, f.position, f.segment, f.element
         )
         return _record_rejection(name=name, sha=sha, size=len(raw), existing=existing, error=exc)
+
+
+def enqueue_analytics_refresh(*, batch_id: int) -> None:
+    """Queue the analytics refresh for a committed batch (Celery), unless settings switch it off."""
+    if not getattr(settings, "ANALYTICS_REFRESH_ON_COMMIT", True):
+        return
+    from analytics.tasks import refresh_after_batch
+
+    refresh_after_batch.delay(batch_id)
 
 
 def _record_rejection(

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from claims.models import ClaimStatus, IngestBatch, IngestStatus, ValidationOutcome
-from claims.services.ingest import file_sha256
+from claims.services.ingest import enqueue_analytics_refresh, file_sha256
 from claims.x12.validation import validate_837
 
 
@@ -76,4 +76,6 @@ def batch_validate(*, batch_id: int, path: Path) -> IngestBatch:
                     "note_rejected": note_rejected,
                 },
             )
+        # Claims changed status: the analytics of their days are stale once this commits.
+        transaction.on_commit(lambda: enqueue_analytics_refresh(batch_id=batch_id))
     return batch

@@ -105,6 +105,10 @@ CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# After a batch (or its validation) commits, queue the analytics refresh (analytics.tasks.refresh_after_batch).
+ANALYTICS_REFRESH_ON_COMMIT = env.bool("ANALYTICS_REFRESH_ON_COMMIT", default=True)
 
 # Where 837P files are read from by the demo; tests read ../shared directly.
 SHARED_X12_DIR = env.path("SHARED_X12_DIR", default=str(BASE_DIR.parent / "shared" / "data" / "x12"))

@@ -5,3 +5,5 @@ from .base import *  # noqa: F403
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = False
+# Tests that want the refresh call the services directly, or run a real worker (analytics/tests).
+ANALYTICS_REFRESH_ON_COMMIT = False

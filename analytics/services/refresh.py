@@ -1,0 +1,167 @@
+"""Refresh the analytics materialized views: in dependency order, concurrently, one at a time per view.
+
+``views_refresh`` is the single entry point (Celery tasks, the ``refresh_analytics`` command and tests call
+it). For each view it takes a PostgreSQL advisory lock keyed on the view (``pg_try_advisory_xact_lock``
+after waiting up to ``lock_wait_s``), runs ``REFRESH MATERIALIZED VIEW CONCURRENTLY`` (readers are not
+blocked; PostgreSQL docs, "REFRESH MATERIALIZED VIEW"), and records the run in ``RefreshLog`` (started,
+finished, duration in ms, rows, outcome, error). A view whose lock another session holds is logged as
+"skipped", never refreshed twice at once. A failed view is logged and its dependants are skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+
+from django.apps import apps
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from django_pgviews.view import MaterializedView
+
+from analytics.models import (
+    ClaimsDailySummary,
+    DiagnosisMonthly,
+    FailedClaimsMonthly,
+    PlanDaily,
+    ProcessingRealtime,
+    ProviderDaily,
+    QueueDepthDaily,
+    RefreshKind,
+    RefreshLog,
+    RefreshOutcome,
+    RevenueMonthly,
+    StatusFlowMonthly,
+)
+
+logger = logging.getLogger(__name__)
+
+ViewClass = type[MaterializedView]
+
+# Cadence groups (config/beat.py schedules them): real-time views every 5 minutes, day-grain views hourly,
+# month-grain analytics every 30 minutes.
+GROUPS: dict[str, tuple[ViewClass, ...]] = {
+    "realtime": (ProcessingRealtime, QueueDepthDaily),
+    "daily": (ClaimsDailySummary, PlanDaily, ProviderDaily),
+    "analytics": (RevenueMonthly, DiagnosisMonthly, FailedClaimsMonthly, StatusFlowMonthly),
+}
+ALL_VIEWS: tuple[ViewClass, ...] = tuple(v for group in GROUPS.values() for v in group)
+# Every view reads the claim tables, so a committed batch affects all of them.
+AFFECTED_BY_INGEST = ALL_VIEWS
+
+# A refresh that runs longer than this is stopped: a runaway refresh must not hold its lock for ever.
+STATEMENT_TIMEOUT_MS = 300_000
+
+
+def view_name(view: ViewClass) -> str:
+    return view._meta.db_table
+
+
+def by_name(name: str) -> ViewClass:
+    """The view class for a table name or "app.Model" label. Raises KeyError for anything else."""
+    for view in ALL_VIEWS:
+        if name in (view_name(view), view._meta.label, view.__name__):
+            return view
+    raise KeyError(name)
+
+
+def dependency_order(views: Iterable[ViewClass]) -> list[ViewClass]:
+    """``views`` sorted so each comes after the views it depends on (pgviews ``dependencies``).
+
+    Raises ValueError on a dependency cycle.
+    """
+    wanted = list(dict.fromkeys(views))
+    ordered: list[ViewClass] = []
+    visiting: set[ViewClass] = set()
+
+    def visit(view: ViewClass) -> None:
+        if view in ordered:
+            return
+        if view in visiting:
+            raise ValueError(f"dependency cycle at {view.__name__}")
+        visiting.add(view)
+        for label in getattr(view, "_dependencies", []):
+            dependency = apps.get_model(label)
+            if dependency in wanted:
+                visit(dependency)
+        visiting.discard(view)
+        ordered.append(view)
+
+    for view in wanted:
+        visit(view)
+    return ordered
+
+
+def views_refresh(
+    *, views: Sequence[ViewClass] = ALL_VIEWS, trigger: str = "manual", lock_wait_s: float = 0.0
+) -> list[RefreshLog]:
+    """Refresh ``views`` concurrently in dependency order; returns one ``RefreshLog`` per view.
+
+    ``lock_wait_s``: how long to keep trying for a view whose refresh is running elsewhere before logging it
+    as skipped (0 = skip at once). Never raises for a failing view: the failure is in its log row.
+    """
+    logs: list[RefreshLog] = []
+    failed: set[ViewClass] = set()
+    for view in dependency_order(views):
+        depends_on_failed = any(
+            apps.get_model(label) in failed for label in getattr(view, "_dependencies", [])
+        )
+        log = RefreshLog.objects.create(
+            view=view_name(view), kind=RefreshKind.FULL, trigger=trigger[:40], started_at=timezone.now()
+        )
+        if depends_on_failed:
+            _finish(log, RefreshOutcome.SKIPPED, error="a view it depends on failed to refresh")
+            failed.add(view)
+        else:
+            _refresh_one(view, log, lock_wait_s=lock_wait_s)
+            if log.outcome == RefreshOutcome.FAILED:
+                failed.add(view)
+        logs.append(log)
+    return logs
+
+
+def _refresh_one(view: ViewClass, log: RefreshLog, *, lock_wait_s: float) -> None:
+    name = view_name(view)
+    start = time.perf_counter()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = %s", [STATEMENT_TIMEOUT_MS])
+            if not _try_lock(cursor, name, lock_wait_s):
+                _finish(log, RefreshOutcome.SKIPPED, error="another refresh of this view was running")
+                return
+            # The name comes from the model registry (ALL_VIEWS), never from input.
+            cursor.execute(f'REFRESH MATERIALIZED VIEW CONCURRENTLY "{name}"')
+            cursor.execute(f'SELECT count(*) FROM "{name}"')
+            (rows,) = cursor.fetchone()
+    except DatabaseError as exc:
+        logger.exception("refresh of %s failed", name)
+        _finish(log, RefreshOutcome.FAILED, duration_s=time.perf_counter() - start, error=str(exc)[:2000])
+        return
+    _finish(log, RefreshOutcome.SUCCESS, duration_s=time.perf_counter() - start, rows=rows)
+
+
+def _try_lock(cursor, name: str, wait_s: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + wait_s
+    while True:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [f"analytics.refresh:{name}"])
+        if cursor.fetchone()[0]:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+
+
+def _finish(
+    log: RefreshLog,
+    outcome: str,
+    *,
+    duration_s: float | None = None,
+    rows: int | None = None,
+    error: str = "",
+) -> None:
+    log.outcome = outcome
+    log.finished_at = timezone.now()
+    log.duration_ms = round(duration_s * 1000, 2) if duration_s is not None else None  # type: ignore[assignment]
+    log.rows = rows
+    log.error = error
+    log.save(update_fields=["outcome", "finished_at", "duration_ms", "rows", "error"])

@@ -1,0 +1,178 @@
+"""SQL of the analytics aggregates: one SELECT per aggregate, shared by its materialized view and, for the
+day-grain aggregates, by the incremental summary tables.
+
+Each day-grain SELECT has a ``{day_filter}`` placeholder. The materialized view is the SELECT with
+``TRUE`` there (the full refresh, the reference); the incremental path runs the same SELECT with
+``c.service_date_from = ANY(%(days)s)`` for only the days a batch touched, which also prunes the claim
+partitions (PostgreSQL docs, "Partition Pruning"). One definition, so the two cannot drift apart.
+
+"Effective" claims exclude those replaced or voided by a later claim (frequency codes 7 and 8): their
+amounts live on in the replacement, or are withdrawn.
+"""
+
+from __future__ import annotations
+
+ALL_DAYS = "TRUE"
+SOME_DAYS = "c.service_date_from = ANY(%(days)s)"
+
+EFFECTIVE = "c.status NOT IN ('replaced', 'voided')"
+
+CLAIMS_DAILY = f"""
+SELECT c.service_date_from AS day,
+       count(*) AS claims,
+       count(DISTINCT c.member_id) AS members,
+       sum(c.total_charge) AS billed,
+       sum(c.total_paid) AS paid,
+       count(*) FILTER (WHERE c.status = 'approved') AS approved,
+       count(*) FILTER (WHERE c.status = 'denied') AS denied,
+       count(*) FILTER (WHERE c.status = 'pended') AS pended,
+       count(*) FILTER (WHERE c.status IN ('received', 'validated')) AS open
+FROM claims_claim c
+WHERE {EFFECTIVE} AND {{day_filter}}
+GROUP BY c.service_date_from
+"""
+
+PLAN_DAILY = f"""
+SELECT c.service_date_from AS day,
+       c.health_plan_id,
+       count(*) AS claims,
+       count(DISTINCT c.member_id) AS members,
+       sum(c.total_charge) AS billed,
+       sum(c.total_paid) AS paid,
+       count(*) FILTER (WHERE c.status = 'approved') AS approved,
+       count(*) FILTER (WHERE c.status = 'denied') AS denied,
+       count(*) FILTER (WHERE c.status = 'pended') AS pended,
+       count(c.processed_at) AS processed,
+       coalesce(sum(extract(epoch FROM c.processed_at - c.received_at)), 0)::numeric(18, 3)
+           AS processing_seconds
+FROM claims_claim c
+WHERE {EFFECTIVE} AND {{day_filter}}
+GROUP BY c.service_date_from, c.health_plan_id
+"""
+
+PROVIDER_DAILY = f"""
+SELECT c.service_date_from AS day,
+       c.billing_provider_id,
+       count(*) AS claims,
+       count(*) FILTER (WHERE c.status = 'approved') AS approved,
+       count(*) FILTER (WHERE c.status = 'denied') AS denied,
+       sum(c.total_charge) AS billed,
+       sum(c.total_paid) AS paid,
+       coalesce(sum(l.lines), 0) AS lines,
+       coalesce(sum(l.rvus), 0) AS rvus
+FROM claims_claim c
+LEFT JOIN (
+    SELECT l.claim_id, l.service_date_from, count(*) AS lines, sum(l.rvus) AS rvus
+    FROM claims_claimline l
+    WHERE {{line_day_filter}}
+    GROUP BY l.claim_id, l.service_date_from
+) l ON l.claim_id = c.id AND l.service_date_from = c.service_date_from
+WHERE {EFFECTIVE} AND {{day_filter}}
+GROUP BY c.service_date_from, c.billing_provider_id
+"""
+
+REVENUE_MONTHLY = f"""
+SELECT date_trunc('month', c.service_date_from)::date AS month,
+       c.health_plan_id,
+       count(*) AS claims,
+       sum(c.total_charge) AS billed,
+       coalesce(sum(c.total_charge) FILTER (WHERE c.status = 'approved'), 0) AS approved_billed,
+       coalesce(sum(c.total_charge) FILTER (WHERE c.status = 'denied'), 0) AS denied_billed,
+       sum(c.total_paid) AS paid,
+       coalesce(sum(l.rvus), 0) AS rvus
+FROM claims_claim c
+LEFT JOIN (
+    SELECT claim_id, service_date_from, sum(rvus) AS rvus FROM claims_claimline GROUP BY 1, 2
+) l ON l.claim_id = c.id AND l.service_date_from = c.service_date_from
+WHERE {EFFECTIVE}
+GROUP BY 1, 2
+"""
+
+# Chapter -> block -> code in one view: GROUPING SETS so distinct patients are right at every level (they
+# cannot be added up from the level below). '' marks "all blocks" / "all codes" of the row's level.
+DIAGNOSIS_MONTHLY = f"""
+SELECT date_trunc('month', c.service_date_from)::date AS month,
+       c.health_plan_id,
+       coalesce(i.chapter, '?') AS chapter,
+       CASE WHEN grouping(i.block) = 0 THEN coalesce(i.block, '?') ELSE '' END AS block,
+       CASE WHEN grouping(d.code) = 0 THEN d.code ELSE '' END AS code,
+       count(DISTINCT c.member_id) AS patients,
+       count(*) AS claims,
+       sum(c.total_charge) AS billed,
+       round(avg(c.total_charge), 2) AS average_charge
+FROM claims_claim c
+CROSS JOIN LATERAL unnest(c.diagnosis_codes) AS d(code)
+LEFT JOIN analytics_icd10code i ON i.code = d.code
+WHERE {EFFECTIVE}
+GROUP BY GROUPING SETS (
+    (1, 2, i.chapter),
+    (1, 2, i.chapter, i.block),
+    (1, 2, i.chapter, i.block, d.code)
+)
+"""
+
+FAILED_MONTHLY = """
+SELECT date_trunc('month', c.service_date_from)::date AS month,
+       c.health_plan_id,
+       'denied' AS kind,
+       c.denial_reason_code AS reason,
+       count(*) AS claims,
+       sum(c.total_charge) AS billed
+FROM claims_claim c
+WHERE c.status = 'denied'
+GROUP BY 1, 2, 4
+UNION ALL
+SELECT date_trunc('month', c.service_date_from)::date, c.health_plan_id, 'code_check',
+       split_part(e.problem, ' ', 2) || ' ' || split_part(e.problem, ' ', 3),
+       count(DISTINCT c.id), sum(c.total_charge)
+FROM claims_claim c
+CROSS JOIN LATERAL unnest(c.code_check_errors) AS e(problem)
+WHERE cardinality(c.code_check_errors) > 0
+GROUP BY 1, 2, 4
+UNION ALL
+SELECT date_trunc('month', b.started_at)::date, 0, 'file_' || b.status, coalesce(b.errors -> 0 ->> 'segment', ''),
+       count(*), 0
+FROM claims_ingestbatch b
+WHERE b.status = 'rejected'
+GROUP BY 1, 4, b.status
+"""
+
+PROCESSING_REALTIME = """
+SELECT date_trunc('minute', c.processed_at) AS minute,
+       count(*) AS processed,
+       count(*) FILTER (WHERE c.status = 'approved') AS approved,
+       count(*) FILTER (WHERE c.status = 'denied') AS denied,
+       count(*) FILTER (WHERE c.status = 'pended') AS pended,
+       round(avg(extract(epoch FROM c.processed_at - c.received_at))::numeric, 3) AS mean_seconds,
+       round((percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM c.processed_at - c.received_at)))
+             ::numeric, 3) AS p95_seconds
+FROM claims_claim c
+WHERE c.processed_at >= now() - interval '24 hours'
+GROUP BY 1
+"""
+
+# Open = received, validated or pended. +1 when a claim enters the open set, -1 when it leaves; the running
+# sum is the depth at the end of each day.
+QUEUE_DEPTH_DAILY = """
+WITH moves AS (
+    SELECT h.changed_at::date AS day,
+           count(*) FILTER (WHERE h.to_status IN ('received', 'validated', 'pended')
+                            AND h.from_status NOT IN ('received', 'validated', 'pended')) AS entered,
+           count(*) FILTER (WHERE h.from_status IN ('received', 'validated', 'pended')
+                            AND h.to_status NOT IN ('received', 'validated', 'pended')) AS left_queue
+    FROM claims_claimstatushistory h
+    GROUP BY 1
+)
+SELECT day, entered, left_queue,
+       sum(entered - left_queue) OVER (ORDER BY day) AS depth
+FROM moves
+"""
+
+STATUS_FLOW_MONTHLY = """
+SELECT date_trunc('month', h.changed_at)::date AS month,
+       h.from_status,
+       h.to_status,
+       count(*) AS transitions
+FROM claims_claimstatushistory h
+GROUP BY 1, 2, 3
+"""
