@@ -1,0 +1,158 @@
+"""Materialized views refresh in order, under a lock, logged; incremental summaries equal the full refresh."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import connection
+
+from analytics.models import RefreshKind, RefreshLog, RefreshOutcome
+from analytics.services.refresh import ALL_VIEWS, GROUPS, dependency_order, view_name, views_refresh
+from analytics.services.summaries import (
+    SUMMARIES,
+    batch_touched_days,
+    summaries_rebuild,
+    summaries_refresh_days,
+)
+from claims.demo import generate_demo_files
+from claims.models import Claim, ClaimStatus
+from claims.services.ingest import batch_ingest
+from claims.services.validation import batch_validate
+from config.beat import SCHEDULES, sync_schedules
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(table: str, columns: tuple[str, ...]) -> list[tuple[object, ...]]:
+    with connection.cursor() as cursor:
+        cols = ", ".join(columns)
+        cursor.execute(f"SELECT {cols} FROM {table} ORDER BY {cols}")
+        return cursor.fetchall()
+
+
+@pytest.fixture
+def demo_files(tmp_path: Path) -> list[Path]:
+    files = generate_demo_files(tmp_path, files=2, claims_per_file=60, seed=5, as_of=dt.date(2026, 11, 1))
+    return [f.path for f in files]
+
+
+def test_every_view_refreshes_and_is_logged(shared_x12: Path, demo_files: list[Path]) -> None:
+    for path in demo_files:
+        batch_ingest(path=path)
+    batch_ingest(path=shared_x12 / "837P/oopfactory/MissingEntityCode.txt")
+
+    logs = views_refresh(trigger="test")
+
+    assert [log.view for log in logs] == [view_name(v) for v in ALL_VIEWS]
+    assert {log.outcome for log in logs} == {RefreshOutcome.SUCCESS}
+    assert all(log.duration_ms is not None and log.duration_ms >= 0 for log in logs)
+    by_view = {log.view: log.rows for log in logs}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(DISTINCT service_date_from) FROM claims_claim")
+        (days,) = cursor.fetchone()
+        cursor.execute("SELECT sum(claims), sum(billed) FROM analytics_claims_daily_mv")
+        view_claims, view_billed = cursor.fetchone()
+        cursor.execute("SELECT count(*), sum(total_charge) FROM claims_claim")
+        claims, billed = cursor.fetchone()
+    assert by_view["analytics_claims_daily_mv"] == days
+    assert (view_claims, view_billed) == (claims, billed)
+    assert RefreshLog.objects.filter(trigger="test", kind=RefreshKind.FULL).count() == len(ALL_VIEWS)
+
+
+def test_views_are_refreshed_in_dependency_order() -> None:
+    ordered = dependency_order(reversed(ALL_VIEWS))
+    assert set(ordered) == set(ALL_VIEWS)
+    for position, view in enumerate(ordered):
+        for label in getattr(view, "_dependencies", []):
+            assert label not in [v._meta.label for v in ordered[position:]]
+
+
+def test_a_view_being_refreshed_elsewhere_is_skipped_not_refreshed_twice() -> None:
+    view = GROUPS["daily"][0]
+    dsn = connection.get_connection_params()
+    other = psycopg.connect(
+        host=dsn.get("host"),
+        port=dsn.get("port"),
+        user=dsn.get("user"),
+        dbname=dsn["dbname"],
+        autocommit=True,
+    )
+    try:
+        other.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"analytics.refresh:{view_name(view)}"])
+        (log,) = views_refresh(views=[view], trigger="test")
+    finally:
+        other.close()
+
+    assert log.outcome == RefreshOutcome.SKIPPED
+    assert "another refresh" in log.error
+    (again,) = views_refresh(views=[view], trigger="test")
+    assert again.outcome == RefreshOutcome.SUCCESS
+
+
+def test_incremental_summaries_equal_the_full_refresh(shared_x12: Path, demo_files: list[Path]) -> None:
+    first = batch_ingest(path=demo_files[0])
+    summaries_rebuild(trigger="test")
+    # A second batch, including late-arriving claims for old service days and a replacement of a claim.
+    second = batch_ingest(path=demo_files[1])
+    late = batch_ingest(path=shared_x12 / "837P/oopfactory/MissingEntityCode.txt")
+    batch_validate(batch_id=first.batch.id, path=demo_files[0])
+
+    for batch_id in (second.batch.id, late.batch.id, first.batch.id):
+        logs = summaries_refresh_days(days=batch_touched_days(batch_id=batch_id), trigger=f"batch {batch_id}")
+        assert {log.kind for log in logs} == {RefreshKind.INCREMENTAL}
+    views_refresh(views=[v for v in ALL_VIEWS if view_name(v) in {s.view for s in SUMMARIES}], trigger="test")
+
+    for summary in SUMMARIES:
+        incremental = _rows(summary.table, summary.columns)
+        assert incremental, summary.table
+        assert incremental == _rows(summary.view, summary.columns), summary.table
+    # The late batch reached back to 2011: its days are in the summaries.
+    days = {row[0] for row in _rows("analytics_claimsdailytotals", ("day",))}
+    assert dt.date(2011, 12, 12) in days
+
+
+def test_incremental_refresh_touches_only_the_batch_days(demo_files: list[Path]) -> None:
+    batch_ingest(path=demo_files[0])
+    summaries_rebuild(trigger="test")
+    before = dict(_rows("analytics_claimsdailytotals", ("day", "claims")))
+    second = batch_ingest(path=demo_files[1])
+    touched = batch_touched_days(batch_id=second.batch.id)
+
+    (daily, _, _) = summaries_refresh_days(days=touched, trigger="test")
+
+    after = dict(_rows("analytics_claimsdailytotals", ("day", "claims")))
+    assert daily.rows == len(touched)
+    changed = {day for day in after if after[day] != before.get(day)}
+    assert changed and changed <= set(touched)
+
+
+def test_validation_moves_claims_and_incremental_follows(demo_files: list[Path]) -> None:
+    batch = batch_ingest(path=demo_files[0]).batch
+    summaries_rebuild(trigger="test")
+    assert sum(row[0] for row in _rows("analytics_claimsdailytotals", ("open",))) == batch.claim_count
+
+    batch_validate(batch_id=batch.id, path=demo_files[0])
+    summaries_refresh_days(days=batch_touched_days(batch_id=batch.id), trigger="test")
+
+    # Validated claims are still open work (not yet adjudicated); the writer's claims all pass the checks.
+    totals = _rows("analytics_claimsdailytotals", ("approved", "denied", "open", "pended"))
+    assert [sum(column) for column in zip(*totals, strict=True)] == [0, 0, batch.claim_count, 0]
+    assert set(Claim.objects.values_list("status", flat=True)) == {ClaimStatus.VALIDATED}
+
+
+def test_beat_schedules_sync_idempotently() -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    created = sync_schedules()
+    again = sync_schedules()
+
+    assert sorted(created) == sorted(s.name for s in SCHEDULES) and again == []
+    tasks = {t.name: t for t in PeriodicTask.objects.filter(name__in=[s.name for s in SCHEDULES])}
+    assert tasks["analytics: real-time views"].interval.every == 5
+    assert tasks["analytics: day-grain views"].interval.every == 60
+    assert tasks["analytics: month-grain views"].interval.every == 30
+    assert tasks["analytics: rebuild day summaries"].crontab.hour == "2"
+    assert tasks["analytics: real-time views"].args == '["realtime"]'

@@ -1,0 +1,99 @@
+"""A real Celery worker on the real Redis broker picks up the refresh queued when a batch commits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from analytics.models import RefreshLog, RefreshOutcome
+from analytics.services.refresh import ALL_VIEWS
+from analytics.services.summaries import SUMMARIES
+from claims.services.ingest import batch_ingest
+from config.celery import app
+
+ROOT = Path(__file__).resolve().parents[2]
+# A Redis database of its own, so a developer's broker queue is never read or purged by the test.
+TEST_BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
+
+
+@pytest.fixture
+def worker(tmp_path: Path):  # type: ignore[no-untyped-def]
+    settings = connection.settings_dict
+    host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
+    db_url = f"postgres://{settings['USER']}@{host}:{port}/{settings['NAME']}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": db_url,
+        "REDIS_URL": TEST_BROKER,
+    }
+    previous = app.conf.broker_url
+    app.conf.broker_url = TEST_BROKER
+    app.control.purge()
+    # A file, not a pipe: a worker that logs more than a pipe holds would block on it.
+    log = (tmp_path / "worker.log").open("w")
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(timeout=1.0):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("celery worker did not start:\n" + (tmp_path / "worker.log").read_text())
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        app.conf.broker_url = previous
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_batch_is_refreshed_by_a_real_worker(worker, shared_x12: Path) -> None:  # type: ignore[no-untyped-def]
+    with override_settings(ANALYTICS_REFRESH_ON_COMMIT=True):
+        result = batch_ingest(path=shared_x12 / "837P/oopfactory/MissingEntityCode.txt")
+    trigger = f"ingest:batch {result.batch.id}"
+
+    expected = len(ALL_VIEWS) + len(SUMMARIES)
+    deadline = time.monotonic() + 90
+    while (
+        RefreshLog.objects.filter(trigger=trigger).exclude(outcome=RefreshOutcome.RUNNING).count() < expected
+    ):
+        assert worker.poll() is None, "worker died"
+        assert time.monotonic() < deadline, list(RefreshLog.objects.values_list("view", "outcome", "trigger"))
+        time.sleep(0.5)
+
+    logs = RefreshLog.objects.filter(trigger=trigger)
+    assert {log.outcome for log in logs} == {RefreshOutcome.SUCCESS}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sum(claims) FROM analytics_claims_daily_mv")
+        assert cursor.fetchone()[0] == 5
+        cursor.execute("SELECT sum(claims) FROM analytics_claimsdailytotals")
+        assert cursor.fetchone()[0] == 5
