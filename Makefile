@@ -20,15 +20,15 @@ SCALE ?= 1000000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help venv services browser bootstrap db superuser demo-data setup serve demo test \
+.PHONY: help venv services browser bootstrap db superuser demo-data analytics setup serve demo test \
 	lint fmt typecheck migrations-check check bench data clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
-demo: setup serve ## set everything up, load the demo claims, serve the admin at http://127.0.0.1:8000/admin/
+demo: setup serve ## set everything up, load the demo claims, run web + Celery worker + beat (admin at http://127.0.0.1:8000/admin/)
 
-setup: demo-data ## everything `make demo` does before serving, then exit
+setup: analytics ## everything `make demo` does before serving, then exit
 	@echo "setup: done. 'make serve' (or 'make demo') serves the admin at http://$${SERVE_ADDR:-127.0.0.1:8000}/admin/"
 
 test: bootstrap browser ## the whole test suite on PostgreSQL (pytest-django creates test_<dbname> itself)
@@ -55,7 +55,10 @@ superuser: db ## create the demo superuser (admin / claims-demo) or put it back 
 demo-data: superuser ## generate demo 837P files into var/demo_837, ingest them and ../shared's samples
 	@bash scripts/demo_data.sh
 
-serve: venv ## serve the admin with runserver on 127.0.0.1:8000 (SERVE_ADDR)
+analytics: demo-data ## refresh the analytics views and day summaries once (Celery beat keeps them fresh after)
+	@bash scripts/analytics.sh
+
+serve: venv ## run web, Celery worker and beat together (honcho, Procfile); web on 127.0.0.1:8000 (SERVE_ADDR)
 	@bash scripts/serve.sh
 
 lint: venv ## ruff check and ruff format --check

@@ -35,3 +35,5 @@ if ! manage pgpartition --yes >var/log/pgpartition.log 2>&1; then
     die "database: pgpartition failed"
 fi
 grep -E 'partitions will be|Nothing to be done|Operations applied' var/log/pgpartition.log | sed 's/^/    /' || true
+log "database: manage.py sync_schedules (Celery beat schedules from config/beat.py)"
+manage sync_schedules | sed 's/^/    /'

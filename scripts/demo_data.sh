@@ -42,6 +42,8 @@ fi
 # Progress bars only for a person watching.
 progress=()
 if [ ! -t 2 ]; then progress=(--no-progress); fi
+# No worker runs during set-up: scripts/analytics.sh refreshes once at the end instead of queueing per file.
+export ANALYTICS_REFRESH_ON_COMMIT=false
 log "demo data: manage.py ingest_837 $DEMO_DIR"
 manage ingest_837 "${progress[@]}" "$DEMO_DIR"
 

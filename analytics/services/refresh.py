@@ -10,6 +10,7 @@ finished, duration in ms, rows, outcome, error). A view whose lock another sessi
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -165,3 +166,17 @@ def _finish(
     log.rows = rows
     log.error = error
     log.save(update_fields=["outcome", "finished_at", "duration_ms", "rows", "error"])
+
+
+def last_success() -> dict[str, dt.datetime]:
+    """Finish time of the last successful refresh of every view and summary table that has one.
+
+    Shape: {table name: finished_at (aware datetime)}. One index scan per name (refreshlog_fresh_idx).
+    """
+    rows = (
+        RefreshLog.objects.filter(outcome=RefreshOutcome.SUCCESS)
+        .order_by("view", "-finished_at")
+        .distinct("view")
+        .values_list("view", "finished_at")
+    )
+    return {view: finished for view, finished in rows if finished is not None}
