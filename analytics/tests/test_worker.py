@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from django.test import override_settings
 from analytics.models import RefreshLog, RefreshOutcome
 from analytics.services.refresh import ALL_VIEWS
 from analytics.services.summaries import SUMMARIES
+from claims.demo import generate_demo_files
 from claims.services.ingest import batch_ingest
 from config.celery import app
 
@@ -76,9 +78,12 @@ def worker(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_committed_batch_is_refreshed_by_a_real_worker(worker, shared_x12: Path) -> None:  # type: ignore[no-untyped-def]
+def test_committed_batch_is_refreshed_by_a_real_worker(worker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Service dates inside the test database's monthly partitions: a transactional test must not leave new
+    # partitions behind (ensure_month_partitions commits its DDL).
+    (demo,) = generate_demo_files(tmp_path, files=1, claims_per_file=5, seed=2, as_of=dt.date.today())
     with override_settings(ANALYTICS_REFRESH_ON_COMMIT=True):
-        result = batch_ingest(path=shared_x12 / "837P/oopfactory/MissingEntityCode.txt")
+        result = batch_ingest(path=demo.path)
     trigger = f"ingest:batch {result.batch.id}"
 
     expected = len(ALL_VIEWS) + len(SUMMARIES)
