@@ -20,7 +20,7 @@ SCALE ?= 1000000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help venv services browser bootstrap db superuser demo-data analytics setup serve demo test \
+.PHONY: help venv services browser assets bootstrap db superuser demo-data analytics setup serve demo test \
 	lint fmt typecheck migrations-check check bench data clean distclean
 
 help: ## list the targets
@@ -28,10 +28,10 @@ help: ## list the targets
 
 demo: setup serve ## set everything up, load the demo claims, run web + Celery worker + beat (admin at http://127.0.0.1:8000/admin/)
 
-setup: analytics ## everything `make demo` does before serving, then exit
+setup: analytics assets ## everything `make demo` does before serving, then exit
 	@echo "setup: done. 'make serve' (or 'make demo') serves the admin at http://$${SERVE_ADDR:-127.0.0.1:8000}/admin/"
 
-test: bootstrap browser ## the whole test suite on PostgreSQL (pytest-django creates test_<dbname> itself)
+test: bootstrap browser assets ## the whole test suite on PostgreSQL (pytest-django creates test_<dbname> itself)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 venv: ## create .venv and pip install -e '.[dev]' (skipped while .venv is newer than pyproject.toml)
@@ -45,6 +45,10 @@ bootstrap: venv services ## venv and services: what the tests need
 # Only the tests need a browser: `make demo` does not install one.
 browser: ## install Debian's chromium and chromium-driver when missing, for the browser tests
 	@bash scripts/browser.sh
+
+# The analytics pages draw their charts with ECharts served from our static files; the browser tests need it too.
+assets: ## npm ci (package-lock.json: echarts) and copy echarts.min.js into analytics/static (no CDN)
+	@bash scripts/assets.sh
 
 db: bootstrap ## create the database when missing, migrate, create the monthly partitions
 	@bash scripts/db.sh

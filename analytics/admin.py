@@ -28,7 +28,9 @@ class RefreshLogAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
         finished = last_success()
         now = timezone.now()
         names = [view_name(v) for v in ALL_VIEWS] + [s.table for s in SUMMARIES]
@@ -36,7 +38,9 @@ class RefreshLogAdmin(admin.ModelAdmin):
             {
                 "view": name,
                 "finished_at": finished.get(name),
-                "age_minutes": round((now - finished[name]).total_seconds() / 60, 1) if name in finished else None,
+                "age_minutes": round((now - finished[name]).total_seconds() / 60, 1)
+                if name in finished
+                else None,
             }
             for name in names
         ]

@@ -12,24 +12,18 @@ that conftest.py creates stay).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 from pytest_django.live_server_helper import LiveServer
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -42,14 +36,10 @@ from members.models import Member, MemberPII
 from members.tests.factories import HealthPlanFactory, MemberFactory, MemberPIIFactory
 from providers.models import Provider
 from providers.tests.factories import ProviderFactory
+from tests.browser import WAIT, chromium, console_errors, log_in_as, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
-# Seconds to wait for a page after a click or a key press; a local page loads in well under one.
-WAIT = 10
 # Written into the statistics of this month's claims partition, so the list says it is estimating.
 ESTIMATED_CLAIMS = 1_234_567
 PASSWORD = "browser-test-pw"
@@ -61,34 +51,8 @@ PASSWORD = "browser-test-pw"
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
     """One headless Chromium for the module: starting one costs about a second, a test a few hundred ms."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail(
-            f"{CHROMIUM} or {CHROMEDRIVER} is missing: run 'make browser' (Debian's chromium packages)"
-        )
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    # A test must not depend on the network (CI machines may have none): every flag that would make Chromium
-    # call home is off, and the profile is a fresh folder, so nothing from an earlier run leaks into a test.
-    for flag in (
-        "--headless",
-        "--no-sandbox",  # runs as root in CI, where the sandbox refuses to start
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1366,900",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    # Both paths given, so Selenium Manager never looks for (or downloads) a browser or driver.
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    try:
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
@@ -99,53 +63,9 @@ def page(browser: WebDriver) -> Iterator[WebDriver]:
     yield browser
 
 
-def screenshot(driver: WebDriver, name: str) -> Path:
-    """Save the whole page, not only the window, as test-artifacts/screenshots/<name>.png.
-
-    The viewport is made as tall as the page for the shot: capturing beyond a 900-pixel viewport would cut
-    the admin's sticky navigation sidebar, whose height is 100vh, at 900 pixels. The width stays the window's,
-    so a wide table keeps its own scroll bar as a person sees it instead of the page being laid out wider.
-    """
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
-    width = math.ceil(metrics["cssLayoutViewport"]["clientWidth"])
-    height = math.ceil(metrics["cssContentSize"]["height"])
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-    )
-    try:
-        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
-    finally:
-        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    path = SCREENSHOTS / f"{name}.png"
-    path.write_bytes(base64.b64decode(shot["data"]))
-    return path
-
-
 def open_page(driver: WebDriver, live_server: LiveServer, path: str, name: str) -> None:
     driver.get(live_server.url + path)
     screenshot(driver, name)
-
-
-def log_in_as(driver: WebDriver, live_server: LiveServer, user: Any) -> None:
-    """Give the browser a logged-in session without typing (the login form has its own test)."""
-    client = Client()
-    client.force_login(user)
-    # A cookie can only be set for the site the browser is on.
-    driver.get(live_server.url + reverse("admin:login"))
-    driver.add_cookie(
-        {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value}
-    )
-
-
-def console_errors(driver: WebDriver) -> list[dict[str, Any]]:
-    """SEVERE console entries since the last read: JavaScript errors and failed loads, bar a missing favicon."""
-    return [
-        entry
-        for entry in driver.get_log("browser")
-        if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]
-    ]
 
 
 def wait_for_url(driver: WebDriver, url: str) -> None:
