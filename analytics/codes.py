@@ -6,8 +6,6 @@ reason-codes) for the codes payers use most; any other code is shown as "CARC <c
 
 from __future__ import annotations
 
-import re
-
 CARC_DESCRIPTIONS: dict[str, str] = {
     "1": "Deductible amount",
     "2": "Coinsurance amount",
@@ -47,21 +45,21 @@ def carc_description(code: str) -> str:
     return CARC_DESCRIPTIONS.get(code, f"CARC {code} (see the X12 CARC list)" if code else "No CARC recorded")
 
 
-# FailedClaimsMonthly keys a code-check problem by the 2nd and 3rd words of the message that
-# claims.codes.claim_code_problems wrote; these are the keys those messages give.
+# FailedClaimsMonthly classifies each code-check problem (analytics.sql.CODE_CHECK_KIND); a claim counts once
+# per kind.
 _CODE_CHECK_LABELS: dict[str, str] = {
-    "diagnosis code": "No diagnosis code sent (2300 HI)",
-    "is not": "Diagnosis code is not an ICD-10-CM code",
-    "is an": "Diagnosis code is an ICD-10-CM category, not billable",
-    "diagnosis codes": "ICD-9-CM codes on a service on or after 2015-10-01",
-    "provider NPI": "Billing or rendering provider NPI fails the check digit",
+    "no_diagnosis": "No diagnosis code sent (2300 HI)",
+    "icd10_invalid": "Diagnosis code is not an ICD-10-CM code",
+    "icd10_not_billable": "Diagnosis code is an ICD-10-CM category, not billable",
+    "icd9_after_icd10": "ICD-9-CM codes on a service on or after 2015-10-01",
+    "diagnosis_pointer": "Line diagnosis pointer past the codes sent",
+    "billing_npi_check_digit": "Billing provider NPI fails the check digit",
+    "rendering_npi_check_digit": "Rendering provider NPI fails the check digit",
+    "other": "Other code-check problem",
 }
-_POINTER = re.compile(r"\A(\d+): diagnosis\Z")
 
 
 def code_check_label(reason: str) -> str:
-    if match := _POINTER.match(reason):
-        return f"Line {match[1]}: diagnosis pointer past the codes sent"
     return _CODE_CHECK_LABELS.get(reason, reason or "Unclassified code-check problem")
 
 

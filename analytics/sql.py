@@ -88,30 +88,50 @@ WHERE {EFFECTIVE}
 GROUP BY 1, 2
 """
 
-# Chapter -> block -> code in one view: GROUPING SETS so distinct patients are right at every level (they
-# cannot be added up from the level below). '' marks "all blocks" / "all codes" of the row's level.
+# Chapter -> block -> code in one view. A claim counts once per chapter, block and code it carries (two codes
+# of one block are one claim in that block), and its charge once with it; patients are distinct at each level.
+# '' marks "all blocks" / "all codes" of the row's level. The claim-level rows are materialised once (dx).
 DIAGNOSIS_MONTHLY = f"""
-SELECT date_trunc('month', c.service_date_from)::date AS month,
-       c.health_plan_id,
-       coalesce(i.chapter, '?') AS chapter,
-       CASE WHEN grouping(i.block) = 0 THEN coalesce(i.block, '?') ELSE '' END AS block,
-       CASE WHEN grouping(d.code) = 0 THEN d.code ELSE '' END AS code,
-       count(DISTINCT c.member_id) AS patients,
-       count(*) AS claims,
-       sum(c.total_charge) AS billed,
-       round(avg(c.total_charge), 2) AS average_charge
-FROM claims_claim c
-CROSS JOIN LATERAL unnest(c.diagnosis_codes) AS d(code)
-LEFT JOIN analytics_icd10code i ON i.code = d.code
-WHERE {EFFECTIVE}
-GROUP BY GROUPING SETS (
-    (1, 2, i.chapter),
-    (1, 2, i.chapter, i.block),
-    (1, 2, i.chapter, i.block, d.code)
+WITH dx AS MATERIALIZED (
+    SELECT DISTINCT c.id, date_trunc('month', c.service_date_from)::date AS month, c.health_plan_id, c.member_id,
+           c.total_charge, coalesce(i.chapter, '?') AS chapter, coalesce(i.block, '?') AS block, d.code
+    FROM claims_claim c
+    CROSS JOIN LATERAL unnest(c.diagnosis_codes) AS d(code)
+    LEFT JOIN analytics_icd10code i ON i.code = d.code
+    WHERE {EFFECTIVE}
 )
+SELECT month, health_plan_id, chapter, '' AS block, '' AS code,
+       count(DISTINCT member_id) AS patients, count(*) AS claims, sum(total_charge) AS billed,
+       round(avg(total_charge), 2) AS average_charge
+FROM (SELECT DISTINCT id, month, health_plan_id, member_id, total_charge, chapter FROM dx) per_chapter
+GROUP BY month, health_plan_id, chapter
+UNION ALL
+SELECT month, health_plan_id, chapter, block, '',
+       count(DISTINCT member_id), count(*), sum(total_charge), round(avg(total_charge), 2)
+FROM (SELECT DISTINCT id, month, health_plan_id, member_id, total_charge, chapter, block FROM dx) per_block
+GROUP BY month, health_plan_id, chapter, block
+UNION ALL
+SELECT month, health_plan_id, chapter, block, code,
+       count(DISTINCT member_id), count(*), sum(total_charge), round(avg(total_charge), 2)
+FROM dx
+GROUP BY month, health_plan_id, chapter, block, code
 """
 
-FAILED_MONTHLY = """
+# Code-check problems are classified by the message shapes claims.codes.claim_code_problems writes.
+CODE_CHECK_KIND = """
+CASE
+    WHEN e.problem LIKE '% is not an ICD-10-CM code' THEN 'icd10_invalid'
+    WHEN e.problem LIKE '% is an ICD-10-CM category, not a billable code' THEN 'icd10_not_billable'
+    WHEN e.problem LIKE 'no diagnosis code%' THEN 'no_diagnosis'
+    WHEN e.problem LIKE 'ICD-9-CM diagnosis codes%' THEN 'icd9_after_icd10'
+    WHEN e.problem LIKE 'line %: diagnosis pointer %' THEN 'diagnosis_pointer'
+    WHEN e.problem LIKE 'billing provider NPI %' THEN 'billing_npi_check_digit'
+    WHEN e.problem LIKE 'rendering provider NPI %' THEN 'rendering_npi_check_digit'
+    ELSE 'other'
+END
+"""
+
+FAILED_MONTHLY = f"""
 SELECT date_trunc('month', c.service_date_from)::date AS month,
        c.health_plan_id,
        'denied' AS kind,
@@ -122,12 +142,14 @@ FROM claims_claim c
 WHERE c.status = 'denied'
 GROUP BY 1, 2, 4
 UNION ALL
-SELECT date_trunc('month', c.service_date_from)::date, c.health_plan_id, 'code_check',
-       split_part(e.problem, ' ', 2) || ' ' || split_part(e.problem, ' ', 3),
-       count(DISTINCT c.id), sum(c.total_charge)
-FROM claims_claim c
-CROSS JOIN LATERAL unnest(c.code_check_errors) AS e(problem)
-WHERE cardinality(c.code_check_errors) > 0
+SELECT month, health_plan_id, 'code_check', kind, count(*), sum(total_charge)
+FROM (
+    SELECT DISTINCT c.id, date_trunc('month', c.service_date_from)::date AS month, c.health_plan_id,
+           c.total_charge, {CODE_CHECK_KIND} AS kind
+    FROM claims_claim c
+    CROSS JOIN LATERAL unnest(c.code_check_errors) AS e(problem)
+    WHERE cardinality(c.code_check_errors) > 0
+) problems
 GROUP BY 1, 2, 4
 UNION ALL
 SELECT date_trunc('month', b.started_at)::date, 0, 'file_' || b.status, coalesce(b.errors -> 0 ->> 'segment', ''),
@@ -164,7 +186,7 @@ WITH moves AS (
     GROUP BY 1
 )
 SELECT day, entered, left_queue,
-       sum(entered - left_queue) OVER (ORDER BY day) AS depth
+       (sum(entered - left_queue) OVER (ORDER BY day))::bigint AS depth
 FROM moves
 """
 

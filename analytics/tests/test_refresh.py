@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -156,3 +157,34 @@ def test_beat_schedules_sync_idempotently() -> None:
     assert tasks["analytics: month-grain views"].interval.every == 30
     assert tasks["analytics: rebuild day summaries"].crontab.hour == "2"
     assert tasks["analytics: real-time views"].args == '["realtime"]'
+
+
+def test_diagnosis_view_counts_a_claim_once_per_level(tmp_path: Path, shared_x12: Path) -> None:
+    raw = (
+        (shared_x12 / "837P/uhin/837.edi")
+        .read_bytes()
+        .replace(b"HI*ABK:R69~", b"HI*ABK:E119*ABF:E1165*ABF:I10~")
+    )
+    path = tmp_path / "two-codes-one-block.edi"
+    path.write_bytes(raw)
+    batch_ingest(path=path)
+
+    (log,) = views_refresh(views=[v for v in ALL_VIEWS if v.__name__ == "DiagnosisMonthly"], trigger="test")
+
+    rows = {
+        (chapter, block, code): (patients, claims, billed)
+        for chapter, block, code, patients, claims, billed in _rows(
+            "analytics_diagnosis_monthly_mv", ("chapter", "block", "code", "patients", "claims", "billed")
+        )
+    }
+    one = (1, 1, Decimal("2.00"))
+    assert rows == {
+        ("4", "", ""): one,  # endocrine chapter: E11.9 and E11.65 are one claim
+        ("4", "E08-E13", ""): one,
+        ("4", "E08-E13", "E119"): one,
+        ("4", "E08-E13", "E1165"): one,
+        ("9", "", ""): one,  # circulatory chapter: I10
+        ("9", "I10-I1A", ""): one,
+        ("9", "I10-I1A", "I10"): one,
+    }
+    assert log.rows == 7
