@@ -1,0 +1,15 @@
+"""Before/after benchmark of the platform's critical queries (``manage.py benchmark``).
+
+Every catalog query is written once, as parameterized SQL with unqualified table names, and timed twice in one
+run: under ``search_path = bench_baseline, public`` (the same tables with primary keys only, no partitions, no
+other indexes: the "before" of the field documents) and under ``search_path = public`` (the platform: its
+indexes and monthly partitions). Modules:
+
+* ``catalog``: the query registry (``CATALOG``) and the admin requests (``ADMIN_REQUESTS``).
+* ``params``: query parameters picked deterministically from the data (which member, month, code, plan).
+* ``baseline``: builds, checks and drops the ``bench_baseline`` schema.
+* ``plans``: one ``EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`` per query and schema, summarised.
+* ``ingest``: claims/s of ``ingest_837 --no-validate`` in a scratch database, and of pyx12 validation.
+* ``runner``: timing, ``search_path`` switching, the admin requests, the whole run.
+* ``report``: the JSON and markdown files in ``bench/results/``.
+"""

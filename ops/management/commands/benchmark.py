@@ -1,0 +1,124 @@
+"""``manage.py benchmark``: time the critical queries before (baseline schema) and after (platform) indexing.
+
+Writes ``<output-dir>/<YYYY-MM-DD>.json`` and ``.md``; see ops/benchmark/ for what is measured and how.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ops.benchmark.baseline import BASELINE_SCHEMA, drop_baseline
+from ops.benchmark.catalog import ADMIN_REQUESTS, CATALOG, select
+from ops.benchmark.params import NoDataError
+from ops.benchmark.report import write_reports
+from ops.benchmark.runner import AdminPageError, BenchOptions, SchemaSwitchError, run_benchmark
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+def _not_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the catalog of critical queries (and admin pages, and ingest) against a primary-key-only baseline "
+        "schema and against the platform's indexed, partitioned tables; write bench/results/<date>.json and .md."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        defaults = BenchOptions()
+        names = ", ".join([*(query.name for query in CATALOG), *(request.name for request in ADMIN_REQUESTS)])
+        parser.add_argument(
+            "--iterations",
+            type=_positive,
+            default=defaults.iterations,
+            help="timed runs per query and schema",
+        )
+        parser.add_argument(
+            "--warmup", type=_not_negative, default=defaults.warmup, help="untimed runs before the timed ones"
+        )
+        parser.add_argument(
+            "--only",
+            default="",
+            help=f"comma-separated name substrings to run (default: all). Names: {names}",
+        )
+        parser.add_argument("--skip-admin", action="store_true", help="do not time the admin pages")
+        parser.add_argument("--skip-ingest", action="store_true", help="do not measure ingest throughput")
+        parser.add_argument(
+            "--ingest-claims",
+            type=_positive,
+            default=defaults.ingest_claims,
+            help="claims in the generated 837P loaded into the scratch database",
+        )
+        parser.add_argument(
+            "--validate-claims",
+            type=_positive,
+            default=defaults.validate_claims,
+            help="claims in the file timed through pyx12 validation",
+        )
+        parser.add_argument(
+            "--output-dir",
+            type=Path,
+            default=Path(settings.BASE_DIR) / "bench" / "results",
+            help="where <date>.json and <date>.md go (default: bench/results)",
+        )
+        parser.add_argument(
+            "--rebuild-baseline",
+            action="store_true",
+            help="rebuild the bench_baseline schema even when it matches public",
+        )
+        parser.add_argument(
+            "--no-vacuum",
+            action="store_true",
+            help="skip VACUUM (ANALYZE) of the public tables before timing (tests: keeps their statistics as found)",
+        )
+        parser.add_argument(
+            "--drop-baseline",
+            action="store_true",
+            help="drop the bench_baseline schema (a full copy of the claim tables) and exit",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["drop_baseline"]:
+            drop_baseline()
+            self.stdout.write(f"dropped schema {BASELINE_SCHEMA}")
+            return
+        bench = BenchOptions(
+            iterations=options["iterations"],
+            warmup=options["warmup"],
+            only=tuple(part.strip() for part in options["only"].split(",") if part.strip()),
+            skip_admin=options["skip_admin"],
+            skip_ingest=options["skip_ingest"],
+            ingest_claims=options["ingest_claims"],
+            validate_claims=options["validate_claims"],
+            rebuild_baseline=options["rebuild_baseline"],
+            vacuum_platform=not options["no_vacuum"],
+        )
+        every = tuple(query.name for query in CATALOG) + tuple(request.name for request in ADMIN_REQUESTS)
+        if bench.only and not select(every, bench.only):
+            raise CommandError(f"--only {options['only']!r} matches none of: {', '.join(every)}")
+        try:
+            run = run_benchmark(bench, log=self.stdout.write)
+        except (NoDataError, SchemaSwitchError, AdminPageError) as exc:
+            raise CommandError(str(exc)) from exc
+        json_path, md_path = write_reports(run, options["output_dir"])
+        differ = [result.name for result in (*run.queries, *run.admin) if not result.same_answer]
+        self.stdout.write(f"wrote {json_path} and {md_path} ({run.seconds:.0f} s)")
+        if differ:
+            raise CommandError(f"baseline and platform answered differently: {', '.join(differ)}")
+        if run.ingest_error:
+            raise CommandError(f"ingest benchmark failed: {run.ingest_error}")
+        self.stdout.write(self.style.SUCCESS("benchmark done"))

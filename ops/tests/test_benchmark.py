@@ -1,0 +1,239 @@
+"""``manage.py benchmark`` at tiny scale: both schemas answer every query alike, the baseline has only keys.
+
+Timings are never asserted (they mean nothing at a few hundred claims); the shape of the output, the equality
+of the answers and the baseline's structure are. The ingest part (a migrate and a load in subprocesses)
+runs once on its own, at 40 claims.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from claims.demo import generate_demo_files
+from claims.services.ingest import batch_ingest
+from members.models import HealthPlan
+from ops.benchmark.baseline import (
+    BASELINE_SCHEMA,
+    baseline_tables,
+    drop_baseline,
+    ensure_baseline,
+    schema_indexes,
+)
+from ops.benchmark.catalog import ADMIN_REQUESTS, CATALOG, ICD10_CHAPTERS, icd10_chapter, select
+from ops.benchmark.ingest import database_url, run_ingest_benchmark, scratch_database_name
+from ops.benchmark.params import add_months, period_end_for, pick_params
+from ops.benchmark.runner import percentile, search_path
+from providers.models import Provider, ProviderNetwork
+
+PLAN_FIELDS = {
+    "top_scan",
+    "top_scan_relation",
+    "top_scan_indexes",
+    "scan_nodes",
+    "indexes",
+    "partitions_scanned",
+    "shared_hit",
+    "shared_read",
+}
+
+
+@pytest.fixture
+def claims_loaded(transactional_db: None, tmp_path: Path) -> Iterator[None]:
+    """A few hundred demo claims, a third approved and a third denied, with network rows; baseline dropped after."""
+    today = dt.datetime.now(dt.UTC).date()
+    for generated in generate_demo_files(
+        tmp_path / "837", files=2, claims_per_file=150, seed=11, as_of=today
+    ):
+        assert not batch_ingest(path=generated.path).rejected
+    with connection.cursor() as cursor:
+        # Adjudicate some claims so that status filters, money and the status flow have something to count.
+        cursor.execute(
+            """
+            UPDATE claims_claim
+            SET status = CASE WHEN id % 3 = 0 THEN 'approved' ELSE 'denied' END,
+                denial_reason_code = CASE WHEN id % 3 = 0 THEN '' ELSE '45' END,
+                total_paid = CASE WHEN id % 3 = 0 THEN ROUND(total_charge * 0.8, 2) ELSE 0 END,
+                processed_at = now()
+            WHERE id % 3 <> 2
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO claims_claimstatushistory
+                (claim_id, claim_service_date_from, from_status, to_status, changed_at, source, note)
+            SELECT id, service_date_from, 'received', status, now(), 'adjudication', ''
+            FROM claims_claim WHERE status <> 'received'
+            """
+        )
+    plans = list(HealthPlan.objects.order_by("id")[:2])
+    ProviderNetwork.objects.bulk_create(
+        ProviderNetwork(provider=provider, plan=plan, accepting_new_patients=True)
+        for provider in Provider.objects.all()
+        for plan in plans
+    )
+    yield
+    drop_baseline()
+
+
+def test_benchmark_answers_every_query_alike_on_both_schemas(claims_loaded: None, tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    # --no-vacuum: an ANALYZE here would leave statistics behind for later tests (TRUNCATE keeps them).
+    args = ["--iterations", "2", "--warmup", "1", "--skip-ingest", "--no-vacuum"]
+    call_command("benchmark", *args, "--output-dir", str(out))
+
+    (json_path,) = out.glob("*.json")
+    (md_path,) = out.glob("*.md")
+    assert json_path.stem == md_path.stem == dt.datetime.now(dt.UTC).date().isoformat()
+    report = json.loads(json_path.read_text())
+
+    assert [query["name"] for query in report["queries"]] == [query.name for query in CATALOG]
+    assert [page["name"] for page in report["admin"]["requests"]] == [
+        request.name for request in ADMIN_REQUESTS
+    ]
+    for entry in report["queries"] + report["admin"]["requests"]:
+        baseline, platform = entry["baseline"], entry["platform"]
+        for measured in (baseline, platform):
+            assert measured["iterations"] == 2
+            assert 0 <= measured["p50_ms"] <= measured["p95_ms"] <= measured["max_ms"], entry["name"]
+        # The same SQL (or page) must give the same answer from either schema.
+        assert (baseline["rows"], baseline["digest"]) == (platform["rows"], platform["digest"]), entry["name"]
+        assert entry["same_answer"] is True
+    for entry in report["queries"]:
+        for schema in ("baseline", "platform"):
+            assert PLAN_FIELDS <= set(entry[schema]["plan"]), entry["name"]
+        # No partitions in the baseline; the platform's claim queries read partitions.
+        assert entry["baseline"]["plan"]["partitions_scanned"] == 0
+    by_name = {entry["name"]: entry for entry in report["queries"]}
+    assert by_name["member_claim_history"]["platform"]["plan"]["partitions_scanned"] >= 1
+    assert by_name["member_by_number"]["baseline"]["plan"]["top_scan"] == "Seq Scan"
+    # The data has rows for these, so equal answers are not just two empty results.
+    for name in ("provider_directory", "claims_work_queue", "icd10_by_chapter_and_code", "claim_status_flow"):
+        assert by_name[name]["platform"]["rows"] > 0, name
+    assert report["scale"]["claims_claim"] == 300
+    assert report["ingest"] is None
+
+    # The baseline: every benchmarked table, and no index but its primary key.
+    indexes = schema_indexes(BASELINE_SCHEMA)
+    assert sorted(index.table for index in indexes) == sorted(baseline_tables())
+    assert all(index.is_primary for index in indexes)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", [BASELINE_SCHEMA])
+        assert sorted(row[0] for row in cursor.fetchall()) == sorted(index.name for index in indexes)
+
+    markdown = md_path.read_text()
+    assert "| query | what | baseline ms | platform ms | ratio |" in markdown
+    for name in [query.name for query in CATALOG] + [request.name for request in ADMIN_REQUESTS]:
+        (row,) = [line for line in markdown.splitlines() if line.startswith(f"| {name} |")]
+        assert row.split(" | ")[4].endswith("x") or "n/a" in row, row  # the ratio column
+    assert "DIFFER" not in markdown
+
+    # Reports are meant to be committed: the member's number and name and the claim number stay out.
+    picked = pick_params()
+    for text in (json_path.read_text(), markdown):
+        for identifying in (picked.member_number, picked.claim_number, picked.member_search_term):
+            assert identifying not in text
+
+
+def test_second_run_reuses_the_baseline_until_public_changes(claims_loaded: None, tmp_path: Path) -> None:
+    args = ["--iterations", "1", "--warmup", "0", "--skip-ingest", "--skip-admin", "--no-vacuum"]
+    args += ["--only", "member_by_number"]
+    call_command("benchmark", *args, "--output-dir", str(tmp_path / "a"))
+    call_command("benchmark", *args, "--output-dir", str(tmp_path / "b"))
+    (second,) = (tmp_path / "b").glob("*.json")
+    assert json.loads(second.read_text())["baseline"]["reused"] is True
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE claims_claim SET total_paid = total_paid + 1 WHERE id = (SELECT MIN(id) FROM claims_claim)"
+        )
+    call_command("benchmark", *args, "--output-dir", str(tmp_path / "c"))
+    (third,) = (tmp_path / "c").glob("*.json")
+    third_report = json.loads(third.read_text())
+    assert third_report["baseline"]["reused"] is False
+    assert "claims_claim" in third_report["baseline"]["reason"]
+    assert [query["name"] for query in third_report["queries"]] == ["member_by_number"]
+
+
+def test_search_path_switches_tables_and_restores_the_session(claims_loaded: None) -> None:
+    ensure_baseline()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW search_path")
+        before = cursor.fetchone()[0]
+    with search_path("baseline"), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 'claims_claim'::regclass::oid = %s::regclass::oid", [f"{BASELINE_SCHEMA}.claims_claim"]
+        )
+        assert cursor.fetchone()[0] is True
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW search_path")
+        assert cursor.fetchone()[0] == before
+
+
+def test_icd10_chapters_agree_with_simple_icd_10_cm() -> None:
+    import simple_icd_10_cm as icd
+
+    codes = [
+        code
+        for code in icd.get_all_codes(False)
+        if icd.is_category_or_subcategory(code) or icd.is_extended_subcategory(code)
+    ]
+    assert len(codes) > 90_000
+    wrong = [code for code in codes if icd10_chapter(code) != int(icd.get_ancestors(code)[-1])]
+    assert wrong == []
+    assert len(ICD10_CHAPTERS) == 22
+    assert icd10_chapter("E119") == 4 and icd10_chapter("O9A.1") == 15 and icd10_chapter("1234") is None
+
+
+def test_percentile_interpolates_and_stays_within_the_samples() -> None:
+    assert percentile([5.0], 0.95) == 5.0
+    assert percentile([1.0, 2.0], 0.5) == 1.5
+    assert percentile([1.0, 2.0, 3.0, 4.0, 100.0], 0.95) == pytest.approx(80.8)
+    with pytest.raises(ValueError):
+        percentile([], 0.5)
+
+
+def test_periods_end_with_the_latest_full_month() -> None:
+    assert period_end_for(dt.date(2026, 11, 21)) == dt.date(2026, 11, 1)
+    assert period_end_for(dt.date(2026, 10, 31)) == dt.date(2026, 11, 1)
+    assert period_end_for(dt.date(2026, 12, 31)) == dt.date(2027, 1, 1)
+    assert add_months(dt.date(2026, 2, 1), -3) == dt.date(2025, 11, 1)
+
+
+def test_only_selects_by_name_substring() -> None:
+    names = tuple(query.name for query in CATALOG)
+    assert select(names, ()) == names
+    assert select(names, ("member_", "status_flow")) == (
+        "member_by_number",
+        "member_name_dob_search",
+        "member_claim_history",
+        "claim_status_flow",
+    )
+
+
+def test_scratch_database_url_keeps_server_and_role() -> None:
+    url = database_url("claims_ingest_bench")
+    config = connection.settings_dict
+    assert url.endswith("/claims_ingest_bench")
+    assert f"{config['HOST']}:{config['PORT']}" in url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ingest_benchmark_loads_a_scratch_database_and_drops_it(tmp_path: Path) -> None:
+    result = run_ingest_benchmark(claims=40, validate_claims=10, workdir=tmp_path)
+
+    assert (result.claims, result.claims_loaded, result.validate_claims) == (40, 40, 10)
+    assert result.claims_per_second > 0 and result.validate_claims_per_second > 0
+    assert result.scratch_database == scratch_database_name()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_database WHERE datname = %s", [result.scratch_database])
+        assert cursor.fetchone()[0] == 0
+        # Nothing reached the benchmarked database.
+        cursor.execute("SELECT COUNT(*) FROM claims_claim")
+        assert cursor.fetchone()[0] == 0
