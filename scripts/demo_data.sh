@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Demo claims: generates 837P files into var/demo_837 (once) and ingests them, then ingests the real sample
+# Demo claims: on an empty database, a synthetic plan with adjudicated history (generate_demo_data,
+# DEMO_HISTORY_CLAIMS claims over 24 months, so the analytics pages have approvals, denials and payments);
+# then generates 837P files into var/demo_837 (once) and ingests them, and ingests the real sample
 # files under $SHARED_X12_DIR/837P (default ../shared/data/x12/837P) when that folder exists.
 # Ingest is idempotent by file sha256, so running this again adds nothing.
 #
@@ -15,13 +17,19 @@ DEMO_DIR="${DEMO_DIR:-var/demo_837}"
 DEMO_FILES="${DEMO_FILES:-4}"
 DEMO_CLAIMS_PER_FILE="${DEMO_CLAIMS_PER_FILE:-250}"
 DEMO_SEED="${DEMO_SEED:-837}"
+DEMO_HISTORY_CLAIMS="${DEMO_HISTORY_CLAIMS:-50000}"
 SHARED_837_DIR="${SHARED_X12_DIR:-../shared/data/x12}/837P"
 LOG_DIR="var/log"
 
 commands="$(manage help --commands)"
-for c in generate_demo_837 ingest_837; do
+for c in generate_demo_data generate_demo_837 ingest_837; do
     grep -qx "$c" <<<"$commands" || die "demo data: manage.py $c does not exist (yet): it is part of the project"
 done
+
+# Only on an empty database: generate_demo_data replaces all claims, and a second set-up must keep what is there.
+log "demo data: manage.py generate_demo_data --claims $DEMO_HISTORY_CLAIMS --if-empty (adjudicated history)"
+manage generate_demo_data --claims "$DEMO_HISTORY_CLAIMS" --seed "$DEMO_SEED" --if-empty --no-progress \
+    | grep -E 'already holds|claims_claim |total|DEFAULT' | sed 's/^/    /' || true
 
 # Generated once: a second run must not write files with new contents (new sha256) and load them twice.
 if compgen -G "$DEMO_DIR/*" >/dev/null; then

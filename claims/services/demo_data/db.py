@@ -1,0 +1,148 @@
+"""Catalog SQL and bulk-load steps for the synthetic-data load, each a small function on one connection.
+
+Table names come only from the models (``TABLES`` in ``claims.services.demo_data.generate``) and are quoted
+with the backend's ``quote_name``; constraint names and definitions come from ``pg_constraint`` itself.
+Follows PostgreSQL's "Populating a Database" advice (docs 14.4): COPY, foreign keys dropped during the load
+and re-created afterwards (one validation pass per key instead of a check per row), ANALYZE afterwards.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from django.db import connections
+
+from claims.services.demo_data.copy_text import CopyChunk
+
+# Bytes per ``Copy.write`` call: large enough that per-call overhead vanishes, small enough to stream.
+WRITE_SIZE = 1 << 20
+
+
+class ForeignKey(NamedTuple):
+    """A foreign key constraint as declared on its table (not a per-partition clone)."""
+
+    table: str
+    name: str
+    definition: str  # pg_get_constraintdef(), e.g. "FOREIGN KEY (x) REFERENCES t(id) DEFERRABLE ..."
+
+
+def _quote(name: str, using: str) -> str:
+    return connections[using].ops.quote_name(name)
+
+
+def foreign_keys(tables: Sequence[str], *, using: str = "default") -> list[ForeignKey]:
+    """Foreign keys declared on ``tables``, ordered by table and name.
+
+    ``conparentid = 0`` keeps the keys as declared: on a partitioned table PostgreSQL also stores a clone per
+    partition (and, for a key referencing a partitioned table, per referenced partition); dropping or adding
+    the declared key drops or adds its clones.
+    """
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT cl.relname, c.conname, pg_get_constraintdef(c.oid)
+            FROM pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid
+            WHERE c.contype = 'f' AND c.conparentid = 0 AND c.conrelid = ANY(%s::regclass[])
+            ORDER BY cl.relname, c.conname
+            """,
+            [list(tables)],
+        )
+        return [ForeignKey(*row) for row in cursor.fetchall()]
+
+
+def drop_foreign_keys(keys: Sequence[ForeignKey], *, using: str = "default") -> None:
+    with connections[using].cursor() as cursor:
+        for key in keys:
+            cursor.execute(
+                f"ALTER TABLE {_quote(key.table, using)} DROP CONSTRAINT {_quote(key.name, using)}"
+            )
+
+
+def add_foreign_keys(keys: Sequence[ForeignKey], *, using: str = "default") -> dict[ForeignKey, float]:
+    """Re-create ``keys`` with their own names and definitions; each validates all rows in one pass.
+
+    Returns the seconds each took. Raises ``django.db.IntegrityError`` when a row has no referenced row.
+    """
+    seconds: dict[ForeignKey, float] = {}
+    with connections[using].cursor() as cursor:
+        for key in keys:
+            started = time.perf_counter()
+            cursor.execute(
+                f"ALTER TABLE {_quote(key.table, using)} ADD CONSTRAINT {_quote(key.name, using)} {key.definition}"
+            )
+            seconds[key] = time.perf_counter() - started
+    return seconds
+
+
+def truncate(tables: Sequence[str], *, using: str = "default") -> None:
+    """Empty ``tables`` (and, by CASCADE, any table with a foreign key to them) and restart their ids."""
+    names = ", ".join(_quote(t, using) for t in tables)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+def copy_chunk(chunk: CopyChunk, *, freeze: bool, using: str = "default") -> None:
+    """COPY ``chunk`` (text format) into its table.
+
+    ``freeze`` writes the rows already frozen and all-visible (COPY ... FREEZE): allowed only because the
+    table was truncated earlier in the same transaction; it spares the later VACUUM a pass over every page.
+    """
+    connection = connections[using]
+    connection.ensure_connection()
+    raw = connection.connection
+    assert raw is not None
+    columns = ", ".join(_quote(c, using) for c in chunk.columns)
+    options = " WITH (FREEZE)" if freeze else ""
+    sql = f"COPY {_quote(chunk.table, using)} ({columns}) FROM STDIN{options}"
+    data = memoryview(chunk.data)
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        for start in range(0, len(data), WRITE_SIZE):
+            copy.write(data[start : start + WRITE_SIZE])
+
+
+def reset_sequences(tables: Sequence[str], *, using: str = "default") -> None:
+    """Point each table's ``id`` identity sequence past the largest id (rows were copied with explicit ids)."""
+    with connections[using].cursor() as cursor:
+        for table in tables:
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence(%s, 'id'), COALESCE(max(id), 1), max(id) IS NOT NULL) "
+                f"FROM {_quote(table, using)}",
+                [table],
+            )
+
+
+def maintain(tables: Sequence[str], *, command: str, using: str = "default") -> dict[str, float]:
+    """Run ``command`` ("ANALYZE" or "VACUUM") on each of ``tables``; returns the seconds per table.
+
+    On a partitioned table both cover every partition. ANALYZE may run inside the load's transaction (its
+    statistics then serve the foreign-key validations); VACUUM refuses to run in a transaction block, so call
+    it in autocommit mode (outside ``transaction.atomic``).
+    """
+    if command not in ("ANALYZE", "VACUUM"):
+        raise ValueError(f"unknown maintenance command {command!r}")
+    seconds: dict[str, float] = {}
+    with connections[using].cursor() as cursor:
+        for table in tables:
+            started = time.perf_counter()
+            cursor.execute(f"{command} {_quote(table, using)}")
+            seconds[table] = time.perf_counter() - started
+    return seconds
+
+
+def row_count(table: str, *, using: str = "default") -> int:
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {_quote(table, using)}")
+        return int(cursor.fetchone()[0])
+
+
+def default_partitions(table: str, *, using: str = "default") -> list[str]:
+    """The DEFAULT partition(s) of partitioned ``table`` (from ``pg_partitioned_table.partdefid``)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT d.relname FROM pg_partitioned_table p JOIN pg_class d ON d.oid = p.partdefid "
+            "WHERE p.partrelid = %s::regclass",
+            [table],
+        )
+        return [row[0] for row in cursor.fetchall()]

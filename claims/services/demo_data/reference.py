@@ -1,0 +1,371 @@
+"""Fixed code lists and weights behind the synthetic data: real code values, invented organisations.
+
+Sources of the code values: NUCC Health Care Provider Taxonomy code set (v24); CMS Place of Service code set;
+X12 Claim Adjustment Reason Codes (CARC, code list 139); X12 837P SBR09 claim filing indicator (code list 1032,
+``members.models.PlanType``); ICD-10-CM (simple-icd-10-cm billable leaves, ``claims.demo.billable_icd10_codes``);
+CPT/HCPCS codes with RVUs in ``claims.fee_schedule`` (codes outside the physician fee schedule — lab tests,
+vaccines, drugs — are used only where they carry no RVU there by design). US state populations: 2020 census,
+thousands. Weights are relative (they need not sum to anything).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from claims.demo import ENCOUNTERS, PLANS
+from members.models import PlanType
+
+# -- Plans ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSpec:
+    """A health plan: name, payer id (NM109), filing indicator, share of members, typical allowed fraction.
+
+    ``allowed_permille`` is the centre of the paid / charged ratio of an approved claim, in 1/1000 (Medicaid
+    pays least of billed charges, commercial plans most); each claim varies around it within 400..850.
+    """
+
+    name: str
+    payer_id: str
+    plan_type: str
+    member_weight: int
+    allowed_permille: int
+    has_dependents: bool
+
+
+_DEMO_PLANS = {payer_id: (name, payer_id, code) for name, payer_id, code in PLANS}
+# The five plans of the 837P demo come first with the same payer ids, so demo files ingested later match them.
+PLAN_SPECS: tuple[PlanSpec, ...] = (
+    PlanSpec(*_DEMO_PLANS["SMT01"], 22, 640, True),
+    PlanSpec(*_DEMO_PLANS["MBS02"], 20, 620, True),
+    PlanSpec(*_DEMO_PLANS["CCH03"], 10, 600, True),
+    PlanSpec(*_DEMO_PLANS["MCR04"], 18, 480, False),
+    PlanSpec(*_DEMO_PLANS["MCD05"], 16, 420, True),
+    PlanSpec("PINNACLE POINT OF SERVICE", "PNP06", PlanType.POS, 5, 610, True),
+    PlanSpec("HARBOR EXCLUSIVE PROVIDER", "HBE07", PlanType.EPO, 4, 600, True),
+    PlanSpec("LIBERTY COMMERCIAL INSURANCE", "LCI08", PlanType.COMMERCIAL, 3, 660, True),
+    PlanSpec("TRICARE DEMO REGION", "TRD09", PlanType.CHAMPUS, 1, 520, True),
+    PlanSpec("KEYSTONE WORKERS COMPENSATION", "KWC10", PlanType.WORKERS_COMP, 1, 700, False),
+)
+# Plans that refuse out-of-network care (CARC 242) rather than paying it at a lower rate.
+CLOSED_NETWORK_TYPES = frozenset({PlanType.HMO, PlanType.EPO, PlanType.MEDICAID})
+
+# -- Geography ------------------------------------------------------------------------------------------------
+
+# (state, population in thousands, one real area code): all 50 states and DC. Phone numbers use the 555-01XX
+# line range that is reserved for fiction, so no generated number can reach a real subscriber.
+STATES: tuple[tuple[str, int, str], ...] = (
+    ("CA", 39538, "213"), ("TX", 29146, "214"), ("FL", 21538, "305"), ("NY", 20201, "212"),
+    ("PA", 13003, "215"), ("IL", 12813, "312"), ("OH", 11799, "216"), ("GA", 10712, "404"),
+    ("NC", 10439, "704"), ("MI", 10077, "313"), ("NJ", 9289, "201"), ("VA", 8631, "804"),
+    ("WA", 7705, "206"), ("AZ", 7152, "602"), ("MA", 7030, "617"), ("TN", 6911, "615"),
+    ("IN", 6786, "317"), ("MD", 6177, "410"), ("MO", 6154, "314"), ("WI", 5894, "414"),
+    ("CO", 5774, "303"), ("MN", 5706, "612"), ("SC", 5119, "803"), ("AL", 5024, "205"),
+    ("LA", 4658, "504"), ("KY", 4506, "502"), ("OR", 4237, "503"), ("OK", 3959, "405"),
+    ("CT", 3606, "203"), ("UT", 3272, "801"), ("IA", 3190, "515"), ("NV", 3105, "702"),
+    ("AR", 3012, "501"), ("MS", 2961, "601"), ("KS", 2938, "316"), ("NM", 2118, "505"),
+    ("NE", 1962, "402"), ("ID", 1839, "208"), ("WV", 1794, "304"), ("HI", 1455, "808"),
+    ("NH", 1377, "603"), ("ME", 1362, "207"), ("RI", 1097, "401"), ("MT", 1084, "406"),
+    ("DE", 990, "302"), ("SD", 887, "605"), ("ND", 779, "701"), ("AK", 733, "907"),
+    ("DC", 690, "202"), ("VT", 643, "802"), ("WY", 577, "307"),
+)  # fmt: skip
+# RFC 2606 reserves these second-level domains: an address in them can never be delivered to a person.
+EMAIL_DOMAINS = ("example.com", "example.net", "example.org")
+
+# -- Provider specialties -------------------------------------------------------------------------------------
+
+# Specialty groups: which kind of encounter a rendering provider of the taxonomy bills.
+PRIMARY, PEDS, OBGYN, MSK, DERM, CARDIO, BEHAVIORAL = (
+    "primary",
+    "peds",
+    "obgyn",
+    "msk",
+    "derm",
+    "cardio",
+    "bh",
+)
+THERAPY, CHIRO, PODIATRY, SPECIALIST, EYE, URGENT, LAB = (
+    "therapy", "chiro", "podiatry", "specialist", "eye", "urgent", "lab",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class TaxonomySpec:
+    """A NUCC taxonomy code with its NUCC display name, specialty group and share of providers (relative)."""
+
+    code: str
+    name: str
+    group: str
+    weight: int
+
+
+# Individuals (NPI entity type 1). Weights follow the rough make-up of a commercial network: primary care and
+# advanced practice clinicians first, then behavioural health, therapy, and the medical specialties.
+PERSON_TAXONOMIES: tuple[TaxonomySpec, ...] = (
+    TaxonomySpec("207Q00000X", "Family Medicine", PRIMARY, 120),
+    TaxonomySpec("207R00000X", "Internal Medicine", PRIMARY, 110),
+    TaxonomySpec("208D00000X", "General Practice", PRIMARY, 10),
+    TaxonomySpec("207QG0300X", "Family Medicine, Geriatric Medicine", PRIMARY, 6),
+    TaxonomySpec("207RG0300X", "Internal Medicine, Geriatric Medicine", PRIMARY, 6),
+    TaxonomySpec("363LF0000X", "Nurse Practitioner, Family", PRIMARY, 90),
+    TaxonomySpec("363LA2200X", "Nurse Practitioner, Adult Health", PRIMARY, 25),
+    TaxonomySpec("363A00000X", "Physician Assistant", PRIMARY, 45),
+    TaxonomySpec("363AM0700X", "Physician Assistant, Medical", PRIMARY, 20),
+    TaxonomySpec("208000000X", "Pediatrics", PEDS, 50),
+    TaxonomySpec("363LP0200X", "Nurse Practitioner, Pediatrics", PEDS, 10),
+    TaxonomySpec("207V00000X", "Obstetrics & Gynecology", OBGYN, 30),
+    TaxonomySpec("207VG0400X", "Obstetrics & Gynecology, Gynecology", OBGYN, 6),
+    TaxonomySpec("363LW0102X", "Nurse Practitioner, Women's Health", OBGYN, 6),
+    TaxonomySpec("207X00000X", "Orthopaedic Surgery", MSK, 20),
+    TaxonomySpec("207XX0005X", "Orthopaedic Surgery, Sports Medicine", MSK, 5),
+    TaxonomySpec("208100000X", "Physical Medicine & Rehabilitation", MSK, 8),
+    TaxonomySpec("208VP0014X", "Pain Medicine, Interventional Pain Medicine", MSK, 4),
+    TaxonomySpec("207N00000X", "Dermatology", DERM, 12),
+    TaxonomySpec("207RC0000X", "Internal Medicine, Cardiovascular Disease", CARDIO, 18),
+    TaxonomySpec("207RI0011X", "Internal Medicine, Interventional Cardiology", CARDIO, 4),
+    TaxonomySpec("2084P0800X", "Psychiatry & Neurology, Psychiatry", BEHAVIORAL, 20),
+    TaxonomySpec("2084P0804X", "Psychiatry & Neurology, Child & Adolescent Psychiatry", BEHAVIORAL, 4),
+    TaxonomySpec("363LP0808X", "Nurse Practitioner, Psych/Mental Health", BEHAVIORAL, 10),
+    TaxonomySpec("103T00000X", "Psychologist", BEHAVIORAL, 15),
+    TaxonomySpec("103TC0700X", "Psychologist, Clinical", BEHAVIORAL, 10),
+    TaxonomySpec("1041C0700X", "Social Worker, Clinical", BEHAVIORAL, 30),
+    TaxonomySpec("101YM0800X", "Counselor, Mental Health", BEHAVIORAL, 25),
+    TaxonomySpec("225100000X", "Physical Therapist", THERAPY, 45),
+    TaxonomySpec("225X00000X", "Occupational Therapist", THERAPY, 12),
+    TaxonomySpec("111N00000X", "Chiropractor", CHIRO, 25),
+    TaxonomySpec("213E00000X", "Podiatrist", PODIATRY, 10),
+    TaxonomySpec("207RE0101X", "Internal Medicine, Endocrinology, Diabetes & Metabolism", SPECIALIST, 5),
+    TaxonomySpec("207RG0100X", "Internal Medicine, Gastroenterology", SPECIALIST, 8),
+    TaxonomySpec("207RP1001X", "Internal Medicine, Pulmonary Disease", SPECIALIST, 6),
+    TaxonomySpec("207RN0300X", "Internal Medicine, Nephrology", SPECIALIST, 5),
+    TaxonomySpec("207RX0202X", "Internal Medicine, Medical Oncology", SPECIALIST, 4),
+    TaxonomySpec("207RH0003X", "Internal Medicine, Hematology & Oncology", SPECIALIST, 6),
+    TaxonomySpec("207RR0500X", "Internal Medicine, Rheumatology", SPECIALIST, 3),
+    TaxonomySpec("207RI0200X", "Internal Medicine, Infectious Disease", SPECIALIST, 3),
+    TaxonomySpec("2084N0400X", "Psychiatry & Neurology, Neurology", SPECIALIST, 8),
+    TaxonomySpec("207K00000X", "Allergy & Immunology", SPECIALIST, 3),
+    TaxonomySpec("207Y00000X", "Otolaryngology", SPECIALIST, 6),
+    TaxonomySpec("208800000X", "Urology", SPECIALIST, 7),
+    TaxonomySpec("208600000X", "Surgery", SPECIALIST, 12),
+    TaxonomySpec("2086S0129X", "Surgery, Vascular Surgery", SPECIALIST, 3),
+    TaxonomySpec("207W00000X", "Ophthalmology", EYE, 10),
+    TaxonomySpec("152W00000X", "Optometrist", EYE, 20),
+    TaxonomySpec("207P00000X", "Emergency Medicine", URGENT, 20),
+)  # fmt: skip
+# Organisations (entity type 2): the group practices and clinics that bill for their clinicians, and labs.
+# ``groups`` of an organisation: the specialty groups of the clinicians it employs.
+ORG_TAXONOMIES: tuple[tuple[TaxonomySpec, tuple[str, ...]], ...] = (
+    (TaxonomySpec("193200000X", "Multi-Specialty Group", PRIMARY, 30),
+     (PRIMARY, PEDS, OBGYN, MSK, DERM, CARDIO, SPECIALIST, EYE, THERAPY)),
+    (TaxonomySpec("193400000X", "Single Specialty Group", SPECIALIST, 30),
+     (MSK, DERM, CARDIO, SPECIALIST, OBGYN, BEHAVIORAL, THERAPY, CHIRO, PODIATRY, EYE)),
+    (TaxonomySpec("261QP2300X", "Clinic/Center, Primary Care", PRIMARY, 20), (PRIMARY, PEDS)),
+    (TaxonomySpec("261QF0400X", "Clinic/Center, Federally Qualified Health Center (FQHC)", PRIMARY, 6),
+     (PRIMARY, PEDS, OBGYN, BEHAVIORAL)),
+    (TaxonomySpec("261QR1300X", "Clinic/Center, Rural Health", PRIMARY, 4), (PRIMARY,)),
+    (TaxonomySpec("261QM0801X", "Clinic/Center, Mental Health (Including Community Mental Health Center)",
+                  BEHAVIORAL, 6), (BEHAVIORAL,)),
+    (TaxonomySpec("261QU0200X", "Clinic/Center, Urgent Care", URGENT, 8), (URGENT,)),
+    (TaxonomySpec("291U00000X", "Clinical Medical Laboratory", LAB, 3), ()),
+)  # fmt: skip
+
+# -- Services and encounters ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """A billable service: CPT/HCPCS code, reference fee per unit in cents, modifiers, most units per line."""
+
+    code: str
+    fee_cents: int
+    modifiers: tuple[str, ...] = ()
+    max_units: int = 1
+
+
+def _svc(code: str, dollars: str, modifiers: tuple[str, ...] = (), max_units: int = 1) -> ServiceSpec:
+    whole, _, cents = dollars.partition(".")
+    return ServiceSpec(code, int(whole) * 100 + int(cents or 0), modifiers, max_units)
+
+
+def _demo(index: int, part: str) -> tuple[ServiceSpec, ...]:
+    """The services of ``claims.demo.ENCOUNTERS[index]`` (``part`` "main" or "extras"), fees in cents."""
+    services = getattr(ENCOUNTERS[index], part)
+    return tuple(ServiceSpec(s.code, int(s.fee * 100), s.modifiers, s.max_units) for s in services)
+
+
+@dataclass(frozen=True, slots=True)
+class EncounterSpec:
+    """A kind of visit.
+
+    ``group`` is the specialty group that renders it; ``places`` CMS place of service codes (repeats weight
+    them); ``main`` the principal service (first most likely), ``extras`` add-on services of which
+    ``extra_counts`` (weights for 0, 1, 2, ... extras) are drawn; ``principal`` typical principal diagnoses
+    with dots, most common first. ``ages`` is the inclusive patient age range it applies to.
+    """
+
+    name: str
+    weight: int
+    group: str
+    places: tuple[str, ...]
+    main: tuple[ServiceSpec, ...]
+    extras: tuple[ServiceSpec, ...]
+    extra_counts: tuple[int, ...]
+    principal: tuple[str, ...]
+    ages: tuple[int, int] = (0, 120)
+    spread_days: int = 0  # > 0: lines may fall on later days (therapy plans of care billed on one claim)
+
+
+_LABS = (
+    _svc("36415", "15.00"), _svc("80053", "42.00"), _svc("85025", "28.00"), _svc("80061", "38.00"),
+    _svc("83036", "30.00"), _svc("84443", "45.00"), _svc("82306", "55.00"), _svc("81003", "10.00"),
+)  # fmt: skip
+_OFFICE_EXTRAS = (
+    *_demo(0, "extras"),
+    _svc("80061", "38.00"), _svc("83036", "30.00"), _svc("84443", "45.00"),
+    _svc("90471", "30.00"), _svc("90686", "40.00"), _svc("96372", "35.00"), _svc("J1885", "9.00"),
+)  # fmt: skip
+# Office and telehealth E/M codes, weighted as billed nationally (99213/99214 dominate).
+_EST_VISITS = (
+    _svc("99213", "125.00"), _svc("99214", "185.00"), _svc("99213", "125.00"), _svc("99214", "185.00"),
+    _svc("99213", "125.00"), _svc("99212", "85.00"), _svc("99215", "260.00"),
+)  # fmt: skip
+
+ENCOUNTER_SPECS: tuple[EncounterSpec, ...] = (
+    EncounterSpec(
+        "office visit", 300, PRIMARY, ENCOUNTERS[0].places, _EST_VISITS, _OFFICE_EXTRAS, (5, 12, 22, 26, 20, 15),
+        ("I10", "E11.9", "E78.5", "J06.9", "M54.50", "K21.9", "N39.0", "E11.65", "R05.9", "J02.9", "F41.1",
+         "E03.9", "R51.9", "M25.561", "R10.9", "J20.9", "E66.9", "R53.83", "G47.00", "L30.9", "B34.9",
+         "J30.9", "E55.9", "K59.00", "R06.02", "M79.10", "I25.10", "J45.909", "J44.9", "R73.03"),
+    ),
+    EncounterSpec(
+        "new patient", 50, PRIMARY, ("11",), _demo(1, "main") + (_svc("99202", "110.00"),),
+        _demo(1, "extras") + _LABS[2:6], (10, 25, 35, 30),
+        ("R10.9", "R53.83", "M54.50", "F41.9", "I10", "E11.9", "R51.9", "R07.9", "R42"),
+    ),
+    EncounterSpec(
+        "adult preventive visit", 90, PRIMARY, ("11",),
+        _demo(2, "main") + (_svc("99385", "210.00"), _svc("99386", "230.00")),
+        _demo(2, "extras") + _LABS[1:6], (3, 10, 22, 28, 22, 15),
+        ("Z00.00", "Z00.01", "Z23", "Z13.220", "Z12.31", "Z12.11", "Z13.1"), ages=(18, 120),
+    ),
+    EncounterSpec(
+        "child sick visit", 70, PEDS, ("11",),
+        (_svc("99213", "120.00"), _svc("99214", "175.00"), _svc("99212", "80.00")),
+        (_svc("87880", "35.00", ("QW",)), _svc("87804", "40.00", ("QW",)), _svc("90471", "30.00"),
+         _svc("90686", "40.00"), _svc("81003", "10.00")), (25, 35, 30, 10),
+        ("J06.9", "H66.90", "J02.9", "J02.0", "R50.9", "J20.9", "L30.9", "B34.9", "R11.10", "J45.909",
+         "F90.0", "Z23", "Z00.129", "Z00.121"), ages=(0, 17),
+    ),
+    EncounterSpec(
+        "joint injection", 40, MSK, ENCOUNTERS[3].places, _demo(3, "main"),
+        # The demo's procedure visit also lists nail debridement (11721); podiatry bills that here.
+        _demo(3, "extras")[:3] + (_svc("J1030", "18.00"), _svc("20610", "150.00", ("LT",))), (0, 25, 45, 30),
+        ("M17.11", "M17.12", "M25.561", "M25.511", "M75.100", "M19.90", "M77.10", "M54.16"), ages=(18, 120),
+    ),
+    EncounterSpec(
+        "physical therapy", 90, THERAPY, ENCOUNTERS[4].places,
+        tuple(ServiceSpec(s.code, s.fee_cents, ("GP",), s.max_units) for s in _demo(4, "main")),
+        tuple(ServiceSpec(s.code, s.fee_cents, ("GP",), s.max_units) for s in _demo(4, "extras"))
+        + (_svc("97110", "65.00", ("GP",), 3), _svc("97140", "60.00", ("GP", "59"), 2)),
+        (0, 15, 45, 40), ("M54.50", "M25.561", "M54.2", "M79.10", "M25.511", "M62.830", "S83.511A", "M54.16"),
+        spread_days=6,
+    ),
+    EncounterSpec(
+        "telehealth visit", 45, PRIMARY, ENCOUNTERS[5].places, _demo(5, "main"),
+        (_svc("99213", "110.00", ("95",)), _svc("90471", "30.00")), (85, 10, 5),
+        ("F41.9", "F32.A", "J06.9", "G47.00", "I10", "E11.9", "F41.1", "U07.1"),
+    ),
+    EncounterSpec(
+        "psychotherapy", 80, BEHAVIORAL, ("11", "11", "02", "10", "53"),
+        (_svc("90834", "130.00"), _svc("90837", "175.00"), _svc("90834", "130.00")),
+        (_svc("90837", "175.00"), _svc("99213", "125.00"), _svc("90834", "130.00")), (20, 40, 40),
+        ("F41.1", "F33.1", "F32.A", "F43.10", "F41.9", "F90.0", "F43.23", "F32.1", "F31.9", "F10.20"),
+        ages=(6, 120), spread_days=27,
+    ),
+    EncounterSpec(
+        "chiropractic", 40, CHIRO, ("11",), (_svc("98940", "55.00", ("AT",)),),
+        (_svc("97140", "50.00", ("GP", "59")), _svc("97110", "55.00", ("GP",), 2), _svc("97530", "60.00")),
+        (5, 40, 55), ("M99.03", "M99.01", "M54.50", "M54.2", "M54.6", "M99.04", "M53.3"), ages=(16, 120),
+    ),
+    EncounterSpec(
+        "cardiology visit", 30, CARDIO, ("11", "11", "22"),
+        (_svc("99214", "210.00"), _svc("99204", "290.00"), _svc("99215", "300.00")),
+        (_svc("93000", "60.00"), _svc("36415", "15.00"), _svc("80061", "38.00"), _svc("80053", "42.00")),
+        (5, 25, 40, 30), ("I25.10", "I48.91", "I10", "I50.9", "R00.2", "I34.0", "R07.9", "E78.5", "I49.9"),
+        ages=(25, 120),
+    ),
+    EncounterSpec(
+        "dermatology visit", 25, DERM, ("11",), (_svc("99213", "130.00"), _svc("99203", "170.00")),
+        (_svc("99212", "90.00"), _svc("96372", "35.00")), (70, 25, 5),
+        ("L70.0", "L82.1", "D22.5", "L57.0", "L40.0", "L30.9", "C44.91", "L21.9", "B35.1"),
+    ),
+    EncounterSpec(
+        "podiatry visit", 20, PODIATRY, ("11", "31", "32"), (_svc("11721", "70.00"), _svc("99213", "120.00")),
+        (_svc("99213", "120.00", ("25",)), _svc("11721", "70.00")), (30, 50, 20),
+        ("B35.1", "L60.0", "M79.671", "E11.42", "L84", "M77.31"), ages=(30, 120),
+    ),
+    EncounterSpec(
+        "specialist consult", 70, SPECIALIST, ("11", "11", "22", "19"),
+        (_svc("99204", "280.00"), _svc("99214", "200.00"), _svc("99203", "190.00"), _svc("99215", "290.00")),
+        (*_LABS[:6], _svc("96372", "35.00"), _svc("J1030", "18.00")), (10, 15, 25, 25, 15, 10),
+        ("E11.65", "K21.9", "J44.9", "N18.30", "D64.9", "M06.9", "G43.909", "J30.2", "N40.0", "K58.9",
+         "G40.909", "R31.9", "J32.9", "K80.20", "I83.90", "M10.9", "E05.90", "K57.30", "G62.9", "C50.911"),
+        ages=(14, 120),
+    ),
+    EncounterSpec(
+        "eye visit", 25, EYE, ("11",), (_svc("99213", "120.00"), _svc("99214", "170.00"), _svc("99203", "160.00")),
+        (_svc("99212", "80.00"),), (90, 10), ("H52.4", "H40.9", "H25.9", "H10.33", "E11.9", "H52.13", "H04.123"),
+    ),
+    EncounterSpec(
+        "urgent care", 60, URGENT, ("20",),
+        (_svc("99214", "195.00"), _svc("99213", "140.00"), _svc("99204", "260.00")),
+        (_svc("87880", "35.00", ("QW",)), _svc("87804", "40.00", ("QW",)), _svc("81003", "10.00"),
+         _svc("96372", "40.00"), _svc("J1885", "9.00"), _svc("J1030", "18.00"), _svc("87635", "51.00")),
+        (10, 30, 40, 20), ("J06.9", "J02.9", "J02.0", "S93.401A", "N39.0", "J01.90", "R10.9", "U07.1",
+                           "J11.1", "S61.411A", "R50.9", "H10.9"),
+    ),
+    EncounterSpec(
+        "women's health visit", 35, OBGYN, ("11",),
+        (_svc("99395", "225.00"), _svc("99213", "125.00"), _svc("99396", "240.00"), _svc("99214", "180.00")),
+        (_svc("81003", "10.00"), _svc("87491", "45.00"), _svc("36415", "15.00"), _svc("84443", "45.00")),
+        (10, 30, 40, 20), ("Z01.419", "Z01.411", "N92.0", "N94.6", "Z30.09", "N95.1", "Z11.3", "N76.0"),
+        ages=(15, 90),
+    ),
+    EncounterSpec(
+        "reference lab", 45, LAB, ("81",), (_svc("80053", "42.00"), _svc("85025", "28.00"), _svc("80061", "38.00")),
+        (*_LABS[3:], _svc("84153", "35.00"), _svc("87086", "25.00"), _svc("82947", "12.00")),
+        (0, 5, 20, 30, 25, 20), ("Z00.00", "E11.9", "E78.5", "I10", "R73.03", "E03.9", "Z12.5", "D64.9"),
+        ages=(18, 120),
+    ),
+)  # fmt: skip
+# Services given only in flu season (September through January): the influenza vaccine and its test.
+FLU_SEASON_CODES = frozenset({"90686", "87804"})
+FLU_SEASON_MONTHS = frozenset({9, 10, 11, 12, 1})
+
+# -- Diagnoses ------------------------------------------------------------------------------------------------
+
+# Relative shares of ICD-10-CM chapters among office-setting diagnoses outside the common codes (roughly the
+# NAMCS mix). Keyed by the code's first letter; D and H are split by number below (D0-D49 neoplasms, D50-D89
+# blood; H00-H59 eye, H60-H95 ear). Pregnancy, perinatal and external-cause chapters are not drawn
+# (``claims.demo.billable_icd10_codes`` leaves them out).
+CHAPTER_WEIGHTS: dict[str, int] = {
+    "A": 8, "B": 10, "C": 20, "D_NEO": 6, "D_BLOOD": 10, "E": 80, "F": 70, "G": 35, "H_EYE": 30, "H_EAR": 12,
+    "I": 80, "J": 60, "K": 45, "L": 35, "M": 130, "N": 40, "Q": 3, "R": 90, "S": 45, "T": 8, "U": 1, "Z": 150,
+}  # fmt: skip
+
+# -- Denials --------------------------------------------------------------------------------------------------
+
+# CARCs drawn for ordinary adjudication denials, weighted like a commercial plan's denial mix: missing or
+# wrong information leads, then medical necessity / non-covered, bundling and authorisation.
+# 16 missing information; 45 charge exceeds fee schedule; 50 not medically necessary; 96 non-covered charge;
+# 97 included in another service's payment (bundled); 109 not covered by this payer; 197 precertification
+# absent; 204 not covered under the patient's current benefit plan.
+DENIAL_CARCS: tuple[tuple[str, int], ...] = (
+    ("16", 26), ("45", 5), ("50", 13), ("96", 13), ("97", 12), ("109", 6), ("197", 12), ("204", 7),
+)  # fmt: skip
+# Denials that follow from the claim itself rather than a draw.
+CARC_DUPLICATE = "18"  # exact duplicate claim/service (as ingest denies it)
+CARC_COVERAGE_ENDED = "27"  # expenses incurred after coverage terminated
+CARC_TIMELY_FILING = "29"  # the time limit for filing has expired
+CARC_OUT_OF_NETWORK = "242"  # services not provided by network/primary care providers
