@@ -126,7 +126,7 @@ class PlanDaily(pg.ReadOnlyMaterializedView):
 class ProviderDaily(pg.ReadOnlyMaterializedView):
     """Per billing provider and service day: claims, approvals, denials, dollars, lines and RVUs."""
 
-    sql = sql.PROVIDER_DAILY.format(day_filter=sql.ALL_DAYS, line_day_filter=sql.ALL_DAYS)
+    sql = sql.PROVIDER_DAILY.format(day_filter=sql.ALL_DAYS)
     concurrent_index = "day, billing_provider_id"
 
     day = models.DateField(primary_key=True)

@@ -58,15 +58,9 @@ SELECT c.service_date_from AS day,
        count(*) FILTER (WHERE c.status = 'denied') AS denied,
        sum(c.total_charge) AS billed,
        sum(c.total_paid) AS paid,
-       coalesce(sum(l.lines), 0) AS lines,
-       coalesce(sum(l.rvus), 0) AS rvus
+       sum(c.line_count) AS lines,
+       sum(c.total_rvus) AS rvus
 FROM claims_claim c
-LEFT JOIN (
-    SELECT l.claim_id, l.service_date_from, count(*) AS lines, sum(l.rvus) AS rvus
-    FROM claims_claimline l
-    WHERE {{line_day_filter}}
-    GROUP BY l.claim_id, l.service_date_from
-) l ON l.claim_id = c.id AND l.service_date_from = c.service_date_from
 WHERE {EFFECTIVE} AND {{day_filter}}
 GROUP BY c.service_date_from, c.billing_provider_id
 """
@@ -79,42 +73,34 @@ SELECT date_trunc('month', c.service_date_from)::date AS month,
        coalesce(sum(c.total_charge) FILTER (WHERE c.status = 'approved'), 0) AS approved_billed,
        coalesce(sum(c.total_charge) FILTER (WHERE c.status = 'denied'), 0) AS denied_billed,
        sum(c.total_paid) AS paid,
-       coalesce(sum(l.rvus), 0) AS rvus
+       sum(c.total_rvus) AS rvus
 FROM claims_claim c
-LEFT JOIN (
-    SELECT claim_id, service_date_from, sum(rvus) AS rvus FROM claims_claimline GROUP BY 1, 2
-) l ON l.claim_id = c.id AND l.service_date_from = c.service_date_from
 WHERE {EFFECTIVE}
 GROUP BY 1, 2
 """
 
-# Chapter -> block -> code in one view. A claim counts once per chapter, block and code it carries (two codes
-# of one block are one claim in that block), and its charge once with it; patients are distinct at each level.
-# '' marks "all blocks" / "all codes" of the row's level. The claim-level rows are materialised once (dx).
+# Chapter -> block -> code by the principal diagnosis (HI01, qualifier ABK), the usual grain of claims
+# analytics: each claim counts once at every level and its charge once with it. Patients are distinct at each
+# level (GROUPING SETS, so they are right per chapter and block, not summed from codes). '' marks "all blocks" /
+# "all codes" of the row's level.
 DIAGNOSIS_MONTHLY = f"""
-WITH dx AS MATERIALIZED (
-    SELECT DISTINCT c.id, date_trunc('month', c.service_date_from)::date AS month, c.health_plan_id, c.member_id,
-           c.total_charge, coalesce(i.chapter, '?') AS chapter, coalesce(i.block, '?') AS block, d.code
-    FROM claims_claim c
-    CROSS JOIN LATERAL unnest(c.diagnosis_codes) AS d(code)
-    LEFT JOIN analytics_icd10code i ON i.code = d.code
-    WHERE {EFFECTIVE}
+SELECT date_trunc('month', c.service_date_from)::date AS month,
+       c.health_plan_id,
+       coalesce(i.chapter, '?') AS chapter,
+       CASE WHEN grouping(i.block) = 0 THEN coalesce(i.block, '?') ELSE '' END AS block,
+       CASE WHEN grouping(c.diagnosis_codes[1]) = 0 THEN c.diagnosis_codes[1] ELSE '' END AS code,
+       count(DISTINCT c.member_id) AS patients,
+       count(*) AS claims,
+       sum(c.total_charge) AS billed,
+       round(avg(c.total_charge), 2) AS average_charge
+FROM claims_claim c
+LEFT JOIN analytics_icd10code i ON i.code = c.diagnosis_codes[1]
+WHERE {EFFECTIVE} AND cardinality(c.diagnosis_codes) > 0
+GROUP BY GROUPING SETS (
+    (1, 2, i.chapter),
+    (1, 2, i.chapter, i.block),
+    (1, 2, i.chapter, i.block, c.diagnosis_codes[1])
 )
-SELECT month, health_plan_id, chapter, '' AS block, '' AS code,
-       count(DISTINCT member_id) AS patients, count(*) AS claims, sum(total_charge) AS billed,
-       round(avg(total_charge), 2) AS average_charge
-FROM (SELECT DISTINCT id, month, health_plan_id, member_id, total_charge, chapter FROM dx) per_chapter
-GROUP BY month, health_plan_id, chapter
-UNION ALL
-SELECT month, health_plan_id, chapter, block, '',
-       count(DISTINCT member_id), count(*), sum(total_charge), round(avg(total_charge), 2)
-FROM (SELECT DISTINCT id, month, health_plan_id, member_id, total_charge, chapter, block FROM dx) per_block
-GROUP BY month, health_plan_id, chapter, block
-UNION ALL
-SELECT month, health_plan_id, chapter, block, code,
-       count(DISTINCT member_id), count(*), sum(total_charge), round(avg(total_charge), 2)
-FROM dx
-GROUP BY month, health_plan_id, chapter, block, code
 """
 
 # Code-check problems are classified by the message shapes claims.codes.claim_code_problems writes.

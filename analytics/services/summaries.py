@@ -30,7 +30,7 @@ from analytics.models import RefreshKind, RefreshLog, RefreshOutcome
 class Summary:
     table: str
     columns: tuple[str, ...]
-    select: str  # SQL with {day_filter} (and {line_day_filter}) placeholders
+    select: str  # SQL with a {day_filter} placeholder
     view: str  # the full-refresh materialized view it mirrors
 
 
@@ -86,7 +86,6 @@ def summaries_refresh_days(*, days: Sequence[dt.date], trigger: str = "manual") 
         trigger=trigger,
         delete="DELETE FROM {table} WHERE day = ANY(%(days)s)",
         day_filter=sql.SOME_DAYS,
-        line_day_filter="l.service_date_from = ANY(%(days)s)",
         params={"days": day_list},
     )
 
@@ -98,13 +97,12 @@ def summaries_rebuild(*, trigger: str = "manual") -> list[RefreshLog]:
         trigger=trigger,
         delete="DELETE FROM {table}",
         day_filter=sql.ALL_DAYS,
-        line_day_filter=sql.ALL_DAYS,
         params={},
     )
 
 
 def _run(
-    *, kind: str, trigger: str, delete: str, day_filter: str, line_day_filter: str, params: dict[str, Any]
+    *, kind: str, trigger: str, delete: str, day_filter: str, params: dict[str, Any]
 ) -> list[RefreshLog]:
     started = timezone.now()
     logs = [RefreshLog(view=s.table, kind=kind, trigger=trigger[:40], started_at=started) for s in SUMMARIES]
@@ -115,7 +113,7 @@ def _run(
             for summary, log in zip(SUMMARIES, logs, strict=True):
                 t0 = time.perf_counter()
                 cursor.execute(delete.format(table=summary.table), params)
-                select = summary.select.format(day_filter=day_filter, line_day_filter=line_day_filter)
+                select = summary.select.format(day_filter=day_filter)
                 cursor.execute(f"INSERT INTO {summary.table} ({', '.join(summary.columns)}) {select}", params)
                 log.rows = cursor.rowcount
                 log.duration_ms = round((time.perf_counter() - t0) * 1000, 2)  # type: ignore[assignment]

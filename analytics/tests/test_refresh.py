@@ -159,13 +159,11 @@ def test_beat_schedules_sync_idempotently() -> None:
     assert tasks["analytics: real-time views"].args == '["realtime"]'
 
 
-def test_diagnosis_view_counts_a_claim_once_per_level(tmp_path: Path, shared_x12: Path) -> None:
-    raw = (
-        (shared_x12 / "837P/uhin/837.edi")
-        .read_bytes()
-        .replace(b"HI*ABK:R69~", b"HI*ABK:E119*ABF:E1165*ABF:I10~")
-    )
-    path = tmp_path / "two-codes-one-block.edi"
+def test_diagnosis_view_counts_each_claim_once_by_its_principal_diagnosis(
+    tmp_path: Path, shared_x12: Path
+) -> None:
+    raw = (shared_x12 / "837P/uhin/837.edi").read_bytes().replace(b"HI*ABK:R69~", b"HI*ABK:E119*ABF:E1165*ABF:I10~")
+    path = tmp_path / "three-codes.edi"
     path.write_bytes(raw)
     batch_ingest(path=path)
 
@@ -177,14 +175,7 @@ def test_diagnosis_view_counts_a_claim_once_per_level(tmp_path: Path, shared_x12
             "analytics_diagnosis_monthly_mv", ("chapter", "block", "code", "patients", "claims", "billed")
         )
     }
+    # The principal (ABK) code E11.9 decides chapter 4 and block E08-E13; the secondary codes do not count.
     one = (1, 1, Decimal("2.00"))
-    assert rows == {
-        ("4", "", ""): one,  # endocrine chapter: E11.9 and E11.65 are one claim
-        ("4", "E08-E13", ""): one,
-        ("4", "E08-E13", "E119"): one,
-        ("4", "E08-E13", "E1165"): one,
-        ("9", "", ""): one,  # circulatory chapter: I10
-        ("9", "I10-I1A", ""): one,
-        ("9", "I10-I1A", "I10"): one,
-    }
-    assert log.rows == 7
+    assert rows == {("4", "", ""): one, ("4", "E08-E13", ""): one, ("4", "E08-E13", "E119"): one}
+    assert log.rows == 3

@@ -56,7 +56,9 @@ class Command(BaseCommand):
         if claims < 1:
             raise CommandError(f"--claims must be at least 1, got {claims}")
         if options["if_empty"] and Claim.objects.exists():
-            self.stdout.write("generate_demo_data: the database already holds claims; nothing replaced (--if-empty)")
+            self.stdout.write(
+                "generate_demo_data: the database already holds claims; nothing replaced (--if-empty)"
+            )
             return
         with tqdm(
             total=claims, unit="claim", unit_scale=True, disable=options["no_progress"], desc="claims"

@@ -77,7 +77,8 @@ ZIPF_TAIL = 1.05
 CLAIM_COLUMNS = (
     "id", "service_date_from", "service_date_to", "claim_number", "batch_id", "member_id", "health_plan_id",
     "billing_provider_id", "rendering_provider_id", "place_of_service", "frequency_code", "status",
-    "denial_reason_code", "received_at", "processed_at", "total_charge", "total_paid", "diagnosis_code_system",
+    "denial_reason_code", "received_at", "processed_at", "total_charge", "total_paid", "line_count", "total_rvus",
+    "diagnosis_code_system",
     "diagnosis_codes", "code_check_errors", "payer_claim_control_number", "related_claim_id",
     "related_service_date_from", "relation",
 )  # fmt: skip
@@ -694,10 +695,13 @@ class ClaimRows:
         permille = draft.paid_permille
         paid_total = 0
         line_id = self.next_line_id
+        rvu_cents = 0
         head = f"\t{sdf}\t{claim_id}\t"
         for number, (code, modifiers, charge, units, pointers, rvus, day) in enumerate(draft.lines, start=1):
             paid = (charge * permille + 500) // 1000 if permille else 0
             paid_total += paid
+            # line_rvus quantizes to cents ("2.65", "0" for codes without an RVU): dropping the dot gives cents.
+            rvu_cents += int(rvus.replace(".", ""))
             line_day = day_text[day]
             lines.append(
                 f"{line_id}{head}{number}\tHC\t{code}\t{modifiers}\t{charge // 100}.{charge % 100:02d}\tUN\t"
@@ -712,7 +716,8 @@ class ClaimRows:
             f"{claim_id}\t{sdf}\t{day_text[draft.sdt]}\t{draft.number}\t{draft.batch + 1}\t{draft.member}\t"
             f"{draft.plan + 1}\t{draft.billing}\t{draft.rendering or NULL}\t{draft.pos}\t{draft.frequency}\t"
             f"{draft.status}\t{draft.carc}\t{at(draft.received)}\t{NULL if processed is None else at(processed)}\t"
-            f"{total // 100}.{total % 100:02d}\t{paid_total // 100}.{paid_total % 100:02d}\ticd10cm\t"
+            f"{total // 100}.{total % 100:02d}\t{paid_total // 100}.{paid_total % 100:02d}\t"
+            f"{len(draft.lines)}\t{rvu_cents // 100}.{rvu_cents % 100:02d}\ticd10cm\t"
             f"{draft.diagnoses}\t{{}}\t{draft.pccn}\t"
             f"{NULL if related is None else related.id}\t{NULL if related is None else sdf}\t{draft.relation}\n"
         )
