@@ -3,7 +3,8 @@
 ``views_refresh`` is the single entry point (Celery tasks, the ``refresh_analytics`` command and tests call
 it). For each view it takes a PostgreSQL advisory lock keyed on the view (``pg_try_advisory_xact_lock``
 after waiting up to ``lock_wait_s``), runs ``REFRESH MATERIALIZED VIEW CONCURRENTLY`` (readers are not
-blocked; PostgreSQL docs, "REFRESH MATERIALIZED VIEW"), and records the run in ``RefreshLog`` (started,
+blocked; PostgreSQL docs, "REFRESH MATERIALIZED VIEW"; a view no page reads may opt out, see ProviderDaily), and
+records the run in ``RefreshLog`` (started,
 finished, duration in ms, rows, outcome, error). A view whose lock another session holds is logged as
 "skipped", never refreshed twice at once. A failed view is logged and its dependants are skipped.
 """
@@ -130,8 +131,11 @@ def _refresh_one(view: ViewClass, log: RefreshLog, *, lock_wait_s: float) -> Non
             if not _try_lock(cursor, name, lock_wait_s):
                 _finish(log, RefreshOutcome.SKIPPED, error="another refresh of this view was running")
                 return
-            # The name comes from the model registry (ALL_VIEWS), never from input.
-            cursor.execute(f'REFRESH MATERIALIZED VIEW CONCURRENTLY "{name}"')
+            # The name comes from the model registry (ALL_VIEWS), never from input. A view may opt out of
+            # CONCURRENTLY (refresh_concurrently = False) when no page reads it and its diff costs more than
+            # the blocking refresh.
+            concurrently = "CONCURRENTLY " if getattr(view, "refresh_concurrently", True) else ""
+            cursor.execute(f'REFRESH MATERIALIZED VIEW {concurrently}"{name}"')
             cursor.execute(f'SELECT count(*) FROM "{name}"')
             (rows,) = cursor.fetchone()
     except DatabaseError as exc:
