@@ -8,7 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from analytics.services.refresh import AFFECTED_BY_INGEST, GROUPS, views_refresh
-from analytics.services.summaries import batch_touched_days, summaries_rebuild, summaries_refresh_days
+from analytics.services.summaries import summaries_rebuild, summaries_refresh_batch
 
 
 @shared_task(soft_time_limit=600, time_limit=660, acks_late=True)
@@ -20,15 +20,13 @@ def refresh_view_group(group: str) -> dict[str, str]:
 
 @shared_task(soft_time_limit=900, time_limit=960, acks_late=True)
 def refresh_after_batch(batch_id: int) -> dict[str, str]:
-    """After a batch commits: recompute its service days in the summaries, then refresh every affected view.
+    """After a batch commits: recompute the summary groups it touched, then refresh every affected view.
 
     Waits up to 60 s for a view whose refresh is already running, so the batch's claims are not left out.
     """
-    days = batch_touched_days(batch_id=batch_id)
     outcomes: dict[str, str] = {}
-    if days:
-        for log in summaries_refresh_days(days=days, trigger=f"ingest:batch {batch_id}"):
-            outcomes[log.view] = log.outcome
+    for log in summaries_refresh_batch(batch_id=batch_id, trigger=f"ingest:batch {batch_id}"):
+        outcomes[log.view] = log.outcome
     for log in views_refresh(views=AFFECTED_BY_INGEST, trigger=f"ingest:batch {batch_id}", lock_wait_s=60):
         outcomes[log.view] = log.outcome
     return outcomes

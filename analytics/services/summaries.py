@@ -1,14 +1,14 @@
-"""Incremental day-grain summaries: recompute only the service days a batch touched.
+"""Incremental day-grain summaries: recompute only the groups a batch touched.
 
 A full refresh of a day-grain view costs the whole claim table; the summary tables (``ClaimsDailyTotals``,
-``PlanDailyTotals``, ``ProviderDailyTotals``) are kept current by deleting and re-inserting just the touched
-days, in one transaction, from the same SELECT the materialized views use (``analytics.sql``), so refresh cost
-follows the batch, not the table.
+``PlanDailyTotals``, ``ProviderDailyTotals``) are kept current by deleting and re-inserting only the groups a
+batch touched — its service days, (day, plan) and (day, billing provider) pairs — in one transaction, from the
+same SELECT the materialized views use (``analytics.sql``), so refresh cost follows the batch, not the table.
 
-Late-arriving claims policy: a batch recomputes every service day it touches, however old (its claims' service
-days, and the days of claims it replaced or voided). Changes made outside ingest and validation (an admin
-edit, a manual status change) are not tracked per day; the nightly ``summaries_rebuild`` (beat) recomputes
-every day and is the backstop. Both paths are tested to give identical rows to the full-refresh views.
+Late-arriving claims policy: a batch recomputes every group it touches, however old (its claims' groups, and
+the groups of the claims it replaced or voided). Changes made outside ingest and validation (an admin edit, a
+manual status change) are not tracked; the nightly ``summaries_rebuild`` (beat) recomputes everything and is
+the backstop. Both paths are tested to give rows identical to the full-refresh views.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class Summary:
     columns: tuple[str, ...]
     select: str  # SQL with a {day_filter} placeholder
     view: str  # the full-refresh materialized view it mirrors
+    key: str | None = None  # the group column besides the day ("health_plan_id"), a claim column of that name
 
 
 _DAY_MONEY = ("claims", "members", "billed", "paid", "approved", "denied", "pended")
@@ -47,74 +48,122 @@ SUMMARIES: tuple[Summary, ...] = (
         ("day", "health_plan_id", *_DAY_MONEY, "processed", "processing_seconds"),
         sql.PLAN_DAILY,
         "analytics_plan_daily_mv",
+        key="health_plan_id",
     ),
     Summary(
         "analytics_providerdailytotals",
         ("day", "billing_provider_id", "claims", "approved", "denied", "billed", "paid", "lines", "rvus"),
         sql.PROVIDER_DAILY,
         "analytics_provider_daily_mv",
+        key="billing_provider_id",
     ),
 )
 _LOCK = "analytics.summaries"
 
 
-def batch_touched_days(*, batch_id: int) -> list[dt.date]:
-    """Service days of a batch's claims and of the claims they replaced or voided."""
+@dataclass(frozen=True)
+class Touched:
+    """The groups one batch touched: (service day, plan id, billing provider id) per claim, de-duplicated."""
+
+    groups: tuple[tuple[dt.date, int, int], ...]
+
+    @property
+    def days(self) -> list[dt.date]:
+        return sorted({g[0] for g in self.groups})
+
+    def pairs(self, key: str) -> tuple[list[dt.date], list[int]]:
+        unique: list[tuple[dt.date, int]] = sorted(
+            {(g[0], g[1] if key == "health_plan_id" else g[2]) for g in self.groups}
+        )
+        return [p[0] for p in unique], [p[1] for p in unique]
+
+
+def batch_touched(*, batch_id: int) -> Touched:
+    """Groups of a batch's claims and of the claims they replaced or voided (those changed status too)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT service_date_from FROM claims_claim WHERE batch_id = %(b)s
+            SELECT c.service_date_from, c.health_plan_id, c.billing_provider_id
+            FROM claims_claim c WHERE c.batch_id = %(b)s
             UNION
-            SELECT related_service_date_from FROM claims_claim
-            WHERE batch_id = %(b)s AND related_service_date_from IS NOT NULL
-            ORDER BY 1
+            SELECT o.service_date_from, o.health_plan_id, o.billing_provider_id
+            FROM claims_claim c
+            JOIN claims_claim o ON o.id = c.related_claim_id AND o.service_date_from = c.related_service_date_from
+            WHERE c.batch_id = %(b)s
             """,
             {"b": batch_id},
         )
-        return [row[0] for row in cursor.fetchall()]
+        return Touched(groups=tuple(cursor.fetchall()))
+
+
+def batch_touched_days(*, batch_id: int) -> list[dt.date]:
+    """Service days of a batch's claims and of the claims they replaced or voided."""
+    return batch_touched(batch_id=batch_id).days
+
+
+def summaries_refresh_batch(*, batch_id: int, trigger: str = "manual") -> list[RefreshLog]:
+    """Recompute the groups batch ``batch_id`` touched in every summary table (one transaction).
+
+    Returns a log row per table. Raises ``DatabaseError`` (after logging it) on failure; the summaries are then
+    left exactly as they were.
+    """
+    touched = batch_touched(batch_id=batch_id)
+    days = touched.days
+    plans = touched.pairs("health_plan_id")
+    providers = touched.pairs("billing_provider_id")
+    params: dict[str, Any] = {
+        "days": days,
+        "pair_days_health_plan_id": plans[0],
+        "pair_ids_health_plan_id": plans[1],
+        "pair_days_billing_provider_id": providers[0],
+        "pair_ids_billing_provider_id": providers[1],
+    }
+    return _run(kind=RefreshKind.INCREMENTAL, trigger=trigger, scope="groups", params=params)
 
 
 def summaries_refresh_days(*, days: Sequence[dt.date], trigger: str = "manual") -> list[RefreshLog]:
-    """Recompute ``days`` in every summary table (one transaction); returns a log row per table.
-
-    Rows for days that no longer have claims disappear. Raises ``DatabaseError`` (after logging it) on failure;
-    the transaction then leaves the summaries exactly as they were.
-    """
-    day_list = sorted(set(days))
+    """Recompute whole service ``days`` in every summary table (one transaction); a log row per table."""
     return _run(
-        kind=RefreshKind.INCREMENTAL,
-        trigger=trigger,
-        delete="DELETE FROM {table} WHERE day = ANY(%(days)s)",
-        day_filter=sql.SOME_DAYS,
-        params={"days": day_list},
+        kind=RefreshKind.INCREMENTAL, trigger=trigger, scope="days", params={"days": sorted(set(days))}
     )
 
 
 def summaries_rebuild(*, trigger: str = "manual") -> list[RefreshLog]:
     """Recompute every day of every summary table (the nightly backstop and first fill)."""
-    return _run(
-        kind=RefreshKind.FULL,
-        trigger=trigger,
-        delete="DELETE FROM {table}",
-        day_filter=sql.ALL_DAYS,
-        params={},
-    )
+    return _run(kind=RefreshKind.FULL, trigger=trigger, scope="all", params={})
 
 
-def _run(
-    *, kind: str, trigger: str, delete: str, day_filter: str, params: dict[str, Any]
-) -> list[RefreshLog]:
+def _statements(summary: Summary, scope: str) -> tuple[str, str]:
+    """(DELETE, INSERT ... SELECT) of one summary table for a scope: "all", "days" or "groups"."""
+    if scope == "all":
+        delete, where = f"DELETE FROM {summary.table}", sql.ALL_DAYS
+    elif scope == "days" or summary.key is None:
+        delete = f"DELETE FROM {summary.table} WHERE day = ANY(%(days)s)"
+        where = sql.SOME_DAYS
+    else:
+        pairs = f"unnest(%(pair_days_{summary.key})s::date[], %(pair_ids_{summary.key})s::bigint[])"
+        delete = (
+            f"DELETE FROM {summary.table} t USING {pairs} AS k(day, id) "
+            f"WHERE t.day = k.day AND t.{summary.key} = k.id"
+        )
+        # The day list prunes the claim partitions at plan time; the pairs pick the groups within them.
+        where = f"{sql.SOME_DAYS} AND (c.service_date_from, c.{summary.key}) IN (SELECT * FROM {pairs})"
+    columns = ", ".join(summary.columns)
+    return delete, f"INSERT INTO {summary.table} ({columns}) {summary.select.format(day_filter=where)}"
+
+
+def _run(*, kind: str, trigger: str, scope: str, params: dict[str, Any]) -> list[RefreshLog]:
     started = timezone.now()
     logs = [RefreshLog(view=s.table, kind=kind, trigger=trigger[:40], started_at=started) for s in SUMMARIES]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            # One writer at a time: two batches touching the same day must not interleave delete and insert.
+            # One writer at a time: two batches touching the same group must not interleave delete and insert.
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_LOCK])
             for summary, log in zip(SUMMARIES, logs, strict=True):
                 t0 = time.perf_counter()
-                cursor.execute(delete.format(table=summary.table), params)
-                select = summary.select.format(day_filter=day_filter)
-                cursor.execute(f"INSERT INTO {summary.table} ({', '.join(summary.columns)}) {select}", params)
+                delete, insert = _statements(summary, scope)
+                cursor.execute(delete, params)
+                cursor.execute(insert, params)
                 log.rows = cursor.rowcount
                 log.duration_ms = round((time.perf_counter() - t0) * 1000, 2)  # type: ignore[assignment]
                 log.finished_at = timezone.now()

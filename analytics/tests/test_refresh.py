@@ -16,6 +16,7 @@ from analytics.services.summaries import (
     SUMMARIES,
     batch_touched_days,
     summaries_rebuild,
+    summaries_refresh_batch,
     summaries_refresh_days,
 )
 from claims.demo import generate_demo_files
@@ -101,8 +102,10 @@ def test_incremental_summaries_equal_the_full_refresh(shared_x12: Path, demo_fil
     late = batch_ingest(path=shared_x12 / "837P/oopfactory/MissingEntityCode.txt")
     batch_validate(batch_id=first.batch.id, path=demo_files[0])
 
-    for batch_id in (second.batch.id, late.batch.id, first.batch.id):
-        logs = summaries_refresh_days(days=batch_touched_days(batch_id=batch_id), trigger=f"batch {batch_id}")
+    # By whole days for one batch, by touched (day, plan) and (day, provider) groups for the others.
+    summaries_refresh_days(days=batch_touched_days(batch_id=second.batch.id), trigger="days")
+    for batch_id in (late.batch.id, first.batch.id):
+        logs = summaries_refresh_batch(batch_id=batch_id, trigger=f"batch {batch_id}")
         assert {log.kind for log in logs} == {RefreshKind.INCREMENTAL}
     views_refresh(views=[v for v in ALL_VIEWS if view_name(v) in {s.view for s in SUMMARIES}], trigger="test")
 
@@ -115,19 +118,29 @@ def test_incremental_summaries_equal_the_full_refresh(shared_x12: Path, demo_fil
     assert dt.date(2011, 12, 12) in days
 
 
-def test_incremental_refresh_touches_only_the_batch_days(demo_files: list[Path]) -> None:
+def test_incremental_refresh_touches_only_the_batch_groups(demo_files: list[Path]) -> None:
     batch_ingest(path=demo_files[0])
     summaries_rebuild(trigger="test")
-    before = dict(_rows("analytics_claimsdailytotals", ("day", "claims")))
+    before = {
+        r[:2]: r[2] for r in _rows("analytics_providerdailytotals", ("day", "billing_provider_id", "claims"))
+    }
     second = batch_ingest(path=demo_files[1])
-    touched = batch_touched_days(batch_id=second.batch.id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT service_date_from, billing_provider_id FROM claims_claim WHERE batch_id = %s",
+            [second.batch.id],
+        )
+        touched = set(cursor.fetchall())
 
-    (daily, _, _) = summaries_refresh_days(days=touched, trigger="test")
+    (daily, _, providers) = summaries_refresh_batch(batch_id=second.batch.id, trigger="test")
 
-    after = dict(_rows("analytics_claimsdailytotals", ("day", "claims")))
-    assert daily.rows == len(touched)
-    changed = {day for day in after if after[day] != before.get(day)}
-    assert changed and changed <= set(touched)
+    after = {
+        r[:2]: r[2] for r in _rows("analytics_providerdailytotals", ("day", "billing_provider_id", "claims"))
+    }
+    assert providers.rows == len(touched)
+    assert daily.rows == len({day for day, _ in touched})
+    changed = {key for key in after if after[key] != before.get(key)}
+    assert changed and changed <= touched
 
 
 def test_validation_moves_claims_and_incremental_follows(demo_files: list[Path]) -> None:
@@ -162,7 +175,11 @@ def test_beat_schedules_sync_idempotently() -> None:
 def test_diagnosis_view_counts_each_claim_once_by_its_principal_diagnosis(
     tmp_path: Path, shared_x12: Path
 ) -> None:
-    raw = (shared_x12 / "837P/uhin/837.edi").read_bytes().replace(b"HI*ABK:R69~", b"HI*ABK:E119*ABF:E1165*ABF:I10~")
+    raw = (
+        (shared_x12 / "837P/uhin/837.edi")
+        .read_bytes()
+        .replace(b"HI*ABK:R69~", b"HI*ABK:E119*ABF:E1165*ABF:I10~")
+    )
     path = tmp_path / "three-codes.edi"
     path.write_bytes(raw)
     batch_ingest(path=path)
