@@ -5,11 +5,15 @@ run: under ``search_path = bench_baseline, public`` (the same tables with primar
 other indexes: the "before" of the field documents) and under ``search_path = public`` (the platform: its
 indexes and monthly partitions). Modules:
 
-* ``catalog``: the query registry (``CATALOG``) and the admin requests (``ADMIN_REQUESTS``).
+* ``catalog``: the query registry (``CATALOG``; the analytics queries with their view variants) and the admin
+  requests (``ADMIN_REQUESTS``).
 * ``params``: query parameters picked deterministically from the data (which member, month, code, plan).
 * ``baseline``: builds, checks and drops the ``bench_baseline`` schema.
 * ``plans``: one ``EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`` per query and schema, summarised.
 * ``ingest``: claims/s of ``ingest_837 --no-validate`` in a scratch database, and of pyx12 validation.
-* ``runner``: timing, ``search_path`` switching, the admin requests, the whole run.
+* ``refresh``: the analytics views' and summaries' refresh durations, full and incremental.
+* ``pages``: every analytics URL through the test client, with its SQL statements timed.
+* ``stats``: percentiles and timing summaries.
+* ``runner``: timing, ``search_path`` switching, the view variants, the admin requests, the whole run.
 * ``report``: the JSON and markdown files in ``bench/results/``.
 """

@@ -10,6 +10,14 @@ Each query names, in ``serves``, the index or partition feature of the platform 
 ``Meta.indexes`` comments in members/, providers/ and claims/models.py name these same queries). Row order is
 made total (ties broken by ids or by every selected column) so that both schemas return the same rows, which
 the runner checks by a digest of each result.
+
+The analytics queries count "effective" claims only, as the analytics layer does (``analytics.sql.EFFECTIVE``:
+a replaced or voided claim's amounts live on in its replacement, or are withdrawn), and each has a
+``ViewVariant``: the same question answered from the analytics materialized views and summary tables, run
+under ``search_path = public`` only (the baseline schema has no views). A variant selects the base query's
+columns, in its order and under its names; the columns the views cannot give are listed in ``unanswered``
+(selected as NULL, or as the nearest figure the views hold) and left out of the comparison, and a variant
+whose rows cannot match at all says why with ``comparable=False``.
 """
 
 from __future__ import annotations
@@ -19,9 +27,46 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from django.db import models
+
+from analytics.models import (
+    ClaimsDailyTotals,
+    DiagnosisMonthly,
+    PlanDailyTotals,
+    ProviderDailyTotals,
+    QueueDepthDaily,
+    RevenueMonthly,
+    StatusFlowMonthly,
+)
+
 Group = Literal["oltp", "analytics"]
 
 _PARAM = re.compile(r"%\((\w+)\)s")
+
+
+def _param_names(sql: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_PARAM.findall(sql)))
+
+
+@dataclass(frozen=True)
+class ViewVariant:
+    """An analytics query answered from the views and summary tables instead of the claim tables.
+
+    ``reads``: the views and summary tables the SQL reads (besides small reference tables: plans, providers).
+    ``unanswered``: base-query columns the views cannot give; ``note`` says why, and, when ``comparable`` is
+    False, why the rows cannot be compared at all.
+    """
+
+    sql: str
+    reads: tuple[str, ...]
+    unanswered: tuple[str, ...] = ()
+    comparable: bool = True
+    note: str = ""
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Names of the ``%(name)s`` parameters the SQL uses, in first-use order."""
+        return _param_names(self.sql)
 
 
 @dataclass(frozen=True)
@@ -33,11 +78,12 @@ class CatalogQuery:
     title: str  # one line: what the query answers
     serves: str  # the platform feature (index, partition pruning) it exercises
     sql: str
+    view: ViewVariant | None = None  # analytics queries: the same question from the views
 
     @property
     def param_names(self) -> tuple[str, ...]:
         """Names of the ``%(name)s`` parameters the SQL uses, in first-use order."""
-        return tuple(dict.fromkeys(_PARAM.findall(self.sql)))
+        return _param_names(self.sql)
 
 
 @dataclass(frozen=True)
@@ -234,6 +280,35 @@ ORDER BY service_date_from, id
 
 # --- Analytics on the claim tables ------------------------------------------------------------------------
 
+
+def _table(model: type[models.Model]) -> str:
+    return str(model._meta.db_table)
+
+
+DAILY_SUMMARY_VIEW = ViewVariant(
+    sql="""
+SELECT d.day,
+       d.claims::bigint AS claims,
+       d.approved::bigint AS approved,
+       d.denied::bigint AS denied,
+       (d.open + d.pended)::bigint AS open,
+       d.billed,
+       ROUND(d.billed / NULLIF(d.claims, 0), 2) AS avg_billed,
+       NULL::numeric AS approved_billed,
+       d.paid,
+       d.members::bigint AS patients,
+       (SELECT COUNT(*) FROM analytics_providerdailytotals p WHERE p.day = d.day) AS providers,
+       (SELECT COUNT(*) FROM analytics_plandailytotals h WHERE h.day = d.day) AS payers
+FROM analytics_claimsdailytotals d
+WHERE d.day >= %(day30_from)s AND d.day < %(period_end)s
+ORDER BY d.day
+""",
+    reads=(_table(ClaimsDailyTotals), _table(ProviderDailyTotals), _table(PlanDailyTotals)),
+    unanswered=("approved_billed",),
+    note="approved_billed: no day-grain view or summary keeps billed dollars by status (only the month-grain "
+    "revenue view does). Providers and payers per day are the day's rows in the provider and plan summaries.",
+)
+
 DAILY_SUMMARY = CatalogQuery(
     name="daily_claims_summary",
     group="analytics",
@@ -254,9 +329,45 @@ SELECT service_date_from AS day,
        COUNT(DISTINCT health_plan_id) AS payers
 FROM claims_claim
 WHERE service_date_from >= %(day30_from)s AND service_date_from < %(period_end)s
+  AND status NOT IN (%(replaced)s, %(voided)s)
 GROUP BY service_date_from
 ORDER BY service_date_from
 """,
+    view=DAILY_SUMMARY_VIEW,
+)
+
+PROVIDER_PERFORMANCE_VIEW = ViewVariant(
+    sql="""
+WITH per_provider AS (
+    SELECT billing_provider_id,
+           SUM(claims) AS claims,
+           SUM(approved) AS approved,
+           SUM(denied) AS denied,
+           SUM(billed) AS billed,
+           SUM(paid) AS paid,
+           SUM(rvus) AS rvus
+    FROM analytics_providerdailytotals
+    WHERE day >= %(month_from)s AND day < %(period_end)s
+    GROUP BY billing_provider_id
+)
+SELECT p.npi,
+       p.search_name AS name,
+       t.claims,
+       t.approved,
+       t.denied,
+       ROUND(100.0 * t.approved / NULLIF(t.approved + t.denied, 0), 2) AS approval_rate_pct,
+       t.billed,
+       t.paid,
+       t.rvus,
+       NULL::bigint AS patients
+FROM per_provider t
+JOIN providers_provider p ON p.id = t.billing_provider_id
+ORDER BY t.billed DESC, p.id
+""",
+    reads=(_table(ProviderDailyTotals),),
+    unanswered=("patients",),
+    note="patients: distinct patients over a month cannot be summed from day rows (the provider summary "
+    "keeps none).",
 )
 
 PROVIDER_PERFORMANCE = CatalogQuery(
@@ -286,9 +397,50 @@ FROM claims_claim c
 JOIN providers_provider p ON p.id = c.billing_provider_id
 LEFT JOIN line_totals l ON l.claim_id = c.id AND l.service_date_from = c.service_date_from
 WHERE c.service_date_from >= %(month_from)s AND c.service_date_from < %(period_end)s
+  AND c.status NOT IN (%(replaced)s, %(voided)s)
 GROUP BY p.id, p.npi, p.search_name
 ORDER BY billed DESC, p.id
 """,
+    view=PROVIDER_PERFORMANCE_VIEW,
+)
+
+PAYER_ANALYSIS_VIEW = ViewVariant(
+    sql="""
+WITH plan_months AS (
+    SELECT date_trunc('month', day)::date AS month,
+           health_plan_id,
+           SUM(approved) AS approved,
+           SUM(denied) AS denied
+    FROM analytics_plandailytotals
+    WHERE day >= %(quarter_from)s AND day < %(period_end)s
+    GROUP BY 1, 2
+)
+SELECT r.month,
+       hp.payer_id,
+       hp.name,
+       hp.plan_type,
+       r.claims::bigint AS claims,
+       r.billed,
+       CASE WHEN m.approved > 0 THEN r.approved_billed END AS approved_billed,
+       CASE WHEN m.denied > 0 THEN r.denied_billed END AS denied_billed,
+       m.denied AS denied_claims,
+       r.paid,
+       ROUND(r.billed / NULLIF(r.claims, 0), 2) AS avg_billed,
+       ROUND(100.0 * r.paid / NULLIF(r.billed, 0), 2) AS paid_to_billed_pct,
+       r.rvus,
+       NULL::bigint AS patients,
+       NULL::bigint AS providers
+FROM analytics_revenue_monthly_mv r
+JOIN plan_months m ON m.month = r.month AND m.health_plan_id = r.health_plan_id
+JOIN members_healthplan hp ON hp.id = r.health_plan_id
+WHERE r.month >= %(quarter_from)s AND r.month < %(period_end)s
+ORDER BY r.month, r.billed DESC, hp.id
+""",
+    reads=(_table(RevenueMonthly), _table(PlanDailyTotals)),
+    unanswered=("patients", "providers"),
+    note="patients, providers: distinct counts over a month cannot be summed from day rows. The revenue "
+    "view's approved and denied billed are 0 where the claim tables' FILTER sums are NULL (no such claims): "
+    "the plan summary's counts tell the two apart.",
 )
 
 PAYER_ANALYSIS = CatalogQuery(
@@ -322,9 +474,48 @@ FROM claims_claim c
 JOIN members_healthplan hp ON hp.id = c.health_plan_id
 LEFT JOIN line_totals l ON l.claim_id = c.id AND l.service_date_from = c.service_date_from
 WHERE c.service_date_from >= %(quarter_from)s AND c.service_date_from < %(period_end)s
+  AND c.status NOT IN (%(replaced)s, %(voided)s)
 GROUP BY 1, hp.id, hp.payer_id, hp.name, hp.plan_type
 ORDER BY month, billed DESC, hp.id
 """,
+    view=PAYER_ANALYSIS_VIEW,
+)
+
+REVENUE_SUMMARY_VIEW = ViewVariant(
+    sql="""
+WITH plan_months AS (
+    SELECT date_trunc('month', day)::date AS month,
+           health_plan_id,
+           SUM(approved) AS approved,
+           SUM(denied) AS denied,
+           SUM(claims - approved - denied) AS open
+    FROM analytics_plandailytotals
+    WHERE day >= %(year_from)s AND day < %(period_end)s
+    GROUP BY 1, 2
+)
+SELECT r.month,
+       hp.plan_type,
+       SUM(r.claims)::bigint AS claims,
+       NULL::numeric AS lines,
+       SUM(r.billed) AS billed,
+       CASE WHEN SUM(m.approved) > 0 THEN SUM(r.approved_billed) END AS approved_billed,
+       CASE WHEN SUM(m.denied) > 0 THEN SUM(r.denied_billed) END AS denied_billed,
+       CASE WHEN SUM(m.open) > 0 THEN SUM(r.billed - r.approved_billed - r.denied_billed) END AS outstanding,
+       SUM(r.paid) AS paid,
+       ROUND(100.0 * SUM(r.paid) / NULLIF(SUM(r.billed), 0), 2) AS collection_rate_pct,
+       SUM(r.rvus) AS rvus,
+       ROUND(SUM(r.paid) / NULLIF(SUM(r.rvus), 0), 2) AS paid_per_rvu
+FROM analytics_revenue_monthly_mv r
+JOIN plan_months m ON m.month = r.month AND m.health_plan_id = r.health_plan_id
+JOIN members_healthplan hp ON hp.id = r.health_plan_id
+WHERE r.month >= %(year_from)s AND r.month < %(period_end)s
+GROUP BY r.month, hp.plan_type
+ORDER BY r.month, hp.plan_type
+""",
+    reads=(_table(RevenueMonthly), _table(PlanDailyTotals)),
+    unanswered=("lines",),
+    note="lines: claim lines are summarised per provider and day, not per plan. Outstanding is billed minus "
+    "approved and denied billed: an effective claim is open, approved or denied.",
 )
 
 REVENUE_SUMMARY = CatalogQuery(
@@ -355,9 +546,39 @@ FROM claims_claim c
 JOIN members_healthplan hp ON hp.id = c.health_plan_id
 LEFT JOIN line_totals l ON l.claim_id = c.id AND l.service_date_from = c.service_date_from
 WHERE c.service_date_from >= %(year_from)s AND c.service_date_from < %(period_end)s
+  AND c.status NOT IN (%(replaced)s, %(voided)s)
 GROUP BY 1, hp.plan_type
 ORDER BY month, hp.plan_type
 """,
+    view=REVENUE_SUMMARY_VIEW,
+)
+
+ICD10_AGGREGATION_VIEW = ViewVariant(
+    sql="""
+WITH chapters AS (
+    SELECT * FROM unnest(%(chapter_no)s::int[], %(chapter_title)s::text[]) AS ch(chapter, title)
+)
+SELECT ch.chapter,
+       ch.title,
+       NULLIF(d.code, '') AS code,
+       SUM(d.claims)::bigint AS mentions,
+       SUM(d.patients)::bigint AS patients
+FROM analytics_diagnosis_monthly_mv d
+LEFT JOIN chapters ch ON ch.chapter::text = d.chapter
+WHERE d.month >= %(quarter_from)s AND d.month < %(period_end)s
+  AND d.health_plan_id = %(plan_id)s
+  AND (d.block = '' OR d.code <> '')
+GROUP BY d.chapter, ch.chapter, ch.title, d.code
+ORDER BY ch.chapter NULLS LAST, d.chapter, code NULLS FIRST
+""",
+    reads=(_table(DiagnosisMonthly),),
+    unanswered=("mentions", "patients"),
+    comparable=False,
+    note="Not comparable: the view counts each claim once, by its principal diagnosis (the first code), where "
+    "the query counts every code a claim carries (mentions); it puts codes in chapters by the ICD-10-CM code "
+    "set (unknown codes, ICD-9-CM ones included, under '?') where the query maps the first three characters "
+    "of ICD-10-CM claims' codes to chapter ranges; and its patients are distinct per month, so a quarter's "
+    "are patient-months.",
 )
 
 ICD10_AGGREGATION = CatalogQuery(
@@ -373,6 +594,7 @@ WITH dx AS (
     WHERE c.service_date_from >= %(quarter_from)s AND c.service_date_from < %(period_end)s
       AND c.health_plan_id = %(plan_id)s
       AND c.diagnosis_code_system = %(icd10)s
+      AND c.status NOT IN (%(replaced)s, %(voided)s)
 ),
 chapters AS (
     SELECT *
@@ -387,6 +609,37 @@ JOIN chapters ch ON LEFT(dx.code, 3) COLLATE "C" BETWEEN ch.first_code AND ch.la
 GROUP BY GROUPING SETS ((ch.chapter, ch.title), (ch.chapter, ch.title, dx.code))
 ORDER BY ch.chapter, dx.code NULLS FIRST
 """,
+    view=ICD10_AGGREGATION_VIEW,
+)
+
+PERIOD_COMPARISON_VIEW = ViewVariant(
+    sql="""
+WITH per_period AS (
+    SELECT health_plan_id,
+           day >= %(quarter_from)s AS is_current,
+           SUM(claims) AS claims,
+           SUM(billed) AS billed,
+           SUM(paid) AS paid
+    FROM analytics_plandailytotals
+    WHERE day >= %(prev_quarter_from)s AND day < %(period_end)s
+    GROUP BY health_plan_id, is_current
+)
+SELECT hp.payer_id, hp.name,
+       cur.claims AS claims_current, prev.claims AS claims_previous,
+       ROUND(100.0 * (cur.claims - prev.claims) / NULLIF(prev.claims, 0), 2) AS claims_change_pct,
+       cur.billed AS billed_current, prev.billed AS billed_previous,
+       ROUND(100.0 * (cur.billed - prev.billed) / NULLIF(prev.billed, 0), 2) AS billed_change_pct,
+       cur.paid AS paid_current, prev.paid AS paid_previous,
+       NULL::bigint AS patients_current, NULL::bigint AS patients_previous
+FROM members_healthplan hp
+LEFT JOIN per_period cur ON cur.health_plan_id = hp.id AND cur.is_current
+LEFT JOIN per_period prev ON prev.health_plan_id = hp.id AND NOT prev.is_current
+WHERE cur.claims IS NOT NULL OR prev.claims IS NOT NULL
+ORDER BY hp.payer_id, hp.id
+""",
+    reads=(_table(PlanDailyTotals),),
+    unanswered=("patients_current", "patients_previous"),
+    note="patients: distinct patients over a quarter cannot be summed from day rows.",
 )
 
 PERIOD_COMPARISON = CatalogQuery(
@@ -404,6 +657,7 @@ WITH per_period AS (
            COUNT(DISTINCT member_id) AS patients
     FROM claims_claim
     WHERE service_date_from >= %(prev_quarter_from)s AND service_date_from < %(period_end)s
+      AND status NOT IN (%(replaced)s, %(voided)s)
     GROUP BY health_plan_id, is_current
 )
 SELECT hp.payer_id, hp.name,
@@ -419,12 +673,25 @@ LEFT JOIN per_period prev ON prev.health_plan_id = hp.id AND NOT prev.is_current
 WHERE cur.claims IS NOT NULL OR prev.claims IS NOT NULL
 ORDER BY hp.payer_id, hp.id
 """,
+    view=PERIOD_COMPARISON_VIEW,
+)
+
+STATUS_FLOW_VIEW = ViewVariant(
+    sql="""
+SELECT from_status, to_status, SUM(transitions)::bigint AS transitions
+FROM analytics_status_flow_monthly_mv
+WHERE month >= (%(flow_from)s AT TIME ZONE 'UTC')::date AND month < (%(flow_to)s AT TIME ZONE 'UTC')::date
+GROUP BY from_status, to_status
+ORDER BY transitions DESC, from_status, to_status
+""",
+    reads=(_table(StatusFlowMonthly),),
+    note="The window is whole calendar months (UTC), the view's grain.",
 )
 
 STATUS_FLOW = CatalogQuery(
     name="claim_status_flow",
     group="analytics",
-    title="Claim status flow over 90 days: transitions counted by (from, to)",
+    title="Claim status flow over three calendar months: transitions counted by (from, to)",
     serves="statushistory_at_idx (changed_at) INCLUDE (from_status, to_status)",
     sql="""
 SELECT from_status, to_status, COUNT(*) AS transitions
@@ -433,6 +700,72 @@ WHERE changed_at >= %(flow_from)s AND changed_at < %(flow_to)s
 GROUP BY from_status, to_status
 ORDER BY transitions DESC, from_status, to_status
 """,
+    view=STATUS_FLOW_VIEW,
+)
+
+MONTHLY_REPORT_VIEW = ViewVariant(
+    sql="""
+WITH kpis AS (
+    SELECT COALESCE(SUM(claims), 0)::bigint AS claims,
+           SUM(billed) AS billed,
+           SUM(paid) AS paid,
+           COALESCE(SUM(approved), 0)::bigint AS approved,
+           COALESCE(SUM(denied), 0)::bigint AS denied,
+           COALESCE(SUM(claims - approved - denied), 0)::bigint AS open,
+           ROUND(100.0 * SUM(approved) / NULLIF(SUM(approved) + SUM(denied), 0), 2) AS approval_rate_pct,
+           COUNT(DISTINCT health_plan_id) AS payers
+    FROM analytics_plandailytotals
+    WHERE day >= %(month_from)s AND day < %(period_end)s
+),
+provider_kpis AS (
+    SELECT COUNT(DISTINCT billing_provider_id) AS providers,
+           COALESCE(SUM(lines), 0)::bigint AS lines,
+           SUM(rvus) AS rvus
+    FROM analytics_providerdailytotals
+    WHERE day >= %(month_from)s AND day < %(period_end)s
+),
+top_codes AS (
+    SELECT json_agg(json_build_object('code', code, 'claims', n) ORDER BY n DESC, code) AS top_diagnoses
+    FROM (
+        SELECT code, SUM(claims)::bigint AS n
+        FROM analytics_diagnosis_monthly_mv
+        WHERE month = %(month_from)s AND code <> ''
+        GROUP BY code
+        ORDER BY n DESC, code
+        LIMIT 10
+    ) ranked
+),
+queue AS (
+    SELECT COALESCE((SELECT depth FROM analytics_queue_depth_daily_mv ORDER BY day DESC LIMIT 1), 0)::bigint
+           AS open_claims_all_months
+)
+SELECT kpis.claims, kpis.billed, kpis.paid, kpis.approved, kpis.denied, kpis.open, kpis.approval_rate_pct,
+       NULL::numeric AS avg_days_service_to_receipt,
+       NULL::bigint AS patients,
+       provider_kpis.providers, kpis.payers,
+       provider_kpis.lines, provider_kpis.rvus,
+       NULL::bigint AS procedures,
+       top_codes.top_diagnoses,
+       queue.open_claims_all_months
+FROM kpis, provider_kpis, top_codes, queue
+""",
+    reads=(
+        _table(PlanDailyTotals),
+        _table(ProviderDailyTotals),
+        _table(DiagnosisMonthly),
+        _table(QueueDepthDaily),
+    ),
+    unanswered=(
+        "avg_days_service_to_receipt",
+        "patients",
+        "procedures",
+        "top_diagnoses",
+        "open_claims_all_months",
+    ),
+    note="avg_days_service_to_receipt, procedures: no view keeps receipt lag or procedure codes; patients: "
+    "distinct over a month cannot be summed from day rows; top_diagnoses: the view counts claims by principal "
+    "diagnosis, the query every code a claim carries; open_claims_all_months: the queue "
+    "view's latest depth is a running sum of status-history moves, not a count of claims' current status.",
 )
 
 MONTHLY_REPORT = CatalogQuery(
@@ -442,10 +775,11 @@ MONTHLY_REPORT = CatalogQuery(
     serves="pruning to one partition of claims and lines; claim_work_queue_idx for the queue depth",
     sql="""
 WITH month_claims AS (
-    SELECT status, total_charge, total_paid, member_id, billing_provider_id, health_plan_id,
-           service_date_to, received_at, diagnosis_codes
+    SELECT id, service_date_from, status, total_charge, total_paid, member_id, billing_provider_id,
+           health_plan_id, service_date_to, received_at, diagnosis_codes
     FROM claims_claim
     WHERE service_date_from >= %(month_from)s AND service_date_from < %(period_end)s
+      AND status NOT IN (%(replaced)s, %(voided)s)
 ),
 kpis AS (
     SELECT COUNT(*) AS claims,
@@ -464,9 +798,10 @@ kpis AS (
     FROM month_claims
 ),
 line_kpis AS (
-    SELECT COUNT(*) AS lines, SUM(rvus) AS rvus, COUNT(DISTINCT procedure_code) AS procedures
-    FROM claims_claimline
-    WHERE service_date_from >= %(month_from)s AND service_date_from < %(period_end)s
+    SELECT COUNT(*) AS lines, SUM(l.rvus) AS rvus, COUNT(DISTINCT l.procedure_code) AS procedures
+    FROM claims_claimline l
+    JOIN month_claims c ON c.id = l.claim_id AND c.service_date_from = l.service_date_from
+    WHERE l.service_date_from >= %(month_from)s AND l.service_date_from < %(period_end)s
 ),
 top_codes AS (
     SELECT json_agg(json_build_object('code', code, 'claims', n) ORDER BY n DESC, code) AS top_diagnoses
@@ -485,6 +820,7 @@ queue AS (
 )
 SELECT * FROM kpis, line_kpis, top_codes, queue
 """,
+    view=MONTHLY_REPORT_VIEW,
 )
 
 CATALOG: tuple[CatalogQuery, ...] = (

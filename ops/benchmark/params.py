@@ -6,7 +6,8 @@ before any timing, so a given database always gives the same member, month, code
 Periods are calendar months anchored on the latest service date on file: the "latest full month" is the
 month before the one holding that date (unless that date is a month's last day), ``period_end`` its
 exclusive end; a quarter is the three months ending there, the previous quarter the three before, a year the
-twelve. The status-flow window is the 90 days ending with the latest status change.
+twelve. The status-flow window is the three calendar months (UTC) ending with the month of the latest status
+change: whole months, the grain of the status-flow view, so the view can give the very same answer.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ class BenchParams:
     quarter_from: dt.date  # period_end - 3 months
     prev_quarter_from: dt.date  # period_end - 6 months
     year_from: dt.date  # period_end - 12 months
-    flow_from: dt.datetime  # status-flow window, UTC
-    flow_to: dt.datetime
+    flow_from: dt.datetime  # status-flow window, UTC: the first instant of a month ...
+    flow_to: dt.datetime  # ... and of the month after the latest status change
     member_id: int  # the member with most claims in the year window
     member_number: str
     last_prefix: str  # LIKE pattern: first 3 letters of that member's upper-cased last name + '%'
@@ -71,6 +72,8 @@ class BenchParams:
             pended=ClaimStatus.PENDED.value,
             approved=ClaimStatus.APPROVED.value,
             denied=ClaimStatus.DENIED.value,
+            replaced=ClaimStatus.REPLACED.value,
+            voided=ClaimStatus.VOIDED.value,
             icd10=DiagnosisCodeSystem.ICD10CM.value,
             chapter_no=[chapter[0] for chapter in ICD10_CHAPTERS],
             chapter_first=[chapter[1] for chapter in ICD10_CHAPTERS],
@@ -228,11 +231,10 @@ def pick_params(*, using: str = "default") -> BenchParams:
     flow = _one("SELECT MAX(changed_at) FROM claims_claimstatushistory", [], using=using)
     if flow is not None and flow[0] is not None:
         latest_change: dt.datetime = flow[0]
-        flow_to = dt.datetime.combine(
-            latest_change.astimezone(dt.UTC).date(), dt.time(), dt.UTC
-        ) + dt.timedelta(days=1)
+        flow_end = add_months(latest_change.astimezone(dt.UTC).date(), 1)
     else:
-        flow_to = dt.datetime.combine(period_end, dt.time(), dt.UTC)
+        flow_end = period_end
+    flow_to = dt.datetime.combine(flow_end, dt.time(), dt.UTC)
 
     return BenchParams(
         period_end=period_end,
@@ -241,7 +243,7 @@ def pick_params(*, using: str = "default") -> BenchParams:
         quarter_from=quarter_from,
         prev_quarter_from=add_months(period_end, -6),
         year_from=year_from,
-        flow_from=flow_to - dt.timedelta(days=90),
+        flow_from=dt.datetime.combine(add_months(flow_end, -3), dt.time(), dt.UTC),
         flow_to=flow_to,
         member_id=member_id,
         member_number=member_number,

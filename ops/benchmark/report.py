@@ -3,7 +3,9 @@
 The markdown leads with what a reader needs to trust the numbers: machine, PostgreSQL version and the settings
 that decide plans, data scale, how the baseline was made, the picked parameters and the one command that
 reproduces the run. Then one row per query: p50 / p95 / max in ms under both schemas, their ratio (baseline p50
-/ platform p50), rows returned, and what each plan did.
+/ platform p50), rows returned, and what each plan did; then the analytics queries answered from the views
+against the same queries on the claim tables, the refresh durations, the analytics pages, and the targets
+(``TARGETS``) those are held to.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ops.benchmark.baseline import BASELINE_SCHEMA
-from ops.benchmark.runner import BenchmarkRun, BenchOptions, QueryResult, SchemaResult
+from ops.benchmark.pages import PagesBench
+from ops.benchmark.refresh import BATCH_CLAIMS, RefreshBench, RefreshPhase
+from ops.benchmark.runner import BenchmarkRun, BenchOptions, QueryResult, SchemaResult, ViewResult
+from ops.benchmark.stats import Timing
 
 # Option -> command-line flag, for the reproduce line (only options that differ from the defaults).
 _FLAGS = {
@@ -23,6 +28,8 @@ _FLAGS = {
     "only": "--only",
     "skip_admin": "--skip-admin",
     "skip_ingest": "--skip-ingest",
+    "skip_refresh": "--skip-refresh",
+    "skip_pages": "--skip-pages",
     "ingest_claims": "--ingest-claims",
     "validate_claims": "--validate-claims",
     "rebuild_baseline": "--rebuild-baseline",
@@ -48,9 +55,31 @@ def reproduce_command(options: BenchOptions) -> str:
     return " ".join(parts)
 
 
+# The analytics targets (issue "Analytics", section 4 "Measured"), set for 1,000,000 claims.
+PAGE_STATEMENT_P95_MS = 20.0  # each statement an analytics page runs, p95
+MONTHLY_REPORT_SQL_MS = 100.0  # the monthly report's statements together (page + its chart), p95
+VIEW_REFRESH_MS = 5_000.0  # each view's full refresh
+ALL_VIEWS_REFRESH_MS = 20_000.0  # every view's full refresh, summed
+INCREMENTAL_MS = 1_000.0  # the summaries' incremental refresh after a 10,000-claim batch (wall)
+
+
+def _view_json(view: ViewResult, result: QueryResult) -> dict[str, Any]:
+    return {
+        "sql": view.sql,
+        "reads": list(view.reads),
+        "comparable": view.comparable,
+        "unanswered": list(view.unanswered),
+        "note": view.note,
+        "columns_match": view.columns_match,
+        "same_answer": view.same_answer,
+        "ratio_platform_p95_to_view_p95": result.view_ratio,
+        "measured": asdict(view.measured),
+    }
+
+
 def _query_json(result: QueryResult) -> dict[str, Any]:
     target_key = "url" if result.group == "admin" else "sql"
-    return {
+    entry = {
         "name": result.name,
         "group": result.group,
         "title": result.title,
@@ -61,6 +90,105 @@ def _query_json(result: QueryResult) -> dict[str, Any]:
         "baseline": asdict(result.results["baseline"]),
         "platform": asdict(result.results["platform"]),
     }
+    if result.group != "admin":
+        entry["view"] = _view_json(result.view, result) if result.view is not None else None
+    return entry
+
+
+def _phase_json(phase: RefreshPhase) -> dict[str, Any]:
+    return {
+        "call": phase.what,
+        "total_ms": phase.total_ms,
+        "wall_ms": phase.wall_ms,
+        "steps": [asdict(step) for step in phase.steps],
+    }
+
+
+def _refresh_json(refresh: RefreshBench | None, note: str) -> dict[str, Any]:
+    if refresh is None:
+        return {"note": note}
+    return {
+        "note": note,
+        "views": _phase_json(refresh.views),
+        "summaries_full": _phase_json(refresh.summaries_full),
+        "summaries_incremental": {
+            **_phase_json(refresh.summaries_incremental),
+            "batch": {
+                "claims": refresh.batch_claims,
+                "chosen_as": f"the {BATCH_CLAIMS:,} most recently received claims",
+                "service_days": refresh.batch_days,
+                "first_day": refresh.batch_first_day,
+                "last_day": refresh.batch_last_day,
+            },
+            "vacuum_before_ms": refresh.vacuum_before_incremental_ms,
+        },
+    }
+
+
+def _pages_json(pages: PagesBench | None, note: str) -> dict[str, Any]:
+    if pages is None:
+        return {"note": note, "pages": []}
+    return {
+        "note": note,
+        "pages": [asdict(page) for page in pages.pages],
+        "monthly_report": {
+            "urls": list(pages.monthly_report_urls),
+            "sql_together": asdict(pages.monthly_report_sql) if pages.monthly_report_sql else None,
+        },
+    }
+
+
+def targets(run: BenchmarkRun) -> list[dict[str, Any]]:
+    """Each analytics target with what this run measured: {target, limit_ms, measured_ms, what, met}.
+
+    Targets without a measurement in this run (a section skipped) are left out.
+    """
+    rows: list[dict[str, Any]] = []
+
+    def add(target: str, limit: float, measured: float, what: str) -> None:
+        rows.append(
+            {
+                "target": target,
+                "limit_ms": limit,
+                "measured_ms": measured,
+                "what": what,
+                "met": measured <= limit,
+            }
+        )
+
+    if run.pages is not None and run.pages.pages:
+        worst = max(run.pages.pages, key=lambda page: page.slowest_statement.p95_ms)
+        add(
+            "each page's statements, p95",
+            PAGE_STATEMENT_P95_MS,
+            worst.slowest_statement.p95_ms,
+            f"slowest: {worst.name} ({worst.slowest_statement_table or 'no table'})",
+        )
+        if run.pages.monthly_report_sql is not None:
+            add(
+                "monthly report's statements together, p95",
+                MONTHLY_REPORT_SQL_MS,
+                run.pages.monthly_report_sql.p95_ms,
+                " + ".join(run.pages.monthly_report_urls),
+            )
+    if run.refresh is not None and run.refresh.views.steps:
+        views = run.refresh.views
+        slowest = max(views.steps, key=lambda step: step.ms or 0.0)
+        add("each view's full refresh", VIEW_REFRESH_MS, slowest.ms or 0.0, f"slowest: {slowest.name}")
+        add(
+            "all views' full refresh",
+            ALL_VIEWS_REFRESH_MS,
+            views.total_ms,
+            f"{len(views.steps)} views, summed",
+        )
+        incremental = run.refresh.summaries_incremental
+        add(
+            "incremental refresh after a 10,000-claim batch",
+            INCREMENTAL_MS,
+            incremental.wall_ms,
+            f"summaries_refresh_batch, {run.refresh.batch_days} service days, wall",
+        )
+    return rows
 
 
 def to_json(run: BenchmarkRun) -> dict[str, Any]:
@@ -87,6 +215,11 @@ def to_json(run: BenchmarkRun) -> dict[str, Any]:
         "params": run.params.describe(),
         "queries": [_query_json(result) for result in run.queries],
         "admin": {"note": run.admin_note, "requests": [_query_json(result) for result in run.admin]},
+        "analytics_vacuum_analyze_seconds": run.analytics_vacuum_seconds,
+        "views_refreshed_by_run": run.views_refreshed,
+        "refresh": _refresh_json(run.refresh, run.refresh_note),
+        "pages": _pages_json(run.pages, run.pages_note),
+        "targets": targets(run),
         "ingest": asdict(run.ingest) if run.ingest is not None else None,
         "ingest_error": run.ingest_error,
     }
@@ -111,6 +244,173 @@ def _plan(result: SchemaResult) -> str:
     return result.plan.brief() if result.plan is not None else ""
 
 
+def _timing(timing: Timing) -> str:
+    return f"{timing.p50_ms:.2f} / {timing.p95_ms:.2f} / {timing.max_ms:.2f}"
+
+
+def _view_cells(result: QueryResult) -> str:
+    """The main table's "view ms" and "platform / view" cells."""
+    if result.view is None:
+        return " | "
+    ratio = f"{result.view_ratio:,.1f}x" if result.view_ratio is not None else "n/a"
+    return f"{_times(result.view.measured)} | {ratio}"
+
+
+def _comparable(view: ViewResult) -> str:
+    if not view.comparable:
+        return "no (see note)"
+    if view.unanswered:
+        return "yes, but not " + ", ".join(view.unanswered)
+    return "yes, every column"
+
+
+def _answer(view: ViewResult, refreshed: bool) -> str:
+    if view.same_answer is None:
+        return "n/a"
+    if view.same_answer:
+        return "same"
+    return "**differs**" if refreshed else "differs (views not refreshed by this run)"
+
+
+def _view_section(run: BenchmarkRun) -> list[str]:
+    with_views = [result for result in run.queries if result.view is not None]
+    lines = ["", "## View-backed analytics", ""]
+    if not with_views:
+        return [*lines, "no analytics query ran (filtered out by --only)"]
+    freshness = (
+        "refreshed by this run (see Refresh)"
+        if run.views_refreshed
+        else f"as found: {run.refresh_note or 'a refresh failed (see Refresh)'}"
+    )
+    lines += [
+        "Each analytics query on the claim tables (platform schema) against the same question answered from the "
+        f"materialized views and summary tables, views {freshness}. Times in ms; base-table and view p95, and "
+        "view p50 / p95 / max. Ratio = base-table p95 / view p95. Comparable: the columns compared row for "
+        "row (numbers by value); answer: whether they agreed.",
+        "",
+        "| query | reads | base-table p95 | view ms | ratio | rows base / view | comparable | answer | view plan |",
+        "|---|---|---:|---:|---:|---:|---|---|---|",
+    ]
+    for result in with_views:
+        view = result.view
+        assert view is not None
+        ratio = f"{result.view_ratio:,.1f}x" if result.view_ratio is not None else "n/a"
+        lines.append(
+            f"| {result.name} | {', '.join(view.reads)} | {result.results['platform'].p95_ms:.2f} | "
+            f"{_times(view.measured)} | {ratio} | {view.base_rows:,} / {view.measured.rows:,} | "
+            f"{_cell(_comparable(view))} | {_answer(view, run.views_refreshed)} | "
+            f"{_cell(_plan(view.measured))} |"
+        )
+    lines += ["", "Notes:", ""]
+    lines += [
+        f"- `{result.name}`: {result.view.note}" for result in with_views if result.view and result.view.note
+    ]
+    return lines
+
+
+def _refresh_section(run: BenchmarkRun) -> list[str]:
+    lines = ["", "## Refresh", ""]
+    refresh = run.refresh
+    if refresh is None:
+        return [*lines, run.refresh_note]
+    days = (
+        f"{refresh.batch_days} service days, {refresh.batch_first_day} .. {refresh.batch_last_day}"
+        if refresh.batch_days
+        else "no service days"
+    )
+    vacuumed = (
+        f"the summary tables vacuumed in between ({refresh.vacuum_before_incremental_ms / 1000:.1f} s), as "
+        "autovacuum would have"
+        if refresh.vacuum_before_incremental_ms is not None
+        else "the summary tables not vacuumed in between (--no-vacuum)"
+    )
+    after = (
+        f"Then VACUUM ANALYZE of every view and summary before timing: {run.analytics_vacuum_seconds:.1f} s."
+        if run.options.vacuum_platform
+        else ""
+    )
+    lines += [
+        "Full: `views_refresh` over every view (REFRESH MATERIALIZED VIEW, CONCURRENTLY unless the kind says "
+        "plain; one at a time), ms from "
+        "each view's RefreshLog (refresh + row count); `summaries_rebuild` (delete and re-insert every day, one "
+        "transaction). Incremental: `summaries_refresh_batch` (the post-ingest path: only the (day), (day, plan) and "
+        "(day, provider) groups the batch touched) for a 10,000-claim batch, the batch "
+        f"being the {refresh.batch_claims:,} most recently received claims ({days}: their service days and those "
+        f"of the claims they replaced or voided; assigned to a scratch batch in a transaction rolled back after), "
+        f"after the rebuild, {vacuumed}. Rows: in the view after the "
+        f"refresh; inserted into a summary table. {after}",
+        "",
+        "| view or table | kind | ms | rows | outcome |",
+        "|---|---|---:|---:|---|",
+    ]
+    for phase in refresh.phases:
+        for step in phase.steps:
+            ms = f"{step.ms:,.1f}" if step.ms is not None else ""
+            rows = f"{step.rows:,}" if step.rows is not None else ""
+            outcome = step.outcome + (f": {_cell(step.error)}" if step.error else "")
+            kind = step.kind + {True: ", concurrently", False: ", plain", None: ""}[step.concurrently]
+            lines.append(f"| {step.name} | {kind} | {ms} | {rows} | {outcome} |")
+        rows_total = sum(step.rows or 0 for step in phase.steps)
+        lines.append(
+            f"| **{phase.what}, total** (wall {phase.wall_ms:,.1f}) | {phase.steps[0].kind if phase.steps else ''} "
+            f"| **{phase.total_ms:,.1f}** | {rows_total:,} | |"
+        )
+    return lines
+
+
+def _pages_section(run: BenchmarkRun) -> list[str]:
+    lines = ["", "## Pages", ""]
+    pages = run.pages
+    if pages is None:
+        return [*lines, run.pages_note or "not run (filtered out by --only)"]
+    lines += [
+        "Every URL of analytics/urls.py with its default parameters (the latest data on file), through the "
+        "Django test client as a superuser created for the run. Request: the whole request, p50 / p95 / max ms. "
+        "Every statement timed around `execute` (parameters not kept): statements per request, their sum per "
+        "request (p50 / p95), and the slowest statement's p95 over all requests, with its first table. Claim "
+        "tables: statements naming claims_claim, claims_claimline or claims_claimstatushistory (must be 0).",
+        "",
+        "| page | URL | status | request ms | statements | SQL ms per request | slowest statement p95 | "
+        "slowest reads | claim tables |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for page in pages.pages:
+        lines.append(
+            f"| {page.name} | `{page.url}` | {page.status} | {_timing(page.request)} | {page.statements} | "
+            f"{page.sql_total.p50_ms:.2f} / {page.sql_total.p95_ms:.2f} | {page.slowest_statement.p95_ms:.2f} | "
+            f"{page.slowest_statement_table} | {page.claim_table_statements} |"
+        )
+    together = pages.monthly_report_sql
+    if together is not None:
+        lines += [
+            "",
+            f"Monthly report's statements together ({' + '.join(f'`{url}`' for url in pages.monthly_report_urls)}, "
+            f"summed per opening): {_timing(together)} ms (p50 / p95 / max).",
+        ]
+    return lines
+
+
+def _targets_section(run: BenchmarkRun) -> list[str]:
+    rows = targets(run)
+    lines = ["", "## Analytics targets", ""]
+    if not rows:
+        return [*lines, "nothing measured (refresh and pages skipped)"]
+    claims = run.baseline.platform_rows.get("claims_claim", 0)
+    lines += [
+        f"Set for 1,000,000 claims; this run has {claims:,}.",
+        "",
+        "| target | limit ms | measured ms | what | met |",
+        "|---|---:|---:|---|---|",
+    ]
+    for row in rows:
+        met = "yes" if row["met"] else "**no**"
+        lines.append(
+            f"| {row['target']} | {row['limit_ms']:,.0f} | {row['measured_ms']:,.2f} | {_cell(row['what'])} | "
+            f"{met} |"
+        )
+    return lines
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -127,7 +427,8 @@ def to_markdown(run: BenchmarkRun) -> str:
             f"built in {baseline.build_seconds:.1f} s (copy, primary key, VACUUM ANALYZE; {baseline.reason})"
         )
     vacuum_line = (
-        f"VACUUM ANALYZE before timing: {run.platform_vacuum_seconds:.1f} s"
+        f"VACUUM ANALYZE before timing: {run.platform_vacuum_seconds:.1f} s; analytics views and summaries "
+        f"{run.analytics_vacuum_seconds:.1f} s"
         if run.options.vacuum_platform
         else "not vacuumed or analyzed first (--no-vacuum)"
     )
@@ -164,20 +465,26 @@ def to_markdown(run: BenchmarkRun) -> str:
         "",
         "## Queries",
         "",
-        "Times are p50 / p95 / max in ms. Ratio = baseline p50 / platform p50. Rows: returned by both schemas "
-        "(same rows, checked by digest). Plan: the scan that read most buffers, partitions read, shared buffers "
-        "hit / read, from one EXPLAIN (ANALYZE, BUFFERS) each.",
+        "Times are p50 / p95 / max in ms. Ratio = baseline p50 / platform p50. View: the analytics queries "
+        "answered from the views and summary tables (see View-backed analytics), platform / view = platform p95 "
+        "/ view p95. Rows: returned by both schemas (same rows, checked by digest). Plan: the scan that read "
+        "most buffers, partitions read, shared buffers hit / read, from one EXPLAIN (ANALYZE, BUFFERS) each.",
         "",
-        "| query | what | baseline ms | platform ms | ratio | rows | baseline plan | platform plan |",
-        "|---|---|---:|---:|---:|---:|---|---|",
+        "| query | what | baseline ms | platform ms | ratio | view ms | platform / view | rows | baseline plan "
+        "| platform plan |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for result in run.queries:
         baseline_result, platform_result = result.results["baseline"], result.results["platform"]
         lines.append(
             f"| {result.name} | {_cell(result.title)} | {_times(baseline_result)} | {_times(platform_result)} | "
-            f"{_ratio(result)} | {_rows(result)} | {_cell(_plan(baseline_result))} | "
+            f"{_ratio(result)} | {_view_cells(result)} | {_rows(result)} | {_cell(_plan(baseline_result))} | "
             f"{_cell(_plan(platform_result))} |"
         )
+    lines += _view_section(run)
+    lines += _refresh_section(run)
+    lines += _pages_section(run)
+    lines += _targets_section(run)
     lines += ["", "## Admin pages", ""]
     if run.admin:
         lines += [

@@ -1,10 +1,16 @@
-"""Run the benchmark: every catalog query and admin page under both schemas, then ingest throughput.
+"""Run the benchmark: the analytics refresh paths, every catalog query under both schemas (and the analytics
+queries from the views), the analytics pages, the admin pages under both schemas, then ingest throughput.
 
-Timing: ``time.perf_counter`` around ``execute`` + ``fetchall`` (for admin pages, around the whole test-client
+Timing: ``time.perf_counter`` around ``execute`` + ``fetchall`` (for pages, around the whole test-client
 request), in ms; ``warmup`` untimed runs first, then ``iterations`` timed runs, all of one schema, then the
 other. After the timed runs, one ``EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`` per query and schema says what
 the plan did. Both schemas must give the same answer: the runner records the row count and a digest of the
-rows (order-independent) for each, and the report flags any difference.
+rows (order-independent) for each, and the report flags any difference. An analytics query's view variant
+(``catalog.ViewVariant``) runs under ``search_path = public`` after the platform run; its answer is compared
+with the platform's on every column but the variant's ``unanswered`` ones, numbers by value.
+
+The refresh section runs first, so the view variants and pages read views refreshed moments before (and
+vacuumed with the tables they come from, unless ``--no-vacuum``).
 
 The schema is chosen with ``set_config('search_path', ...)`` on the session, from ``SCHEMA_PATHS`` only, and
 checked by resolving ``claims_claim`` before anything is timed. The session's own search_path is put back
@@ -15,29 +21,28 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 import os
 import platform
 import re
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics.services.refresh import ALL_VIEWS, view_name
+from analytics.services.summaries import SUMMARIES
 from ops.benchmark.baseline import (
     BASELINE_SCHEMA,
     PLATFORM_SCHEMA,
@@ -48,8 +53,11 @@ from ops.benchmark.baseline import (
 )
 from ops.benchmark.catalog import ADMIN_REQUESTS, CATALOG, AdminRequest, CatalogQuery, Group, select
 from ops.benchmark.ingest import IngestBench, IngestBenchError, run_ingest_benchmark
+from ops.benchmark.pages import PagesBench, analytics_pages, run_pages, superuser_client
 from ops.benchmark.params import BenchParams, pick_params
 from ops.benchmark.plans import PlanSummary, explain_analyze, summarize
+from ops.benchmark.refresh import RefreshBench, run_refresh
+from ops.benchmark.stats import percentile as percentile  # re-exported: tests and callers import it from here
 
 Schema = Literal["baseline", "platform"]
 SCHEMAS: tuple[Schema, ...] = ("baseline", "platform")
@@ -90,6 +98,8 @@ class BenchOptions:
     only: tuple[str, ...] = ()
     skip_admin: bool = False
     skip_ingest: bool = False
+    skip_refresh: bool = False
+    skip_pages: bool = False
     ingest_claims: int = 100_000
     validate_claims: int = 5_000
     rebuild_baseline: bool = False
@@ -115,6 +125,32 @@ class SchemaResult:
 
 
 @dataclass(frozen=True)
+class ViewResult:
+    """An analytics query's view variant, timed under the platform schema and compared with the platform's rows.
+
+    The digests cover every column but ``unanswered``, numbers compared by value (``answer_digest``).
+    """
+
+    sql: str
+    reads: tuple[str, ...]
+    measured: SchemaResult
+    comparable: bool
+    unanswered: tuple[str, ...]
+    note: str
+    columns_match: bool  # the same column names in the same order as the base query
+    digest: str  # of the view's rows, ``unanswered`` left out
+    base_digest: str  # of the platform's rows, the same columns left out
+    base_rows: int
+
+    @property
+    def same_answer(self) -> bool | None:
+        """True when the compared columns agree row for row; None when the variant is not comparable."""
+        if not self.comparable:
+            return None
+        return self.columns_match and self.measured.rows == self.base_rows and self.digest == self.base_digest
+
+
+@dataclass(frozen=True)
 class QueryResult:
     name: str
     group: Group | Literal["admin"]
@@ -122,12 +158,20 @@ class QueryResult:
     serves: str
     target: str  # SQL text, or the admin URL
     results: dict[Schema, SchemaResult]
+    view: ViewResult | None = None
 
     @property
     def ratio(self) -> float | None:
         """Baseline p50 / platform p50: how many times faster the platform answers (None if 0 ms)."""
         platform_p50 = self.results["platform"].p50_ms
         return round(self.results["baseline"].p50_ms / platform_p50, 1) if platform_p50 > 0 else None
+
+    @property
+    def view_ratio(self) -> float | None:
+        """Platform p95 / view p95: how many times faster the views answer (None without a view or if 0 ms)."""
+        if self.view is None or self.view.measured.p95_ms <= 0:
+            return None
+        return round(self.results["platform"].p95_ms / self.view.measured.p95_ms, 1)
 
     @property
     def same_answer(self) -> bool:
@@ -159,26 +203,22 @@ class BenchmarkRun:
     queries: list[QueryResult] = field(default_factory=list)
     admin: list[QueryResult] = field(default_factory=list)
     admin_note: str = ""
+    refresh: RefreshBench | None = None
+    refresh_note: str = ""
+    analytics_vacuum_seconds: float = 0.0
+    pages: PagesBench | None = None
+    pages_note: str = ""
     ingest: IngestBench | None = None
     ingest_error: str = ""
     seconds: float = 0.0
 
+    @property
+    def views_refreshed(self) -> bool:
+        """Every view and summary was refreshed by this run: a view variant's answer can be held to the tables'."""
+        return self.refresh is not None and all(phase.succeeded for phase in self.refresh.phases)
+
 
 # --- Statistics ------------------------------------------------------------------------------------------
-
-
-def percentile(samples: Sequence[float], q: float) -> float:
-    """The ``q`` quantile (0..1) of ``samples`` by linear interpolation between closest ranks (numpy's default).
-
-    Never below the median or above the maximum for q in [0.5, 1]. Raises ValueError on no samples.
-    """
-    if not samples:
-        raise ValueError("no samples")
-    ordered = sorted(samples)
-    position = (len(ordered) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _stats(samples_ms: Sequence[float]) -> tuple[float, float, float, float]:
@@ -195,6 +235,20 @@ def rows_digest(rows: Sequence[Sequence[Any]]) -> str:
     """First 16 hex digits of sha256 over the rows' reprs, sorted: equal for equal result multisets."""
     text = "\n".join(sorted(repr(tuple(row)) for row in rows))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _by_value(value: Any) -> Any:
+    # A count is bigint from COUNT(*) but numeric from SUM() over a view's counts, and a sum of money can
+    # carry a different scale (12.5 / 12.50): numbers are compared by value.
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return value
+    return Decimal(value).normalize() if value else Decimal(0)
+
+
+def answer_digest(rows: Sequence[Sequence[Any]], columns: Sequence[str], leave_out: Sequence[str]) -> str:
+    """``rows_digest`` of ``rows`` without the ``leave_out`` columns, numbers by value (an int, 12.5 = 12.50)."""
+    keep = [index for index, column in enumerate(columns) if column not in leave_out]
+    return rows_digest([tuple(_by_value(row[index]) for index in keep) for row in rows])
 
 
 # --- Sessions and environment ----------------------------------------------------------------------------
@@ -269,10 +323,16 @@ def server_environment(*, using: str = "default") -> ServerEnvironment:
 # --- Catalog queries -------------------------------------------------------------------------------------
 
 
+class Timed(NamedTuple):
+    samples: list[float]  # ms
+    rows: list[Any]  # of the last run
+    columns: tuple[str, ...]
+
+
 def time_query(
     sql: str, params: Mapping[str, Any], *, iterations: int, warmup: int, using: str = "default"
-) -> tuple[list[float], list[Any]]:
-    """Run ``sql`` ``warmup`` times untimed, then ``iterations`` times timed; (samples in ms, last rows)."""
+) -> Timed:
+    """Run ``sql`` ``warmup`` times untimed, then ``iterations`` times timed; samples, last rows, column names."""
     samples: list[float] = []
     rows: list[Any] = []
     with connections[using].cursor() as cursor:
@@ -284,30 +344,56 @@ def time_query(
             cursor.execute(sql, params)
             rows = cursor.fetchall()
             samples.append((time.perf_counter() - started) * 1000)
-    return samples, rows
+        columns = tuple(column.name for column in cursor.description or ())
+    return Timed(samples, rows, columns)
+
+
+def _measure(sql: str, values: Mapping[str, Any], options: BenchOptions) -> tuple[SchemaResult, Timed]:
+    """Time ``sql`` and EXPLAIN it once on the session's current search_path."""
+    timed = time_query(sql, values, iterations=options.iterations, warmup=options.warmup, using=options.using)
+    plan = summarize(explain_analyze(sql, values, using=options.using), using=options.using)
+    p50, p95, top, mean = _stats(timed.samples)
+    result = SchemaResult(
+        p50_ms=p50,
+        p95_ms=p95,
+        max_ms=top,
+        mean_ms=mean,
+        iterations=len(timed.samples),
+        rows=len(timed.rows),
+        digest=rows_digest(timed.rows),
+        plan=plan,
+    )
+    return result, timed
 
 
 def run_query(query: CatalogQuery, params: BenchParams, options: BenchOptions) -> QueryResult:
-    """Time ``query`` and EXPLAIN it once under each schema."""
+    """Time ``query`` and EXPLAIN it once under each schema, then its view variant (if any) under public."""
     every = params.query_params()
     values = {name: every[name] for name in query.param_names}
     results: dict[Schema, SchemaResult] = {}
+    platform_run: Timed | None = None
     for schema in SCHEMAS:
         with search_path(schema, using=options.using):
-            samples, rows = time_query(
-                query.sql, values, iterations=options.iterations, warmup=options.warmup, using=options.using
-            )
-            plan = summarize(explain_analyze(query.sql, values, using=options.using), using=options.using)
-        p50, p95, top, mean = _stats(samples)
-        results[schema] = SchemaResult(
-            p50_ms=p50,
-            p95_ms=p95,
-            max_ms=top,
-            mean_ms=mean,
-            iterations=len(samples),
-            rows=len(rows),
-            digest=rows_digest(rows),
-            plan=plan,
+            results[schema], timed = _measure(query.sql, values, options)
+        if schema == "platform":
+            platform_run = timed
+    view_result = None
+    if query.view is not None and platform_run is not None:
+        variant = query.view
+        view_values = {name: every[name] for name in variant.param_names}
+        with search_path("platform", using=options.using):
+            measured, view_run = _measure(variant.sql, view_values, options)
+        view_result = ViewResult(
+            sql=variant.sql.strip(),
+            reads=variant.reads,
+            measured=measured,
+            comparable=variant.comparable,
+            unanswered=variant.unanswered,
+            note=variant.note,
+            columns_match=view_run.columns == platform_run.columns,
+            digest=answer_digest(view_run.rows, view_run.columns, variant.unanswered),
+            base_digest=answer_digest(platform_run.rows, platform_run.columns, variant.unanswered),
+            base_rows=len(platform_run.rows),
         )
     return QueryResult(
         name=query.name,
@@ -316,6 +402,7 @@ def run_query(query: CatalogQuery, params: BenchParams, options: BenchOptions) -
         serves=query.serves,
         target=query.sql.strip(),
         results=results,
+        view=view_result,
     )
 
 
@@ -386,38 +473,28 @@ def run_admin(
     The user is created for the run and deleted afterwards (with its session). Sessions and users stay in
     public under either search_path; only the benchmarked tables switch.
     """
-    user_model = get_user_model()
-    username = f"benchmark-{uuid.uuid4().hex[:12]}"
-    user = user_model.objects.create_user(username=username, password=None, is_staff=True, is_superuser=True)
-    client = Client()
     results: list[QueryResult] = []
-    try:
-        client.force_login(user)
-        # The test client sends Host: testserver.
-        with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
-            for request in requests:
-                url = admin_url(request, params)
-                per_schema: dict[Schema, SchemaResult] = {}
-                for schema in SCHEMAS:
-                    with search_path(schema, using=options.using):
-                        per_schema[schema] = _time_page(client, url, request.name, options)
-                        # The test client keeps Django from closing the connection between requests; make sure
-                        # the pages really ran on this session's search_path.
-                        if resolved_schema("claims_claim", using=options.using) != _SCHEMA_OF[schema]:
-                            raise SchemaSwitchError(f"search_path lost during {request.name}")
-                result = QueryResult(
-                    name=request.name,
-                    group="admin",
-                    title=request.title,
-                    serves="",
-                    target=admin_url(request, params, redact=True),
-                    results=per_schema,
-                )
-                log(_progress_line(result))
-                results.append(result)
-    finally:
-        client.logout()
-        user.delete()
+    with superuser_client(using=options.using) as client:
+        for request in requests:
+            url = admin_url(request, params)
+            per_schema: dict[Schema, SchemaResult] = {}
+            for schema in SCHEMAS:
+                with search_path(schema, using=options.using):
+                    per_schema[schema] = _time_page(client, url, request.name, options)
+                    # The test client keeps Django from closing the connection between requests; make sure
+                    # the pages really ran on this session's search_path.
+                    if resolved_schema("claims_claim", using=options.using) != _SCHEMA_OF[schema]:
+                        raise SchemaSwitchError(f"search_path lost during {request.name}")
+            result = QueryResult(
+                name=request.name,
+                group="admin",
+                title=request.title,
+                serves="",
+                target=admin_url(request, params, redact=True),
+                results=per_schema,
+            )
+            log(_progress_line(result))
+            results.append(result)
     return results
 
 
@@ -428,19 +505,33 @@ def _progress_line(result: QueryResult) -> str:
     baseline, platform_ = result.results["baseline"], result.results["platform"]
     ratio = f"{result.ratio}x" if result.ratio is not None else "n/a"
     answer = "" if result.same_answer else "  ANSWERS DIFFER"
-    return (
+    line = (
         f"{result.name}: baseline p50 {baseline.p50_ms} ms, platform p50 {platform_.p50_ms} ms ({ratio}), "
         f"rows {baseline.rows}/{platform_.rows}{answer}"
     )
+    if result.view is not None:
+        view_ratio = f"{result.view_ratio}x" if result.view_ratio is not None else "n/a"
+        agreed = {True: "", False: "  VIEW ANSWER DIFFERS", None: " (not comparable)"}[
+            result.view.same_answer
+        ]
+        line += f"; views p95 {result.view.measured.p95_ms} ms ({view_ratio} of platform p95){agreed}"
+    return line
+
+
+def analytics_tables() -> tuple[str, ...]:
+    """Every materialized view (``ALL_VIEWS``) and summary table (``SUMMARIES``) the view variants can read."""
+    return (*(view_name(view) for view in ALL_VIEWS), *(summary.table for summary in SUMMARIES))
 
 
 def run_benchmark(
     options: BenchOptions, *, log: Log = lambda message: None, workdir: Path | None = None
 ) -> BenchmarkRun:
-    """Build or reuse the baseline, pick parameters, time the catalog, the admin pages and ingest.
+    """Build or reuse the baseline, pick parameters, time the refresh paths, the catalog (and its view
+    variants), the analytics pages, the admin pages and ingest.
 
     ``workdir`` holds the ingest benchmark's generated files and logs (a temporary directory when None).
-    Raises ``params.NoDataError`` without claims, ``SchemaSwitchError`` if a schema cannot be selected.
+    Raises ``params.NoDataError`` without claims, ``SchemaSwitchError`` if a schema cannot be selected,
+    ``pages.PageError`` if an analytics page does not answer 200, ``DatabaseError`` if a summary refresh fails.
     """
     started = time.perf_counter()
     using = options.using
@@ -469,6 +560,16 @@ def run_benchmark(
             platform_vacuum_seconds=round(platform_vacuum, 2),
             params=params,
         )
+        if options.skip_refresh:
+            run.refresh_note = "skipped (--skip-refresh): the views and summaries are read as last refreshed"
+        else:
+            run.refresh = run_refresh(vacuum=options.vacuum_platform, using=using, log=log)
+        if options.vacuum_platform:
+            # As for the claim tables: a refresh leaves dead rows and no visibility map behind it.
+            run.analytics_vacuum_seconds = round(
+                vacuum_analyze(PLATFORM_SCHEMA, analytics_tables(), using=using), 2
+            )
+
         names = select(tuple(query.name for query in CATALOG), options.only)
         for query in CATALOG:
             if query.name in names:
@@ -482,6 +583,14 @@ def run_benchmark(
         elif admin_names:
             chosen = [request for request in ADMIN_REQUESTS if request.name in admin_names]
             run.admin = run_admin(chosen, params, options, log=log)
+
+        pages = [page for page in analytics_pages() if page.name in select(_page_names(), options.only)]
+        if options.skip_pages:
+            run.pages_note = "skipped (--skip-pages)"
+        elif pages:
+            run.pages = run_pages(
+                pages, iterations=options.iterations, warmup=options.warmup, using=using, log=log
+            )
 
         if not options.skip_ingest:
             # A failed ingest step must not throw away the query timings already taken: it is reported.
@@ -497,6 +606,10 @@ def run_benchmark(
                     shutil.rmtree(directory, ignore_errors=True)
     run.seconds = round(time.perf_counter() - started, 1)
     return run
+
+
+def _page_names() -> tuple[str, ...]:
+    return tuple(page.name for page in analytics_pages())
 
 
 def _ingest(options: BenchOptions, workdir: Path, log: Log) -> IngestBench:

@@ -1,4 +1,6 @@
-"""``manage.py benchmark`` at tiny scale: both schemas answer every query alike, the baseline has only keys.
+"""``manage.py benchmark`` at tiny scale: both schemas answer every query alike, the baseline has only keys,
+the views answer the analytics queries as the claim tables do, every view and summary is refreshed and timed,
+every analytics page is fetched.
 
 Timings are never asserted (they mean nothing at a few hundred claims); the shape of the output, the equality
 of the answers and the baseline's structure are. The ingest part (a migrate and a load in subprocesses)
@@ -9,13 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.urls import URLPattern
 
+from analytics import urls as analytics_urls
+from analytics.services.refresh import ALL_VIEWS, view_name
+from analytics.services.summaries import SUMMARIES
 from claims.demo import generate_demo_files
 from claims.services.ingest import batch_ingest
 from members.models import HealthPlan
@@ -28,8 +37,9 @@ from ops.benchmark.baseline import (
 )
 from ops.benchmark.catalog import ADMIN_REQUESTS, CATALOG, ICD10_CHAPTERS, icd10_chapter, select
 from ops.benchmark.ingest import database_url, run_ingest_benchmark, scratch_database_name
+from ops.benchmark.pages import MONTHLY_REPORT_URLS, analytics_pages
 from ops.benchmark.params import add_months, period_end_for, pick_params
-from ops.benchmark.runner import percentile, search_path
+from ops.benchmark.runner import analytics_tables, answer_digest, percentile, search_path
 from providers.models import Provider, ProviderNetwork
 
 PLAN_FIELDS = {
@@ -85,7 +95,17 @@ def claims_loaded(transactional_db: None, tmp_path: Path) -> Iterator[None]:
 def test_benchmark_answers_every_query_alike_on_both_schemas(claims_loaded: None, tmp_path: Path) -> None:
     out = tmp_path / "results"
     # --no-vacuum: an ANALYZE here would leave statistics behind for later tests (TRUNCATE keeps them).
-    args = ["--iterations", "2", "--warmup", "1", "--skip-ingest", "--no-vacuum"]
+    # The refresh and the analytics pages have a test of their own.
+    args = [
+        "--iterations",
+        "2",
+        "--warmup",
+        "1",
+        "--skip-ingest",
+        "--no-vacuum",
+        "--skip-refresh",
+        "--skip-pages",
+    ]
     call_command("benchmark", *args, "--output-dir", str(out))
 
     (json_path,) = out.glob("*.json")
@@ -129,8 +149,10 @@ def test_benchmark_answers_every_query_alike_on_both_schemas(claims_loaded: None
 
     markdown = md_path.read_text()
     assert "| query | what | baseline ms | platform ms | ratio |" in markdown
+    # The Queries and Admin pages tables (the analytics queries have a row in View-backed analytics too).
+    tables = markdown.split("## View-backed analytics")[0] + markdown.split("## Admin pages")[1]
     for name in [query.name for query in CATALOG] + [request.name for request in ADMIN_REQUESTS]:
-        (row,) = [line for line in markdown.splitlines() if line.startswith(f"| {name} |")]
+        (row,) = [line for line in tables.splitlines() if line.startswith(f"| {name} |")]
         assert row.split(" | ")[4].endswith("x") or "n/a" in row, row  # the ratio column
     assert "DIFFER" not in markdown
 
@@ -143,7 +165,7 @@ def test_benchmark_answers_every_query_alike_on_both_schemas(claims_loaded: None
 
 def test_second_run_reuses_the_baseline_until_public_changes(claims_loaded: None, tmp_path: Path) -> None:
     args = ["--iterations", "1", "--warmup", "0", "--skip-ingest", "--skip-admin", "--no-vacuum"]
-    args += ["--only", "member_by_number"]
+    args += ["--only", "member_by_number", "--skip-refresh"]
     call_command("benchmark", *args, "--output-dir", str(tmp_path / "a"))
     call_command("benchmark", *args, "--output-dir", str(tmp_path / "b"))
     (second,) = (tmp_path / "b").glob("*.json")
@@ -237,3 +259,125 @@ def test_ingest_benchmark_loads_a_scratch_database_and_drops_it(tmp_path: Path) 
         # Nothing reached the benchmarked database.
         cursor.execute("SELECT COUNT(*) FROM claims_claim")
         assert cursor.fetchone()[0] == 0
+
+
+ANALYTICS_QUERIES = [query for query in CATALOG if query.group == "analytics"]
+CLAIM_TABLE = re.compile(r"\bclaims_(claim\w*|ingestbatch)\b")
+
+
+def test_views_answer_the_analytics_queries_as_the_claim_tables_do(
+    claims_loaded: None, tmp_path: Path
+) -> None:
+    out = tmp_path / "results"
+    only = ",".join([*(query.name for query in ANALYTICS_QUERIES), "analytics_"])
+    args = [
+        "--iterations",
+        "2",
+        "--warmup",
+        "1",
+        "--skip-ingest",
+        "--skip-admin",
+        "--no-vacuum",
+        "--only",
+        only,
+    ]
+    call_command("benchmark", *args, "--output-dir", str(out))
+    (json_path,) = out.glob("*.json")
+    report = json.loads(json_path.read_text())
+    markdown = next(out.glob("*.md")).read_text()
+
+    # Views: refreshed by the run, so a comparable variant must give the claim tables' rows.
+    assert report["views_refreshed_by_run"] is True
+    assert [entry["name"] for entry in report["queries"]] == [query.name for query in ANALYTICS_QUERIES]
+    for entry in report["queries"]:
+        view, platform = entry["view"], entry["platform"]
+        assert view["columns_match"] is True, entry["name"]
+        assert 0 <= view["measured"]["p50_ms"] <= view["measured"]["p95_ms"] <= view["measured"]["max_ms"]
+        assert view["ratio_platform_p95_to_view_p95"] is not None
+        if view["comparable"]:
+            assert view["same_answer"] is True, entry["name"]
+            assert platform["rows"] == view["measured"]["rows"] > 0, entry["name"]
+        else:
+            assert view["same_answer"] is None and view["note"].startswith("Not comparable"), entry["name"]
+    comparable = {entry["name"] for entry in report["queries"] if entry["view"]["comparable"]}
+    assert comparable == {query.name for query in ANALYTICS_QUERIES} - {"icd10_by_chapter_and_code"}
+    (flow,) = [entry for entry in report["queries"] if entry["name"] == "claim_status_flow"]
+    assert flow["view"]["unanswered"] == []  # every column, not just some
+
+    # Refresh: every view, then every summary table in full and incrementally, all successful.
+    refresh = report["refresh"]
+    assert sorted(step["name"] for step in refresh["views"]["steps"]) == sorted(map(view_name, ALL_VIEWS))
+    summary_tables = [summary.table for summary in SUMMARIES]
+    assert [step["name"] for step in refresh["summaries_full"]["steps"]] == summary_tables
+    assert [step["name"] for step in refresh["summaries_incremental"]["steps"]] == summary_tables
+    for phase, kind in (
+        ("views", "full"),
+        ("summaries_full", "full"),
+        ("summaries_incremental", "incremental"),
+    ):
+        for step in refresh[phase]["steps"]:
+            assert (step["kind"], step["outcome"]) == (kind, "success"), step
+            assert step["ms"] >= 0 and step["rows"] >= 0, step
+        assert refresh[phase]["total_ms"] == pytest.approx(
+            sum(step["ms"] for step in refresh[phase]["steps"])
+        )
+    batch = refresh["summaries_incremental"]["batch"]
+    assert batch["claims"] == 300  # fewer than 10,000 on file: all of them
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(DISTINCT service_date_from) FROM claims_claim")
+        assert batch["service_days"] == cursor.fetchone()[0]
+
+    # Pages: every analytics URL answered 200 without touching the claim tables.
+    pages = report["pages"]["pages"]
+    assert [page["name"] for page in pages] == [page.name for page in analytics_pages()]
+    for page in pages:
+        assert page["status"] == 200 and page["claim_table_statements"] == 0, page["name"]
+        assert page["statements"] > 0 and page["request"]["iterations"] == 2, page["name"]
+        assert page["slowest_statement"]["p95_ms"] <= page["sql_total"]["max_ms"], page["name"]
+    together = report["pages"]["monthly_report"]["sql_together"]
+    assert together is not None and together["iterations"] == 2
+    assert {target["target"] for target in report["targets"]} >= {
+        "each page's statements, p95",
+        "monthly report's statements together, p95",
+        "each view's full refresh",
+        "incremental refresh after a 10,000-claim batch",
+    }
+
+    for section in ("## View-backed analytics", "## Refresh", "## Pages", "## Analytics targets"):
+        assert section in markdown
+    for name in [*(query.name for query in ANALYTICS_QUERIES), *(page.name for page in analytics_pages())]:
+        assert f"| {name} |" in markdown, name
+    for view in ALL_VIEWS:
+        assert f"| {view_name(view)} | full, " in markdown
+    assert "**differs**" not in markdown
+
+
+def test_view_variants_read_only_views_and_summaries() -> None:
+    assert all(query.view is not None for query in ANALYTICS_QUERIES)
+    assert all(query.view is None for query in CATALOG if query.group != "analytics")
+    for query in ANALYTICS_QUERIES:
+        assert query.view is not None
+        sql = query.view.sql
+        # Small reference tables (plans, providers) are fine; the claim tables are what the views replace.
+        assert CLAIM_TABLE.findall(sql) == [], query.name
+        assert set(query.view.reads) <= set(analytics_tables()), query.name
+        assert all(table in sql for table in query.view.reads), query.name
+        assert query.view.comparable or query.view.note, query.name
+
+
+def test_every_analytics_url_is_a_benchmarked_page() -> None:
+    named = [pattern.name for pattern in analytics_urls.urlpatterns if isinstance(pattern, URLPattern)]
+    assert len(analytics_pages()) == len(named) > 7
+    # "The monthly report's queries together": the page and every chart its template loads.
+    template = Path(settings.BASE_DIR, "analytics/templates/analytics/report.html").read_text()
+    charts = re.findall(r"\{% url '(analytics:api-[\w-]+)' %\}", template)
+    assert MONTHLY_REPORT_URLS == ("analytics:report", *charts)
+
+
+def test_answer_digest_compares_numbers_by_value_and_leaves_columns_out() -> None:
+    columns = ("day", "claims", "billed", "patients")
+    base = [(dt.date(2026, 1, 1), 3, Decimal("12.50"), 2)]
+    view = [(dt.date(2026, 1, 1), Decimal("3"), Decimal("12.5"), None)]
+    assert answer_digest(base, columns, ("patients",)) == answer_digest(view, columns, ("patients",))
+    assert answer_digest(base, columns, ()) != answer_digest(view, columns, ())
+    assert answer_digest([(0, True)], ("a", "b"), ()) != answer_digest([(0, 1)], ("a", "b"), ())

@@ -1,4 +1,5 @@
-"""``manage.py benchmark``: time the critical queries before (baseline schema) and after (platform) indexing.
+"""``manage.py benchmark``: time the critical queries before (baseline schema) and after (platform) indexing,
+the analytics queries from the views, the analytics refresh paths and the analytics pages.
 
 Writes ``<output-dir>/<YYYY-MM-DD>.json`` and ``.md``; see ops/benchmark/ for what is measured and how.
 """
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ops.benchmark.baseline import BASELINE_SCHEMA, drop_baseline
 from ops.benchmark.catalog import ADMIN_REQUESTS, CATALOG, select
+from ops.benchmark.pages import PageError, analytics_pages
 from ops.benchmark.params import NoDataError
 from ops.benchmark.report import write_reports
 from ops.benchmark.runner import AdminPageError, BenchOptions, SchemaSwitchError, run_benchmark
@@ -32,15 +34,25 @@ def _not_negative(value: str) -> int:
     return number
 
 
+def _every_name() -> tuple[str, ...]:
+    """Every name ``--only`` can select: catalog queries, admin requests, analytics pages."""
+    return (
+        *(query.name for query in CATALOG),
+        *(request.name for request in ADMIN_REQUESTS),
+        *(page.name for page in analytics_pages()),
+    )
+
+
 class Command(BaseCommand):
     help = (
         "Run the catalog of critical queries (and admin pages, and ingest) against a primary-key-only baseline "
-        "schema and against the platform's indexed, partitioned tables; write bench/results/<date>.json and .md."
+        "schema and against the platform's indexed, partitioned tables, the analytics queries against the "
+        "views, the analytics refresh paths and pages; write bench/results/<date>.json and .md."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         defaults = BenchOptions()
-        names = ", ".join([*(query.name for query in CATALOG), *(request.name for request in ADMIN_REQUESTS)])
+        names = ", ".join(_every_name())
         parser.add_argument(
             "--iterations",
             type=_positive,
@@ -57,6 +69,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--skip-admin", action="store_true", help="do not time the admin pages")
         parser.add_argument("--skip-ingest", action="store_true", help="do not measure ingest throughput")
+        parser.add_argument(
+            "--skip-refresh",
+            action="store_true",
+            help="do not refresh (and time) the analytics views and summaries: read them as last refreshed",
+        )
+        parser.add_argument("--skip-pages", action="store_true", help="do not time the analytics pages")
         parser.add_argument(
             "--ingest-claims",
             type=_positive,
@@ -102,23 +120,35 @@ class Command(BaseCommand):
             only=tuple(part.strip() for part in options["only"].split(",") if part.strip()),
             skip_admin=options["skip_admin"],
             skip_ingest=options["skip_ingest"],
+            skip_refresh=options["skip_refresh"],
+            skip_pages=options["skip_pages"],
             ingest_claims=options["ingest_claims"],
             validate_claims=options["validate_claims"],
             rebuild_baseline=options["rebuild_baseline"],
             vacuum_platform=not options["no_vacuum"],
         )
-        every = tuple(query.name for query in CATALOG) + tuple(request.name for request in ADMIN_REQUESTS)
+        every = _every_name()
         if bench.only and not select(every, bench.only):
             raise CommandError(f"--only {options['only']!r} matches none of: {', '.join(every)}")
         try:
             run = run_benchmark(bench, log=self.stdout.write)
-        except (NoDataError, SchemaSwitchError, AdminPageError) as exc:
+        except (NoDataError, SchemaSwitchError, AdminPageError, PageError) as exc:
             raise CommandError(str(exc)) from exc
         json_path, md_path = write_reports(run, options["output_dir"])
         differ = [result.name for result in (*run.queries, *run.admin) if not result.same_answer]
+        # Views the run did not refresh may simply be stale: their differences are reported, not fatal.
+        views_differ = [
+            result.name
+            for result in run.queries
+            if result.view is not None and result.view.same_answer is False and run.views_refreshed
+        ]
         self.stdout.write(f"wrote {json_path} and {md_path} ({run.seconds:.0f} s)")
         if differ:
             raise CommandError(f"baseline and platform answered differently: {', '.join(differ)}")
+        if views_differ:
+            raise CommandError(f"freshly refreshed views answered differently: {', '.join(views_differ)}")
+        if run.refresh is not None and not run.views_refreshed:
+            raise CommandError("an analytics refresh did not succeed (failed or skipped): see the report")
         if run.ingest_error:
             raise CommandError(f"ingest benchmark failed: {run.ingest_error}")
         self.stdout.write(self.style.SUCCESS("benchmark done"))
