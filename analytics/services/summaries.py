@@ -159,6 +159,7 @@ def _run(*, kind: str, trigger: str, scope: str, params: dict[str, Any]) -> list
         with transaction.atomic(), connection.cursor() as cursor:
             # One writer at a time: two batches touching the same group must not interleave delete and insert.
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_LOCK])
+            cursor.execute("SET LOCAL jit = off")  # see refresh._refresh_one
             for summary, log in zip(SUMMARIES, logs, strict=True):
                 t0 = time.perf_counter()
                 delete, insert = _statements(summary, scope)
