@@ -190,6 +190,24 @@ SQL
     fi
 }
 
+# HypoPG (hypothetical indexes) lets the ops index advisor cost an index without building it. Optional: the
+# advisor falls back to heuristics without it, so a remote server or a non-root run only gets a warning.
+# Nothing is restarted: HypoPG needs no preload, the advisor runs CREATE EXTENSION IF NOT EXISTS itself.
+ensure_hypopg() {
+    if [ "$(psql_at postgres -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'hypopg'")" = 1 ]; then
+        return 0
+    fi
+    local major pkg
+    major="$(psql_at postgres -c 'SHOW server_version_num')"
+    pkg="postgresql-$((major / 10000))-hypopg"
+    if ! db_is_local || [ "$(id -u)" != 0 ] || ! have apt-get; then
+        warn "postgres: HypoPG is not installed ($pkg on Debian): the index advisor will use heuristics only"
+        return 0
+    fi
+    log "postgres: HypoPG missing: installing $pkg for the index advisor"
+    apt_install "$pkg"
+}
+
 ensure_postgres() {
     parse_db_url
     if ! have psql || ! have pg_isready; then
@@ -212,6 +230,7 @@ ensure_postgres() {
     ensure_pg_login
     ensure_pg_preload
     check_pg_extensions
+    ensure_hypopg
     log "postgres: ready at $DB_WHERE as $DB_USER (PostgreSQL" \
         "$(psql_at postgres -c 'SHOW server_version')), pg_stat_statements preloaded, pg_trgm and btree_gin available"
 }

@@ -1,0 +1,38 @@
+"""Fixtures of the ops tests: scratch tables in the test transaction, and raw connections to the test database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from django.db import connection
+
+
+def run(sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall()) if cursor.description else []
+
+
+@pytest.fixture
+def raw_connect() -> Iterator[Callable[[], psycopg.Connection]]:
+    """Open autocommit psycopg connections to the test database (other backends); all closed at the end."""
+    opened: list[psycopg.Connection] = []
+    settings = connection.settings_dict
+
+    def connect() -> psycopg.Connection:
+        conn = psycopg.connect(
+            dbname=settings["NAME"],
+            user=settings["USER"],
+            password=settings["PASSWORD"] or None,
+            host=settings["HOST"] or None,
+            port=settings["PORT"] or None,
+            autocommit=True,
+        )
+        opened.append(conn)
+        return conn
+
+    yield connect
+    for conn in opened:
+        conn.close()
