@@ -21,7 +21,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help venv services browser assets bootstrap db superuser demo-data analytics setup serve demo test \
-	lint fmt typecheck migrations-check check bench data clean distclean
+	lint fmt typecheck migrations-check check bench data maintain clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -87,6 +87,11 @@ bench: db ## run the benchmarks (manage.py benchmark; BENCH_ARGS=...)
 
 data: db ## fill the database with SCALE synthetic claims (manage.py generate_demo_data; SCALE=1000000)
 	$(BIN)/python manage.py generate_demo_data --claims $(SCALE)
+
+maintain: db ## run the maintenance jobs once (partitions, cleanup, reindex; README "Maintenance jobs")
+	$(BIN)/python manage.py partitions_maintain --yes
+	$(BIN)/python manage.py cleanup_expired --yes
+	$(BIN)/python manage.py reindex_bloated --yes
 
 clean: ## remove generated files and caches (var/, caches, build output); the database stays
 	rm -rf var build .pytest_cache .mypy_cache .ruff_cache ./*.egg-info

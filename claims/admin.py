@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString
 from claims.models import Claim, ClaimLine, ClaimStatusHistory, IngestBatch
 from claims.paginators import IndexOrderedChangeList, LargeTableAdmin, TypedModelAdmin
 from claims.selectors import SEARCH_ID_LIMIT, claim_ids_for_number, claim_line_search_q, claim_search
+from ops.audit import AuditedAdminMixin
 
 # CMS place of service codes most claims carry. A fixed list because Django's default filter for a plain
 # CharField runs SELECT DISTINCT place_of_service over every claim to build its choices.
@@ -167,7 +168,7 @@ class ClaimStatusHistoryInline(admin.TabularInline):
 
 
 @admin.register(Claim)
-class ClaimAdmin(LargeTableAdmin[Claim]):
+class ClaimAdmin(AuditedAdminMixin, LargeTableAdmin[Claim]):
     list_display = (
         "claim_number",
         "service_date_from",

@@ -46,19 +46,30 @@ class PlainPkPartitionedModelMeta(PostgresPartitionedModelMeta):
         return None
 
 
-class _MonthPartition(PostgresTimePartition):
-    """A month partition whose bounds are plain dates (no hour, no time zone)."""
+def month_bounds(start: dt.date, *, timestamptz: bool = False) -> tuple[str, str]:
+    """``[first of month, first of next month)`` as bound literals.
 
-    def __init__(self, start: dt.date) -> None:
+    A DATE key gets ISO dates; a timestamptz key (the audit log) gets midnight UTC with an explicit offset, so
+    the bound never depends on the session's time zone (STACK.md bug 2).
+    """
+    first = start.replace(day=1)
+    after = first + relativedelta(months=1)
+    if timestamptz:
+        return f"{first.isoformat()} 00:00:00+00", f"{after.isoformat()} 00:00:00+00"
+    return first.isoformat(), after.isoformat()
+
+
+class _MonthPartition(PostgresTimePartition):
+    """A month partition whose bounds are midnight on the 1st (dates, or midnight UTC for timestamptz)."""
+
+    def __init__(self, start: dt.date, *, timestamptz: bool = False) -> None:
         start_dt = dt.datetime(start.year, start.month, 1)
         super().__init__(
             size=PostgresTimePartitionSize(months=1),
             start_datetime=start_dt,
             name_format=PARTITION_NAME_FORMAT,
         )
-        # Bounds as ISO dates: the partition key is a DATE column.
-        self.from_values = start_dt.date().isoformat()
-        self.to_values = (start_dt + relativedelta(months=1)).date().isoformat()
+        self.from_values, self.to_values = month_bounds(start_dt.date(), timestamptz=timestamptz)
 
 
 class MonthStartStrategy(PostgresCurrentTimePartitioningStrategy):
@@ -68,15 +79,18 @@ class MonthStartStrategy(PostgresCurrentTimePartitioningStrategy):
     psqlextra's plain ``DROP TABLE``.
     """
 
-    def __init__(self, months_back: int = MONTHS_BACK, months_ahead: int = MONTHS_AHEAD) -> None:
+    def __init__(
+        self, months_back: int = MONTHS_BACK, months_ahead: int = MONTHS_AHEAD, *, timestamptz: bool = False
+    ) -> None:
         super().__init__(size=PostgresTimePartitionSize(months=1), count=months_back + months_ahead + 1)
         self.months_back = months_back
+        self.timestamptz = timestamptz
 
     def to_create(self) -> Generator[PostgresTimePartition, None, None]:
         today = dt.datetime.now(dt.UTC).date()
         first = today.replace(day=1) - relativedelta(months=self.months_back)
         for i in range(self.count):
-            yield _MonthPartition(first + relativedelta(months=i))
+            yield _MonthPartition(first + relativedelta(months=i), timestamptz=self.timestamptz)
 
     def to_delete(self) -> Generator[PostgresTimePartition, None, None]:
         yield from ()
@@ -88,13 +102,23 @@ def _partitioned_models() -> list[Any]:
     return [Claim, ClaimLine]
 
 
+# The audit log starts when the platform does: only last month onwards is pre-created.
+AUDIT_MONTHS_BACK = 1
+
+
 def _build_manager() -> PostgresPartitioningManager:
-    return PostgresPartitioningManager(
-        [
-            PostgresPartitioningConfig(model=model, strategy=MonthStartStrategy())
-            for model in _partitioned_models()
-        ]
+    from ops.models import AuditEvent
+
+    configs = [
+        PostgresPartitioningConfig(model=model, strategy=MonthStartStrategy())
+        for model in _partitioned_models()
+    ]
+    configs.append(
+        PostgresPartitioningConfig(
+            model=AuditEvent, strategy=MonthStartStrategy(months_back=AUDIT_MONTHS_BACK, timestamptz=True)
+        )
     )
+    return PostgresPartitioningManager(configs)
 
 
 class _LazyManager:
@@ -138,32 +162,42 @@ def ensure_month_partitions(months: Iterable[dt.date], *, using: str = "default"
     """
     created: list[str] = []
     wanted = sorted({month_start(m) for m in months})
+    for model in _partitioned_models():
+        created += ensure_model_month_partitions(model, wanted, using=using)
+    return created
+
+
+def ensure_model_month_partitions(
+    model: Any, months: Iterable[dt.date], *, timestamptz: bool = False, using: str = "default"
+) -> list[str]:
+    """``ensure_month_partitions`` for one partitioned model (the audit log passes ``timestamptz=True``)."""
+    created: list[str] = []
+    wanted = sorted({month_start(m) for m in months})
     if not wanted:
         return created
     connection = connections[using]
-    for model in _partitioned_models():
-        table = model._meta.db_table
-        present = existing_partitions(table, using=using)
-        for month in wanted:
-            partition = _MonthPartition(month)
-            full_name = f"{table}_{partition.name()}"
-            if full_name in present:
+    table = model._meta.db_table
+    present = existing_partitions(table, using=using)
+    for month in wanted:
+        partition = _MonthPartition(month, timestamptz=timestamptz)
+        full_name = f"{table}_{partition.name()}"
+        if full_name in present:
+            continue
+        with transaction.atomic(using=using), connection.schema_editor(atomic=False) as editor:
+            assert isinstance(editor, PostgresSchemaEditor)  # ENGINE is psqlextra.backend
+            # Serialise concurrent ingests that need the same month.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [full_name])
+            if full_name in existing_partitions(table, using=using):
                 continue
-            with transaction.atomic(using=using), connection.schema_editor(atomic=False) as editor:
-                assert isinstance(editor, PostgresSchemaEditor)  # ENGINE is psqlextra.backend
-                # Serialise concurrent ingests that need the same month.
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [full_name])
-                if full_name in existing_partitions(table, using=using):
-                    continue
-                editor.add_range_partition(
-                    model,
-                    partition.name(),
-                    partition.from_values,
-                    partition.to_values,
-                    comment=AUTO_PARTITIONED_COMMENT,
-                )
-            created.append(full_name)
+            editor.add_range_partition(
+                model,
+                partition.name(),
+                partition.from_values,
+                partition.to_values,
+                comment=AUTO_PARTITIONED_COMMENT,
+            )
+        created.append(full_name)
     return created
 
 

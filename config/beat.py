@@ -39,6 +39,11 @@ SCHEDULES: tuple[Schedule, ...] = (
         args=("analytics",),
     ),
     Schedule("analytics: rebuild day summaries", "analytics.tasks.rebuild_summaries", crontab="30 2 * * *"),
+    # Maintenance (ops.tasks): each job holds an advisory lock, so an overlapping run is skipped.
+    # Rollover, DEFAULT repair and retention (archive, verify, drop) are one job: daily.
+    Schedule("ops: partition maintenance", "ops.tasks.partitions_maintain", crontab="15 1 * * *"),
+    Schedule("ops: cleanup expired rows", "ops.tasks.cleanup_expired", crontab="45 3 * * *"),
+    Schedule("ops: reindex bloated indexes", "ops.tasks.reindex_bloated", crontab="30 4 * * 0"),
 )
 
 

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from claims.paginators import LargeTableAdmin, TypedModelAdmin
 from claims.selectors import member_ids_for_search, member_lookup_q
 from members.models import Enrollment, HealthPlan, Member, MemberPII
+from ops.audit import AuditedAdminMixin
 
 PII_PERMISSION = "members.view_memberpii"
 
@@ -69,7 +70,7 @@ class HealthPlanAdmin(TypedModelAdmin[HealthPlan]):
 
 
 @admin.register(Member)
-class MemberAdmin(LargeTableAdmin[Member]):
+class MemberAdmin(AuditedAdminMixin, LargeTableAdmin[Member]):
     list_display = (
         "member_number",
         "last_name",
@@ -98,7 +99,7 @@ class MemberAdmin(LargeTableAdmin[Member]):
 
 
 @admin.register(MemberPII)
-class MemberPIIAdmin(LargeTableAdmin[MemberPII]):
+class MemberPIIAdmin(AuditedAdminMixin, LargeTableAdmin[MemberPII]):
     """Direct identifiers, reachable only with members.view_memberpii (also for users who may change them)."""
 
     list_display = ("member",)  # the identifiers themselves stay on the change page

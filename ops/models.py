@@ -1,12 +1,16 @@
 """Operations: permissions for the database-health pages (reports, advisor, EXPLAIN, activity).
 
-Maintenance job models (task-run log, partition archives, audit log) are added beside this by the
-maintenance work.
+Maintenance: ``TaskRun`` (one row per job run), ``PartitionArchive`` (partitions archived then dropped) and
+``AuditEvent`` (who viewed or changed which member, PII, claim or export; monthly partitions on occurred_at).
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from psqlextra.types import PostgresPartitioningMethod
+
+from claims.partitioning import PlainPkPartitionedModel
 
 
 class OpsAccess(models.Model):
@@ -24,3 +28,124 @@ class OpsAccess(models.Model):
             ("view_ops_reports", "Can view database health reports"),
             ("reset_pg_stat_statements", "Can reset pg_stat_statements"),
         ]
+
+    def __str__(self) -> str:
+        return "ops access"
+
+
+# -- maintenance jobs ------------------------------------------------------------------------------------------
+class TaskOutcome(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCESS = "success", "Success"
+    FAILED = "failed", "Failed"
+    # Another run of the same job held its advisory lock: nothing was done.
+    SKIPPED = "skipped", "Skipped (already running)"
+
+
+class TaskRun(models.Model):
+    """One run of one maintenance job (ops.jobs.job_run): when, how long (ms), rows affected, how it ended.
+
+    ``details`` is the job's own summary (partitions created, rows deleted per table, indexes rebuilt, ...):
+    table and partition names and counts only, never row contents.
+    """
+
+    job = models.CharField(max_length=60)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    rows_affected = models.BigIntegerField(default=0)
+    outcome = models.CharField(max_length=10, choices=TaskOutcome.choices, default=TaskOutcome.RUNNING)
+    error = models.TextField(blank=True)
+    dry_run = models.BooleanField(default=False)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            # The admin list, newest first; also the retention cleanup's "started_at < cutoff".
+            models.Index(fields=["-started_at"], name="taskrun_started_idx"),
+            # "Last runs of job X" (admin filter by job).
+            models.Index(fields=["job", "-started_at"], name="taskrun_job_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.outcome} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PartitionArchive(models.Model):
+    """A monthly partition written to a gzip file (COPY text format) and verified before it was dropped.
+
+    ``bytes`` is the compressed file size; ``sha256`` the hex digest of the compressed file; ``columns`` the
+    column names in file order (restore with ``COPY <table> (<columns>) FROM``).
+    """
+
+    parent_table = models.CharField(max_length=63)
+    partition_table = models.CharField(max_length=63)
+    range_from = models.CharField(max_length=40)
+    range_to = models.CharField(max_length=40)
+    rows = models.BigIntegerField()
+    bytes = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    path = models.CharField(max_length=500)
+    columns = models.JSONField(default=list)
+    archived_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-archived_at"]
+        indexes = [
+            # Archives of one table (admin filter), newest first.
+            models.Index(fields=["parent_table", "-archived_at"], name="partarchive_table_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partition_table} ({self.rows} rows)"
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "View"
+    CHANGE = "change", "Change"
+    ADD = "add", "Add"
+    DELETE = "delete", "Delete"
+    EXPORT = "export", "Export"
+
+
+class AuditEvent(PlainPkPartitionedModel):
+    """Who viewed or changed which member, PII, claim or export, and when: ids only, never PHI.
+
+    Range-partitioned by month on ``occurred_at`` (timestamptz; bounds at midnight UTC, STACK.md bug 2), so
+    retention archives and drops whole months (ops.partitions). ``user_id`` has no database constraint and
+    ``username`` is copied: an audit row must outlive the account and must never be updated.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=8, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=60)  # "members.member", "claims.claim", "analytics.report_csv"
+    object_id = models.CharField(max_length=64, blank=True)  # blank for a list view or an export
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class PartitioningMeta:
+        method = PostgresPartitioningMethod.RANGE
+        key = ["occurred_at"]
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [
+            # "Who looked at member 123": one object's history, newest first.
+            models.Index(fields=["object_type", "object_id", "-occurred_at"], name="audit_object_idx"),
+            # "What did user X look at": one user's trail over a period.
+            models.Index(fields=["user", "-occurred_at"], name="audit_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username or self.user_id} {self.action} {self.object_type} {self.object_id}"

@@ -41,6 +41,7 @@ from claims.partitioning import ensure_month_partitions
 from claims.x12.errors import Finding, X12Error
 from claims.x12.parser837 import ParsedClaim, ParsedFile, Party, parse_837
 from members.models import Gender, HealthPlan, Member, MemberPII, PlanType
+from ops.tasks import enqueue_analyze_after_load
 from providers.models import EntityType, Provider, Specialty
 from providers.npi import npi_is_valid
 
@@ -121,6 +122,10 @@ def batch_ingest(
             batch_id = result.batch.id
             # Analytics refresh only once the claims are committed (never enqueue before the data exists).
             transaction.on_commit(lambda: enqueue_analytics_refresh(batch_id=batch_id))
+            # Fresh planner statistics for the months a large batch wrote to (ops.analyze).
+            transaction.on_commit(
+                lambda: enqueue_analyze_after_load(batch_id=batch_id, claim_count=result.batch.claim_count)
+            )
             return result
     except X12Error as exc:
         # The message can quote element values (dates of service, birth dates: PHI); the log gets the place only.

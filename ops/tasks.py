@@ -1,0 +1,49 @@
+"""Celery tasks for maintenance: thin, with soft and hard time limits; ops.maintenance does the work.
+
+Schedules live in config/beat.py. Each job takes its own advisory lock, so an overlapping run is recorded as
+"skipped" instead of running twice.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from ops import maintenance
+
+
+@shared_task(soft_time_limit=1800, time_limit=1860, acks_late=True)
+def partitions_maintain(groups: list[str] | None = None) -> str:
+    """Rollover, DEFAULT repair and retention (daily)."""
+    return maintenance.partitions_maintain(groups=groups).outcome
+
+
+@shared_task(soft_time_limit=3600, time_limit=3660, acks_late=True)
+def cleanup_expired() -> str:
+    return maintenance.cleanup_expired().outcome
+
+
+@shared_task(soft_time_limit=3 * 3600, time_limit=3 * 3600 + 60, acks_late=True)
+def reindex_bloated() -> str:
+    return maintenance.reindex_bloated().outcome
+
+
+@shared_task(soft_time_limit=600, time_limit=660, acks_late=True)
+def analyze_after_load(batch_id: int) -> str:
+    return maintenance.analyze_after_load(batch_id=batch_id).outcome
+
+
+def enqueue_analyze_after_load(*, batch_id: int, claim_count: int) -> None:
+    """Queue ``analyze_after_load`` for a committed batch of at least OPS_ANALYZE_MIN_CLAIMS claims.
+
+    Call from ``transaction.on_commit`` only. Off when OPS_ANALYZE_ON_COMMIT (default: the value of
+    ANALYTICS_REFRESH_ON_COMMIT) is False, as in tests.
+    """
+    from django.conf import settings
+
+    from ops import conf
+
+    enabled = getattr(
+        settings, "OPS_ANALYZE_ON_COMMIT", getattr(settings, "ANALYTICS_REFRESH_ON_COMMIT", True)
+    )
+    if enabled and claim_count >= conf.analyze_min_claims():
+        analyze_after_load.delay(batch_id)

@@ -1,0 +1,73 @@
+"""Audit events written when an admin user views or changes members, PII and claims (ids only, no PHI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from members.models import MemberPII
+from ops.audit import audit_record
+from ops.models import AuditAction, AuditEvent
+from ops.tests.helpers import add_claims
+
+
+@pytest.fixture
+def admin_client_with_user(db: None) -> tuple[Client, object]:
+    user = get_user_model().objects.create_superuser("auditor", "a@example.com", "pw")
+    client = Client()
+    client.force_login(user)
+    return client, user
+
+
+def events() -> list[tuple[str, str, str, str]]:
+    return list(
+        AuditEvent.objects.order_by("id").values_list("username", "action", "object_type", "object_id")
+    )
+
+
+def test_viewing_a_member_and_a_claim_and_changing_pii_are_audited(
+    admin_client_with_user: tuple[Client, object],
+) -> None:
+    client, _ = admin_client_with_user
+    (claim,) = add_claims([dt.date.today().replace(day=3)], lines=1)
+    member = claim.member
+    pii = MemberPII.objects.create(member=member, phone="555-0100", ssn="123-45-6789")
+
+    assert client.get(reverse("admin:members_member_change", args=[member.pk])).status_code == 200
+    assert client.get(reverse("admin:claims_claim_change", args=[claim.pk])).status_code == 200
+    assert client.get(reverse("admin:members_member_changelist")).status_code == 200
+    response = client.post(
+        reverse("admin:members_memberpii_change", args=[member.pk]),
+        {"member": member.pk, "address_line1": "1 Main St", "phone": "555-0199", "ssn": pii.ssn},
+        headers={"X-Request-ID": "req-42"},
+    )
+
+    assert response.status_code == 302, response.content[:500]
+    assert events() == [
+        ("auditor", AuditAction.VIEW, "members.member", str(member.pk)),
+        ("auditor", AuditAction.VIEW, "claims.claim", str(claim.pk)),
+        ("auditor", AuditAction.VIEW, "members.member", ""),
+        ("auditor", AuditAction.CHANGE, "members.memberpii", str(member.pk)),
+    ]
+    assert AuditEvent.objects.get(action=AuditAction.CHANGE).request_id == "req-42"
+    # No PHI in any column: the phone number and SSN appear nowhere in the audit table.
+    flat = " ".join(str(v) for row in AuditEvent.objects.values_list() for v in row)
+    assert "555-0199" not in flat and "123-45-6789" not in flat and "DOE" not in flat
+
+
+def test_audit_record_for_an_export_and_unknown_actions(
+    admin_client_with_user: tuple[Client, object],
+) -> None:
+    _, user = admin_client_with_user
+
+    event = audit_record(
+        action=AuditAction.EXPORT, object_type="analytics.report_csv", object_id="2026-10", user=user
+    )
+
+    assert (event.username, event.action, event.object_id) == ("auditor", "export", "2026-10")
+    with pytest.raises(ValueError, match="unknown audit action"):
+        audit_record(action="peek", object_type="members.member")

@@ -1,0 +1,169 @@
+"""Partition maintenance on real PostgreSQL: rollover, DEFAULT repair, retention by archive-then-drop.
+
+DDL commits, so these tests are transactional and drop every partition they create: other tests count the
+claim partitions (tests/test_smoke.py expects 29).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dateutil.relativedelta import relativedelta
+from django.db import IntegrityError, connection, transaction
+
+from claims.models import ClaimLine
+from claims.partitioning import ensure_month_partitions, existing_partitions
+from ops import maintenance, partitions
+from ops.models import PartitionArchive, TaskOutcome, TaskRun
+from ops.partitions import Policy
+from ops.tests.helpers import add_claims, count_rows, drop_month
+
+KEEP_ALL = Policy(months_ahead=3, retention_months={"claims": 1200, "audit": 1200})
+REPAIR_MONTH = "p2001_01"
+RETIRE_MONTH = "p2005_03"
+
+
+@pytest.fixture
+def clean_months(transactional_db: None) -> Iterator[None]:
+    for suffix in (REPAIR_MONTH, RETIRE_MONTH):
+        drop_month(suffix)
+    yield
+    for suffix in (REPAIR_MONTH, RETIRE_MONTH):
+        drop_month(suffix)
+
+
+def future_suffix(months: int) -> str:
+    month = dt.datetime.now(dt.UTC).date().replace(day=1) + relativedelta(months=months)
+    return f"p{month.year}_{month.month:02d}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rollover_recreates_the_third_future_month_once(clean_months: None) -> None:
+    suffix = future_suffix(3)
+    drop_month(suffix, ("claims_claimline", "claims_claim", "ops_auditevent"))
+    try:
+        first = maintenance.partitions_maintain(policy=KEEP_ALL)
+        second = maintenance.partitions_maintain(policy=KEEP_ALL)
+    finally:
+        ensure_month_partitions([dt.date(int(suffix[1:5]), int(suffix[6:8]), 1)])  # never leave it missing
+
+    assert first.outcome == second.outcome == TaskOutcome.SUCCESS
+    assert first.details["created"] == [
+        f"claims_claimline_{suffix}",
+        f"claims_claim_{suffix}",
+        f"ops_auditevent_{suffix}",
+    ]
+    assert second.details["created"] == []
+    assert second.details["plan"] == ["nothing to do"]
+    for parent in ("claims_claim", "claims_claimline", "ops_auditevent"):
+        assert f"{parent}_{suffix}" in existing_partitions(parent)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = %s",
+            [f"ops_auditevent_{suffix}"],
+        )
+        (bounds,) = cursor.fetchone()
+    assert "00:00:00+00" in bounds  # midnight UTC, never the hour of the run (STACK.md bug 2)
+    assert TaskRun.objects.filter(job="partitions_maintain", outcome=TaskOutcome.SUCCESS).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_in_default_are_flagged_and_moved_into_their_own_month_with_the_fk_intact(
+    clean_months: None,
+) -> None:
+    claims = add_claims([dt.date(2001, 1, 15), dt.date(2001, 1, 20)])
+    assert count_rows("claims_claim_default") == 2
+
+    dry = maintenance.partitions_maintain(dry_run=True, groups=["claims"], policy=KEEP_ALL)
+    run = maintenance.partitions_maintain(groups=["claims"], policy=KEEP_ALL)
+
+    assert dry.details["plan"] == [
+        "ALERT rows in DEFAULT for 2001-01 (claims_claimline: 4, claims_claim: 2): move them into new 2001-01 "
+        "partitions"
+    ]
+    assert count_rows("claims_claim_p2001_01") == 2  # the dry run changed nothing, the run did
+    assert run.outcome == TaskOutcome.SUCCESS, run.error
+    assert run.details["repaired"] == {"claims_claimline_p2001_01": 4, "claims_claim_p2001_01": 2}
+    assert run.rows_affected == 6
+    assert count_rows("claims_claim_default") == count_rows("claims_claimline_default") == 0
+    assert count_rows("claims_claimline_p2001_01") == 4
+    assert "claims_claim_p2001_01" in existing_partitions("claims_claim")
+    assert (
+        ClaimLine.objects.filter(claim=claims[0], service_date_from=claims[0].service_date_from).count() == 2
+    )
+    # The composite FK holds on the new partition: an orphan line of that month is refused.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ClaimLine.objects.create(
+            claim_id=999_999_999,
+            service_date_from=dt.date(2001, 1, 3),
+            line_number=1,
+            procedure_code="99213",
+            charge=1,
+            units=1,
+            service_date=dt.date(2001, 1, 3),
+            service_date_to=dt.date(2001, 1, 3),
+        )
+        connection.check_constraints()
+    # Run again: nothing left to repair.
+    assert maintenance.partitions_maintain(groups=["claims"], policy=KEEP_ALL).details["repaired"] == {}
+
+
+def _policy_retiring_2005() -> Policy:
+    return Policy(months_ahead=3, retention_months={"claims": 36, "audit": 1200})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retention_archives_verifies_then_drops_the_month(clean_months: None, tmp_path: Path) -> None:
+    ensure_month_partitions([dt.date(2005, 3, 1)])
+    add_claims([dt.date(2005, 3, 5), dt.date(2005, 3, 6), dt.date(2005, 3, 7)])
+
+    run = maintenance.partitions_maintain(
+        groups=["claims"], policy=_policy_retiring_2005(), archive_dir=tmp_path
+    )
+
+    assert run.outcome == TaskOutcome.SUCCESS, run.error
+    archives = {a.partition_table: a for a in PartitionArchive.objects.all()}
+    assert set(archives) == {"claims_claim_p2005_03", "claims_claimline_p2005_03"}
+    for name, rows in (("claims_claim_p2005_03", 3), ("claims_claimline_p2005_03", 6)):
+        archive = archives[name]
+        path = Path(archive.path)
+        assert path.is_file() and path.parent.parent == tmp_path
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == archive.sha256
+        assert archive.bytes == path.stat().st_size
+        with gzip.open(path, "rt") as f:
+            assert sum(1 for _ in f) == rows == archive.rows
+        assert archive.range_from == "2005-03-01" and archive.range_to == "2005-04-01"
+    assert "claims_claim_p2005_03" not in existing_partitions("claims_claim")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT to_regclass('claims_claim_p2005_03'), to_regclass('claims_claimline_p2005_03')"
+        )
+        assert cursor.fetchone() == (None, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_archive_leaves_the_partition_in_place(clean_months: None, tmp_path: Path) -> None:
+    ensure_month_partitions([dt.date(2005, 3, 1)])
+    add_claims([dt.date(2005, 3, 5)])
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+
+    run = maintenance.partitions_maintain(
+        groups=["claims"], policy=_policy_retiring_2005(), archive_dir=not_a_dir
+    )
+
+    assert run.outcome == TaskOutcome.FAILED
+    assert "archive, verify, then detach and drop 2005-03" in run.error
+    assert "claims_claim_p2005_03" in existing_partitions("claims_claim")
+    assert "claims_claimline_p2005_03" in existing_partitions("claims_claimline")
+    assert count_rows("claims_claim_p2005_03") == 1 and count_rows("claims_claimline_p2005_03") == 2
+    assert PartitionArchive.objects.count() == 0
+
+
+def test_partition_names_follow_the_claims_convention() -> None:
+    assert partitions.partition_name("claims_claim", dt.date(2026, 2, 1)) == "claims_claim_p2026_02"
