@@ -41,6 +41,7 @@ from analytics.params import (
     today,
 )
 from analytics.periods import Quarter
+from ops.audit import audit_record
 
 PROVIDERS_PER_PAGE = 25
 # Provider columns: (sort key, heading, first click sorts descending). Keys are selectors.PROVIDER_SORTS'.
@@ -254,8 +255,11 @@ def report_csv(request: HttpRequest) -> HttpResponse:
     params = report_params(form, today=today())
     data = selectors.monthly_report(month=params.month, plan_id=params.plan_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_file_stem(params.month, params.plan_id)}.csv"'
+    stem = _file_stem(params.month, params.plan_id)
+    response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
     exports.report_csv(data, response)
+    # Exports leave the platform: who took which report is audited (ids only).
+    audit_record(request=request, action="export", object_type="analytics.report_csv", object_id=stem)
     return response
 
 
@@ -272,7 +276,9 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
         plan_name=params.plan.name if params.plan else "",
     )
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{_file_stem(params.month, params.plan_id)}.pdf"'
+    stem = _file_stem(params.month, params.plan_id)
+    response["Content-Disposition"] = f'attachment; filename="{stem}.pdf"'
+    audit_record(request=request, action="export", object_type="analytics.report_pdf", object_id=stem)
     return response
 
 

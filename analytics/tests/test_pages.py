@@ -57,6 +57,7 @@ from analytics.tests.data import (
     load_claims,
     make_user,
 )
+from ops.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -497,6 +498,10 @@ def test_report_csv_has_a_header_and_one_row_per_plan(analyst: Client) -> None:
         plan = expected[int(values["plan_id"])]
         assert (int(values["claims"]), Decimal(values["billed"])) == (plan["claims"], plan["billed"])
         assert re.fullmatch(r"\d+\.\d\d", values["paid"])
+    # The export is audited: who, what, which report; no PHI.
+    event = AuditEvent.objects.get(action="export", object_type="analytics.report_csv")
+    assert event.object_id == f"claims-report-{month:%Y-%m}"
+    assert event.user_id == response.wsgi_request.user.pk
 
 
 def test_report_pdf_is_a_pdf_with_pages(analyst: Client) -> None:
@@ -511,6 +516,7 @@ def test_report_pdf_is_a_pdf_with_pages(analyst: Client) -> None:
 
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+    assert AuditEvent.objects.filter(action="export", object_type="analytics.report_pdf").count() == 1
     # reportlab writes page objects uncompressed: "/Type /Page" (not /Pages) once per page.
     assert len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", response.content)) >= 1
     assert response.content.rstrip().endswith(b"%%EOF")
