@@ -12,6 +12,7 @@ from django.urls import reverse
 from pytest_django.live_server_helper import LiveServer
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser import chromium, console_errors, log_in_as, screenshot
 
@@ -63,7 +64,8 @@ def test_explain_page_runs_a_query_for_a_superuser(
     box = browser.find_element(By.ID, "explain-query")
     box.send_keys("SELECT count(*) FROM claims_claim WHERE status = 'paid'")
     browser.find_element(By.CSS_SELECTOR, "form input[type=submit]").click()
-    tree = browser.find_element(By.ID, "plan-tree").text
+    # The POST runs EXPLAIN ANALYZE server-side: wait for the result page rather than racing it.
+    tree = WebDriverWait(browser, 20).until(lambda b: b.find_element(By.ID, "plan-tree")).text
     assert "Aggregate" in tree
     screenshot(browser, "ops-explain")
     assert console_errors(browser) == []
