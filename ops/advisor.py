@@ -271,6 +271,24 @@ def _table_info(
         }
 
 
+def _partition_keys(tables: Iterable[str], *, using: str) -> dict[str, set[str]]:
+    """Partition key columns of the partitioned tables among ``tables`` (pg_partitioned_table.partattrs)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.relname, ARRAY(
+                SELECT a.attname FROM unnest(pt.partattrs::int2[]) AS k(attnum)
+                JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = k.attnum)
+            FROM pg_partitioned_table pt
+            JOIN pg_class c ON c.oid = pt.partrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = %s AND c.relname = ANY(%s)
+            """,
+            [SCHEMA, sorted(set(tables))],
+        )
+        return {name: set(keys) for name, keys in cursor.fetchall()}
+
+
 def covered(candidate: tuple[str, ...], existing: Sequence[tuple[str, ...]]) -> bool:
     """An existing index whose key starts with the candidate's columns already serves it."""
     return any(index[: len(candidate)] == candidate for index in existing)
@@ -410,10 +428,15 @@ def advise_statement(
             before = float(plan["Total Cost"])
             seq = _seq_scanned(plan, _partition_parents(plan, using=using))
             suggestions = []
+            partition_keys = _partition_keys(columns, using=using)
             for table, cols in columns.items():
                 kind, _, existing = info[table]
                 for candidate in candidate_indexes(cols):
                     if covered(candidate, existing):
+                        continue
+                    # A range on the partition key is served by partition pruning, not an index; the generic
+                    # plan (parameters unknown) cannot prune, so HypoPG would credit such an index wrongly.
+                    if candidate[0] in partition_keys.get(table, set()):
                         continue
                     create, note = _create_sql(table, kind, candidate)
                     if use_hypopg:
