@@ -102,3 +102,61 @@ def test_committed_batch_is_refreshed_by_a_real_worker(worker, tmp_path: Path) -
         assert cursor.fetchone()[0] == 5
         cursor.execute("SELECT sum(claims) FROM analytics_claimsdailytotals")
         assert cursor.fetchone()[0] == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_sends_a_scheduled_refresh_that_the_worker_runs(worker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    # The real schedule runs every 5 minutes; the same task every 2 seconds shows beat -> broker -> worker.
+    every, _ = IntervalSchedule.objects.get_or_create(every=2, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.create(
+        name="test: real-time views",
+        task="analytics.tasks.refresh_view_group",
+        args='["realtime"]',
+        interval=every,
+    )
+    settings = connection.settings_dict
+    host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{settings['USER']}@{host}:{port}/{settings['NAME']}",
+        "REDIS_URL": TEST_BROKER,
+    }
+    log = (tmp_path / "beat.log").open("w")
+    beat = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "config",
+            "beat",
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+            "--schedule",
+            str(tmp_path / "beat-schedule"),
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while RefreshLog.objects.filter(trigger="beat:realtime", outcome=RefreshOutcome.SUCCESS).count() < 2:
+            assert beat.poll() is None, (tmp_path / "beat.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "beat.log").read_text()[-2000:]
+            time.sleep(0.5)
+    finally:
+        beat.terminate()
+        try:
+            beat.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            beat.kill()
+            beat.wait()
+        log.close()
+
+    views = set(RefreshLog.objects.filter(trigger="beat:realtime").values_list("view", flat=True))
+    assert views == {"analytics_processing_realtime_mv", "analytics_queue_depth_daily_mv"}
