@@ -450,6 +450,13 @@ def _retire(action: Action, *, archive_dir: Path, using: str) -> list[int]:
                     )
                 )
             for table, name in zip(action.tables, names, strict=True):  # referencing first
+                # Empty the archived partition first: claims point at claims of the same month (duplicates,
+                # replacements, CLM05-3), and PostgreSQL checks a self-referencing foreign key on DETACH against
+                # every row, those inside the partition included. Deleting them in one statement removes the
+                # references with the referenced rows; a reference from a month that stays still fails here.
+                # Immediate, so no deferred FK check is left pending on a table about to be dropped.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(name)).as_string(raw))
                 cursor.execute(
                     sql.SQL("ALTER TABLE {} DETACH PARTITION {}")
                     .format(sql.Identifier(table), sql.Identifier(name))

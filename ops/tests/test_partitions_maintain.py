@@ -16,7 +16,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, connection, transaction
 
-from claims.models import ClaimLine
+from claims.models import Claim, ClaimLine
 from claims.partitioning import ensure_month_partitions, existing_partitions
 from ops import maintenance, partitions
 from ops.models import PartitionArchive, TaskOutcome, TaskRun
@@ -144,6 +144,32 @@ def test_retention_archives_verifies_then_drops_the_month(clean_months: None, tm
             "SELECT to_regclass('claims_claim_p2005_03'), to_regclass('claims_claimline_p2005_03')"
         )
         assert cursor.fetchone() == (None, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retention_drops_a_month_whose_claims_reference_each_other(clean_months: None, tmp_path: Path) -> None:
+    # A duplicate (or replacement) of a claim of the same month: the self-referencing foreign key made DETACH
+    # fail on the demo's sample months before the partition was emptied first.
+    ensure_month_partitions([dt.date(2005, 3, 1)])
+    original, duplicate = add_claims([dt.date(2005, 3, 5), dt.date(2005, 3, 6)])
+    Claim.objects.filter(pk=duplicate.pk).update(
+        status="denied",
+        denial_reason_code="18",
+        related_claim_id=original.pk,
+        related_service_date_from=original.service_date_from,
+        relation="duplicate_of",
+    )
+
+    run = maintenance.partitions_maintain(
+        groups=["claims"], policy=_policy_retiring_2005(), archive_dir=tmp_path
+    )
+
+    assert run.outcome == TaskOutcome.SUCCESS, run.error
+    assert {a.partition_table: a.rows for a in PartitionArchive.objects.all()} == {
+        "claims_claim_p2005_03": 2,
+        "claims_claimline_p2005_03": 4,
+    }
+    assert "claims_claim_p2005_03" not in existing_partitions("claims_claim")
 
 
 @pytest.mark.django_db(transaction=True)
