@@ -147,7 +147,9 @@ def test_retention_archives_verifies_then_drops_the_month(clean_months: None, tm
 
 
 @pytest.mark.django_db(transaction=True)
-def test_retention_drops_a_month_whose_claims_reference_each_other(clean_months: None, tmp_path: Path) -> None:
+def test_retention_drops_a_month_whose_claims_reference_each_other(
+    clean_months: None, tmp_path: Path
+) -> None:
     # A duplicate (or replacement) of a claim of the same month: the self-referencing foreign key made DETACH
     # fail on the demo's sample months before the partition was emptied first.
     ensure_month_partitions([dt.date(2005, 3, 1)])
