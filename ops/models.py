@@ -145,6 +145,8 @@ class AuditEvent(PlainPkPartitionedModel):
             models.Index(fields=["object_type", "object_id", "-occurred_at"], name="audit_object_idx"),
             # "What did user X look at": one user's trail over a period.
             models.Index(fields=["user", "-occurred_at"], name="audit_user_idx"),
+            # The audit admin list, newest first, across all users and objects.
+            models.Index(fields=["-occurred_at"], name="audit_occurred_idx"),
         ]
 
     def __str__(self) -> str:

@@ -71,3 +71,18 @@ def test_audit_record_for_an_export_and_unknown_actions(
     assert (event.username, event.action, event.object_id) == ("auditor", "export", "2026-10")
     with pytest.raises(ValueError, match="unknown audit action"):
         audit_record(action="peek", object_type="members.member")
+
+
+@pytest.mark.django_db
+def test_audit_list_newest_first_uses_the_occurred_index() -> None:
+    from django.db import connection
+
+    from ops.models import AuditEvent
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # an empty test table: the point is the plan
+        sql, params = AuditEvent.objects.order_by("-occurred_at")[:100].query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # Served in order by audit_occurred_idx's partition indexes (Merge Append), with no sort of the table.
+    assert "Index Scan" in plan and "Sort" not in plan.replace("Sort Key", ""), plan
