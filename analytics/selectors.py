@@ -211,11 +211,7 @@ class Overview:
     def kpis(self) -> list[Kpi]:
         cur, prev = self.current, self.previous
         return [
-            Kpi("claims", "Claims", "count", cur.claims, prev.claims, None),
-            Kpi("billed", "Billed", "money", cur.billed, prev.billed, None),
-            Kpi("paid", "Paid", "money", cur.paid, prev.paid, None),
-            Kpi("approval_rate", "Approval rate", "rate", cur.approval_rate, prev.approval_rate, True),
-            Kpi("denial_rate", "Denial rate", "rate", cur.denial_rate, prev.denial_rate, False),
+            *_volume_kpis(cur, prev),
             Kpi(
                 "queue_depth", "Open queue depth", "count", self.queue_depth, self.previous_queue_depth, False
             ),
@@ -467,11 +463,7 @@ class PlanComparisonRow:
     def metrics(self) -> list[Kpi]:
         cur, prev = self.current, self.previous
         return [
-            Kpi("claims", "Claims", "count", cur.claims, prev.claims, None),
-            Kpi("billed", "Billed", "money", cur.billed, prev.billed, None),
-            Kpi("paid", "Paid", "money", cur.paid, prev.paid, None),
-            Kpi("approval_rate", "Approval rate", "rate", cur.approval_rate, prev.approval_rate, True),
-            Kpi("denial_rate", "Denial rate", "rate", cur.denial_rate, prev.denial_rate, False),
+            *_volume_kpis(cur, prev),
             Kpi(
                 "mean_processing_seconds",
                 "Avg processing",
@@ -878,3 +870,14 @@ def monthly_report(*, month: dt.date, plan_id: int | None = None) -> MonthlyRepo
         failed=failed,
         top_denials=failed.denials[:5],
     )
+
+
+def _volume_kpis(cur: Totals, prev: Totals) -> list[Kpi]:
+    """Claims, dollars and outcome rates, current against previous: shared by the overview and plan pages."""
+    return [
+        Kpi("claims", "Claims", "count", cur.claims, prev.claims, None),
+        Kpi("billed", "Billed", "money", cur.billed, prev.billed, None),
+        Kpi("paid", "Paid", "money", cur.paid, prev.paid, None),
+        Kpi("approval_rate", "Approval rate", "rate", cur.approval_rate, prev.approval_rate, True),
+        Kpi("denial_rate", "Denial rate", "rate", cur.denial_rate, prev.denial_rate, False),
+    ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from decimal import Decimal
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -18,50 +17,20 @@ from django.db import DatabaseError, connection
 from claims.models import Claim, ClaimLine
 from claims.partitioning import ensure_month_partitions, existing_partitions
 from members.models import HealthPlan, Member
+from ops.tests.helpers import add_claims as ops_add_claims
+from ops.tests.helpers import parties as make_parties
 from providers.models import Provider
 from tests import pgplan
 
 
 @pytest.fixture
 def parties(db: None) -> tuple[HealthPlan, Member, Provider]:
-    plan = HealthPlan.objects.create(name="Plan", payer_id="PAYER1")
-    member = Member.objects.create(member_number="M1", subscriber_identifier="S1", last_name="DOE")
-    provider = Provider.objects.create(npi="1234567893", organization_name="CLINIC")
-    return plan, member, provider
+    return make_parties()
 
 
 def add_claims(parties: tuple[HealthPlan, Member, Provider], days: list[dt.date]) -> list[Claim]:
     """One claim with two lines per day in ``days``."""
-    plan, member, provider = parties
-    claims = Claim.objects.bulk_create(
-        Claim(
-            service_date_from=day,
-            service_date_to=day,
-            claim_number=f"CLM{i}",
-            member=member,
-            health_plan=plan,
-            billing_provider=provider,
-            place_of_service="11",
-            received_at=dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC),
-            total_charge=Decimal("100.00"),
-        )
-        for i, day in enumerate(days)
-    )
-    ClaimLine.objects.bulk_create(
-        ClaimLine(
-            claim=claim,
-            service_date_from=claim.service_date_from,
-            line_number=n,
-            procedure_code="99213",
-            charge=Decimal("50.00"),
-            units=Decimal("1"),
-            service_date=claim.service_date_from,
-            service_date_to=claim.service_date_from,
-        )
-        for claim in claims
-        for n in (1, 2)
-    )
-    return claims
+    return ops_add_claims(days, with_parties=parties)
 
 
 def month_name(table: str, month: dt.date) -> str:

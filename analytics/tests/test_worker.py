@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import pytest
 from django.db import connection
@@ -25,40 +26,49 @@ ROOT = Path(__file__).resolve().parents[2]
 TEST_BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
 
 
-@pytest.fixture
-def worker(tmp_path: Path):  # type: ignore[no-untyped-def]
+def _celery(args: list[str], log_path: Path) -> tuple[subprocess.Popen[str], IO[str]]:
+    """Start ``celery -A config <args>`` on the test database and the test broker, logging to a file.
+
+    A file, not a pipe: a process that logs more than a pipe holds would block on it.
+    """
     settings = connection.settings_dict
     host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
-    db_url = f"postgres://{settings['USER']}@{host}:{port}/{settings['NAME']}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": db_url,
+        "DATABASE_URL": f"postgres://{settings['USER']}@{host}:{port}/{settings['NAME']}",
         "REDIS_URL": TEST_BROKER,
     }
-    previous = app.conf.broker_url
-    app.conf.broker_url = TEST_BROKER
-    app.control.purge()
-    # A file, not a pipe: a worker that logs more than a pipe holds would block on it.
-    log = (tmp_path / "worker.log").open("w")
+    log = log_path.open("w")
     proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "celery"),
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "INFO",
-        ],
+        [str(Path(sys.executable).parent / "celery"), "-A", "config", *args],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
+    )
+    return proc, log
+
+
+def _stop(proc: subprocess.Popen[str], log: IO[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
+
+
+@pytest.fixture
+def worker(tmp_path: Path):  # type: ignore[no-untyped-def]
+    previous = app.conf.broker_url
+    app.conf.broker_url = TEST_BROKER
+    app.control.purge()
+    proc, log = _celery(
+        ["worker", "--pool", "solo", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+        tmp_path / "worker.log",
     )
     try:
         deadline = time.monotonic() + 60
@@ -67,13 +77,7 @@ def worker(tmp_path: Path):  # type: ignore[no-untyped-def]
                 raise AssertionError("celery worker did not start:\n" + (tmp_path / "worker.log").read_text())
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        _stop(proc, log)
         app.conf.broker_url = previous
 
 
@@ -116,20 +120,8 @@ def test_beat_sends_a_scheduled_refresh_that_the_worker_runs(worker, tmp_path: P
         args='["realtime"]',
         interval=every,
     )
-    settings = connection.settings_dict
-    host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{settings['USER']}@{host}:{port}/{settings['NAME']}",
-        "REDIS_URL": TEST_BROKER,
-    }
-    log = (tmp_path / "beat.log").open("w")
-    beat = subprocess.Popen(
+    beat, log = _celery(
         [
-            str(Path(sys.executable).parent / "celery"),
-            "-A",
-            "config",
             "beat",
             "--scheduler",
             "django_celery_beat.schedulers:DatabaseScheduler",
@@ -138,10 +130,7 @@ def test_beat_sends_a_scheduled_refresh_that_the_worker_runs(worker, tmp_path: P
             "--loglevel",
             "INFO",
         ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        tmp_path / "beat.log",
     )
     try:
         deadline = time.monotonic() + 60
@@ -150,13 +139,7 @@ def test_beat_sends_a_scheduled_refresh_that_the_worker_runs(worker, tmp_path: P
             assert time.monotonic() < deadline, (tmp_path / "beat.log").read_text()[-2000:]
             time.sleep(0.5)
     finally:
-        beat.terminate()
-        try:
-            beat.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            beat.kill()
-            beat.wait()
-        log.close()
+        _stop(beat, log)
 
     views = set(RefreshLog.objects.filter(trigger="beat:realtime").values_list("view", flat=True))
     assert views == {"analytics_processing_realtime_mv", "analytics_queue_depth_daily_mv"}

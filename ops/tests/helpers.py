@@ -20,8 +20,11 @@ def parties() -> tuple[HealthPlan, Member, Provider]:
     return plan, member, provider
 
 
-def add_claims(days: list[dt.date], lines: int = 2) -> list[Claim]:
-    plan, member, provider = parties()
+def add_claims(
+    days: list[dt.date], lines: int = 2, *, with_parties: tuple[HealthPlan, Member, Provider] | None = None
+) -> list[Claim]:
+    """One claim with ``lines`` lines per day in ``days``; parties made anew unless given."""
+    plan, member, provider = with_parties or parties()
     claims = Claim.objects.bulk_create(
         Claim(
             service_date_from=day,
