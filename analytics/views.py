@@ -41,7 +41,7 @@ from analytics.params import (
     today,
 )
 from analytics.periods import Quarter
-from ops.audit import audit_record
+from ops.platform.audit import audit_record
 
 PROVIDERS_PER_PAGE = 25
 # Provider columns: (sort key, heading, first click sorts descending). Keys are selectors.PROVIDER_SORTS'.

@@ -1,6 +1,6 @@
 """Claims admin, built for 10 million claims: no full counts, index-only ordering and searches.
 
-See claims/paginators.py for the count and ordering rules and claims/selectors.py for how a search term is
+See ops/platform/paginators.py for the count and ordering rules and claims/selectors.py for how a search term is
 resolved to indexed lookups. Claims, lines and status history cannot be deleted here: a claim is a record of
 what a submitter sent (corrections arrive as replacement or void claims, CLM05-3 = 7 / 8), and the composite
 foreign key from the lines would reject the delete at commit anyway.
@@ -21,9 +21,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from claims.models import Claim, ClaimLine, ClaimStatusHistory, IngestBatch
-from claims.paginators import IndexOrderedChangeList, LargeTableAdmin, TypedModelAdmin
-from claims.selectors import SEARCH_ID_LIMIT, claim_ids_for_number, claim_line_search_q, claim_search
-from ops.audit import AuditedAdminMixin
+from claims.selectors import claim_ids_for_number, claim_line_search_q, claim_search
+from ops.platform.audit import AuditedAdminMixin
+from ops.platform.paginators import SEARCH_ID_LIMIT, IndexOrderedChangeList, LargeTableAdmin, TypedModelAdmin
 
 # CMS place of service codes most claims carry. A fixed list because Django's default filter for a plain
 # CharField runs SELECT DISTINCT place_of_service over every claim to build its choices.

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from psqlextra.types import PostgresPartitioningMethod
 
-from claims.partitioning import PlainPkPartitionedModel
+from ops.platform.partitioning import PlainPkPartitionedModel
 
 
 class ClaimStatus(models.TextChoices):
@@ -121,6 +121,9 @@ class Claim(PlainPkPartitionedModel):
     order, principal (ABK/BK) first. ``code_check_errors`` lists failed ICD-10-CM / NPI checks; a failed check is
     recorded, it never stops the load.
     """
+
+    # Claims and their lines are created, repaired and retired month by month together (ops.platform).
+    partition_group = "claims"
 
     id = models.BigAutoField(primary_key=True)
     service_date_from = models.DateField()
@@ -251,6 +254,9 @@ class ClaimLine(PlainPkPartitionedModel):
     dates are ``service_date`` / ``service_date_to``. ``diagnosis_pointers`` are 1-based positions into the
     claim's ``diagnosis_codes`` (SV1-07).
     """
+
+    # Claims and their lines are created, repaired and retired month by month together (ops.platform).
+    partition_group = "claims"
 
     id = models.BigAutoField(primary_key=True)
     service_date_from = models.DateField()

@@ -1,7 +1,7 @@
 """Members admin. Direct identifiers (MemberPII) are shown only to users holding members.view_memberpii.
 
-Searches go through claims.selectors.member_lookup_q, which only uses indexed lookups (member number, last-name
-prefix); the shared admin toolkit lives in the claims app (claims/paginators.py).
+Searches go through members.selectors.member_lookup_q, which only uses indexed lookups (member number, last-name
+prefix); the shared admin toolkit lives in the floor (ops/platform/paginators.py).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
-from claims.paginators import LargeTableAdmin, TypedModelAdmin
-from claims.selectors import member_ids_for_search, member_lookup_q
 from members.models import Enrollment, HealthPlan, Member, MemberPII
-from ops.audit import AuditedAdminMixin
+from members.selectors import member_ids_for_search, member_lookup_q
+from ops.platform.audit import AuditedAdminMixin
+from ops.platform.paginators import LargeTableAdmin, TypedModelAdmin
 
 PII_PERMISSION = "members.view_memberpii"
 

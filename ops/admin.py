@@ -21,9 +21,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from claims.paginators import TypedModelAdmin
 from ops import activity, advisor, explain, pg_stats
 from ops.models import OpsAccess
+from ops.platform.paginators import TypedModelAdmin
 
 VIEW_PERMISSION = "ops.view_ops_reports"
 RESET_PERMISSION = "ops.reset_pg_stat_statements"

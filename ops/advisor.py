@@ -41,8 +41,8 @@ from django.db import DatabaseError, connections, transaction
 from psycopg import sql
 from sqlglot import exp
 
-from ops.benchmark.plans import iter_nodes
 from ops.pg_stats import SCHEMA, PgStatStatementsUnavailable, slow_queries
+from ops.platform.plans import iter_nodes
 
 # sqlglot logs a warning for every statement it only keeps as an opaque Command (CREATE EXTENSION, ...): those
 # are skipped anyway.

@@ -13,9 +13,7 @@ from psycopg import sql
 
 from claims.models import Claim, IngestBatch
 from ops import conf
-from ops.partitions import partition_name
-
-CLAIM_TABLES = ("claims_claim", "claims_claimline")
+from ops.platform.partitioning import partition_name, registry_group
 
 
 def analyze_plan(*, batch_id: int, min_claims: int | None = None, using: str = "default") -> list[str]:
@@ -30,7 +28,8 @@ def analyze_plan(*, batch_id: int, min_claims: int | None = None, using: str = "
         .dates("service_date_from", "month")
         .order_by("service_date_from")
     )
-    return [partition_name(table, month) for month in months for table in CLAIM_TABLES]
+    tables = [t.table for t in registry_group(Claim.partition_group).tables]
+    return [partition_name(table, month) for month in months for table in tables]
 
 
 def analyze_tables(tables: list[str], *, using: str = "default") -> list[str]:

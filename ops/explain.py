@@ -16,7 +16,7 @@ import psycopg.errors
 import sqlglot
 from django.db import DatabaseError, connections, transaction
 
-from ops.benchmark.plans import iter_nodes
+from ops.platform.plans import iter_nodes
 
 STATEMENT_TIMEOUT_MS = 5_000
 # A sequential scan of a table with at least this many rows (reltuples) is worth a look.

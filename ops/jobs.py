@@ -1,6 +1,6 @@
 """Run a maintenance job once at a time (PostgreSQL advisory lock) and record it in ``TaskRun``.
 
-The lock is session-level (``pg_try_advisory_lock``): a job spans several transactions (one per partition
+The lock is session-level (``ops.platform.locks.session_lock``): a job spans several transactions (one per partition
 month, one per cleanup batch, autocommit VACUUM / REINDEX CONCURRENTLY), and a transaction-level lock would be
 released at the first commit. It is released in ``finally`` and, should the worker die, when its connection
 closes. A second run that finds the lock held records outcome "skipped" and does nothing.
@@ -15,10 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections
 from django.utils import timezone
 
 from ops.models import TaskOutcome, TaskRun
+from ops.platform import locks
 
 logger = logging.getLogger(__name__)
 
@@ -36,16 +36,8 @@ class JobResult:
 @contextmanager
 def job_lock(job: str, *, using: str = "default") -> Iterator[bool]:
     """Yield True when this session got the job's advisory lock, False when another session holds it."""
-    key = LOCK_NAMESPACE + job
-    with connections[using].cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
-        acquired = bool(cursor.fetchone()[0])
-    try:
+    with locks.session_lock(LOCK_NAMESPACE + job, using=using) as acquired:
         yield acquired
-    finally:
-        if acquired:
-            with connections[using].cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
 
 
 def job_run(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from ops import analyze, cleanup, conf, partitions, reindex
 from ops.jobs import JobResult, job_run
 from ops.models import TaskRun
+from ops.platform.partitioning import registry
 
 JOB_PARTITIONS = "partitions_maintain"
 JOB_CLEANUP = "cleanup_expired"
@@ -32,7 +33,7 @@ def partitions_maintain(
 
     ``groups`` ("claims", "audit") narrows the job; the run fails when any month failed (details list them).
     """
-    chosen = [g for g in partitions.GROUPS if groups is None or g.name in groups]
+    chosen = [g for g in registry() if groups is None or g.name in groups]
 
     def work() -> JobResult:
         the_plan = partitions.plan(

@@ -40,6 +40,7 @@ from prometheus_client.registry import Collector
 from psycopg import sql
 
 from ops import conf
+from ops.platform.partitioning import registry
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +120,7 @@ def cache_hit_ratio(cursor: Any) -> Samples:
 
 
 def future_months(cursor: Any, *, today: dt.date | None = None) -> Samples:
-    from ops.partitions import GROUPS
-
-    tables = [t.table for group in GROUPS for t in group.tables]
+    tables = [t.table for group in registry() for t in group.tables]
     months: dict[str, set[dt.date]] = {table: set() for table in tables}
     for parent, child in _rows(
         cursor,

@@ -1,16 +1,25 @@
 """Operations: permissions for the database-health pages (reports, advisor, EXPLAIN, activity).
 
 Maintenance: ``TaskRun`` (one row per job run), ``PartitionArchive`` (partitions archived then dropped) and
-``AuditEvent`` (who viewed or changed which member, PII, claim or export; monthly partitions on occurred_at).
+``AuditEvent`` (the audit trail; defined in the floor, ``ops.platform.models``).
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
-from psqlextra.types import PostgresPartitioningMethod
 
-from claims.partitioning import PlainPkPartitionedModel
+from ops.platform.models import AuditAction, AuditEvent, RunOutcome
+
+# The floor owns these; re-exported so ``ops.models`` keeps naming every ops model and the run-log vocabulary.
+__all__ = [
+    "AuditAction",
+    "AuditEvent",
+    "OpsAccess",
+    "PartitionArchive",
+    "RunOutcome",
+    "TaskOutcome",
+    "TaskRun",
+]
 
 
 class OpsAccess(models.Model):
@@ -34,12 +43,8 @@ class OpsAccess(models.Model):
 
 
 # -- maintenance jobs ------------------------------------------------------------------------------------------
-class TaskOutcome(models.TextChoices):
-    RUNNING = "running", "Running"
-    SUCCESS = "success", "Success"
-    FAILED = "failed", "Failed"
-    # Another run of the same job held its advisory lock: nothing was done.
-    SKIPPED = "skipped", "Skipped (already running)"
+# A maintenance job's outcome is the floor's run-log vocabulary, shared with the analytics refresh log.
+TaskOutcome = RunOutcome
 
 
 class TaskRun(models.Model):
@@ -54,7 +59,7 @@ class TaskRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     rows_affected = models.BigIntegerField(default=0)
-    outcome = models.CharField(max_length=10, choices=TaskOutcome.choices, default=TaskOutcome.RUNNING)
+    outcome = models.CharField(max_length=10, choices=RunOutcome.choices, default=RunOutcome.RUNNING)
     error = models.TextField(blank=True)
     dry_run = models.BooleanField(default=False)
     details = models.JSONField(default=dict, blank=True)
@@ -99,55 +104,3 @@ class PartitionArchive(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partition_table} ({self.rows} rows)"
-
-
-class AuditAction(models.TextChoices):
-    VIEW = "view", "View"
-    CHANGE = "change", "Change"
-    ADD = "add", "Add"
-    DELETE = "delete", "Delete"
-    EXPORT = "export", "Export"
-
-
-class AuditEvent(PlainPkPartitionedModel):
-    """Who viewed or changed which member, PII, claim or export, and when: ids only, never PHI.
-
-    Range-partitioned by month on ``occurred_at`` (timestamptz; bounds at midnight UTC, STACK.md bug 2), so
-    retention archives and drops whole months (ops.partitions). ``user_id`` has no database constraint and
-    ``username`` is copied: an audit row must outlive the account and must never be updated.
-    """
-
-    id = models.BigAutoField(primary_key=True)
-    occurred_at = models.DateTimeField()
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
-    username = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=8, choices=AuditAction.choices)
-    object_type = models.CharField(max_length=60)  # "members.member", "claims.claim", "analytics.report_csv"
-    object_id = models.CharField(max_length=64, blank=True)  # blank for a list view or an export
-    request_id = models.CharField(max_length=64, blank=True)
-
-    class PartitioningMeta:
-        method = PostgresPartitioningMethod.RANGE
-        key = ["occurred_at"]
-
-    class Meta:
-        ordering = ["-occurred_at"]
-        indexes = [
-            # "Who looked at member 123": one object's history, newest first.
-            models.Index(fields=["object_type", "object_id", "-occurred_at"], name="audit_object_idx"),
-            # "What did user X look at": one user's trail over a period.
-            models.Index(fields=["user", "-occurred_at"], name="audit_user_idx"),
-            # The audit admin list, newest first, across all users and objects.
-            models.Index(fields=["-occurred_at"], name="audit_occurred_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.username or self.user_id} {self.action} {self.object_type} {self.object_id}"

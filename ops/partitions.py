@@ -3,9 +3,10 @@
 Plan-then-apply (STYLE.md 2): ``snapshot()`` reads the catalogs, ``plan()`` is a pure function of that snapshot
 and the policy, ``apply()`` carries the plan out, one short transaction per month.
 
-Tables come from a fixed registry (``GROUPS``), never from input. A group is a set of tables partitioned by
-the same month key whose months must be handled together, listed **referencing table first**: claim lines
-reference claims through the composite foreign key ``claimline_claim_fk`` (claim_id, service_date_from).
+Tables come from the floor's registry (``ops.platform.partitioning.registry()``), never from input. A group
+is a set of tables partitioned by the same month key whose months must be handled together, listed
+**referencing table first**: claim lines reference claims through the composite foreign key
+``claimline_claim_fk`` (claim_id, service_date_from).
 
 DEFAULT repair (rows that landed in DEFAULT because their month had no partition), in one transaction:
   1. ``SET CONSTRAINTS ALL IMMEDIATE``; lock the group's DEFAULT partitions (ACCESS EXCLUSIVE: no insert can
@@ -52,8 +53,17 @@ from django.utils import timezone
 from psqlextra.partitioning.constants import AUTO_PARTITIONED_COMMENT
 from psycopg import sql
 
-from claims.partitioning import existing_partitions, month_bounds
 from ops import conf
+from ops.platform.partitioning import (
+    Group,
+    PartitionedTable,
+    existing_partitions,
+    month_bounds,
+    partition_name,
+    partitions_ensure,
+    registry,
+    registry_group,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,33 +72,6 @@ logger = logging.getLogger(__name__)
 DDL_LOCK_TIMEOUT = "5s"
 
 _MONTH_SUFFIX = re.compile(r"_p(\d{4})_(\d{2})$")
-
-
-@dataclass(frozen=True)
-class PartitionedTable:
-    table: str
-    key: str
-    timestamptz: bool = False
-
-
-@dataclass(frozen=True)
-class Group:
-    """Tables whose months are handled together, referencing table first."""
-
-    name: str
-    tables: tuple[PartitionedTable, ...]
-
-
-GROUPS: tuple[Group, ...] = (
-    Group(
-        "claims",
-        (
-            PartitionedTable("claims_claimline", "service_date_from"),
-            PartitionedTable("claims_claim", "service_date_from"),
-        ),
-    ),
-    Group("audit", (PartitionedTable("ops_auditevent", "occurred_at", timestamptz=True),)),
-)
 
 
 @dataclass(frozen=True)
@@ -142,12 +125,8 @@ class PartitionPlan:
         return [a.describe() for a in self.actions] or ["nothing to do"]
 
 
-def partition_name(table: str, month: dt.date) -> str:
-    return f"{table}_p{month.year}_{month.month:02d}"
-
-
 def plan(
-    state: Mapping[str, TableState], *, today: dt.date, policy: Policy, groups: Sequence[Group] = GROUPS
+    state: Mapping[str, TableState], *, today: dt.date, policy: Policy, groups: Sequence[Group] | None = None
 ) -> PartitionPlan:
     """What maintenance would do, from a catalog snapshot (``state``: table -> TableState). Pure.
 
@@ -159,7 +138,7 @@ def plan(
     """
     this_month = today.replace(day=1)
     actions: list[Action] = []
-    for group in groups:
+    for group in registry() if groups is None else groups:
         names = [t.table for t in group.tables]
         states = {n: state.get(n, TableState(frozenset(), {})) for n in names}
         repair_months = sorted({m for s in states.values() for m, n in s.default_rows.items() if n > 0})
@@ -181,11 +160,11 @@ def plan(
 
 
 # -- catalog reads -----------------------------------------------------------------------------------------
-def snapshot(*, groups: Sequence[Group] = GROUPS, using: str = "default") -> dict[str, TableState]:
+def snapshot(*, groups: Sequence[Group] | None = None, using: str = "default") -> dict[str, TableState]:
     """Monthly partitions and DEFAULT row counts per month of every managed table."""
     out: dict[str, TableState] = {}
     with connections[using].cursor() as cursor:
-        for group in groups:
+        for group in registry() if groups is None else groups:
             for t in group.tables:
                 months = set()
                 for name in existing_partitions(t.table, using=using):
@@ -218,7 +197,7 @@ def _columns(cursor: Any, table: str) -> list[str]:
 
 
 def _tables(group: str) -> dict[str, PartitionedTable]:
-    return {t.table: t for g in GROUPS if g.name == group for t in g.tables}
+    return {t.table: t for t in registry_group(group).tables}
 
 
 # -- apply -------------------------------------------------------------------------------------------------
@@ -267,23 +246,7 @@ def apply(
 
 
 def _create(action: Action, *, using: str) -> list[str]:
-    from claims.partitioning import ensure_model_month_partitions
-
-    created: list[str] = []
-    models = _models()
-    for table in action.tables:
-        meta = _tables(action.group)[table]
-        created += ensure_model_month_partitions(
-            models[table], [action.month], timestamptz=meta.timestamptz, using=using
-        )
-    return created
-
-
-def _models() -> dict[str, Any]:
-    from claims.models import Claim, ClaimLine
-    from ops.models import AuditEvent
-
-    return {m._meta.db_table: m for m in (Claim, ClaimLine, AuditEvent)}
+    return partitions_ensure(group=action.group, months=[action.month], using=using)
 
 
 def _repair(action: Action, *, using: str) -> dict[str, int]:

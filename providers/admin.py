@@ -6,9 +6,9 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from claims.paginators import LargeTableAdmin, TypedModelAdmin
-from claims.selectors import SEARCH_ID_LIMIT, provider_lookup_q
+from ops.platform.paginators import SEARCH_ID_LIMIT, LargeTableAdmin, TypedModelAdmin
 from providers.models import Provider, ProviderNetwork, Specialty
+from providers.selectors import provider_lookup_q
 
 
 @admin.register(Specialty)

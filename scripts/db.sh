@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates DATABASE_URL's database when it is missing, applies the migrations and creates the monthly
-# partitions (manage.py pgpartition --yes). Safe to run again: each step does only what is missing.
+# partitions (manage.py partitions_maintain --yes). Safe to run again: each step does only what is missing.
 # DB_RESET=1 drops the database first (CI uses it on its own database, never set it for a shared one).
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -26,14 +26,9 @@ fi
 
 log "database: manage.py migrate"
 manage migrate --noinput
-# pgpartition prints six lines per partition in its plan (over 300 on a new database): the plan goes to a
-# log file, its totals to the screen.
-mkdir -p var/log
-log "database: manage.py pgpartition --yes (monthly partitions; plan in var/log/pgpartition.log)"
-if ! manage pgpartition --yes >var/log/pgpartition.log 2>&1; then
-    cat var/log/pgpartition.log >&2
-    die "database: pgpartition failed"
-fi
-grep -E 'partitions will be|Nothing to be done|Operations applied' var/log/pgpartition.log | sed 's/^/    /' || true
+# The one creator of partitions (ops/platform/partitioning.py) through the daily rollover job: this month and
+# the months ahead of every partition group. Ingest and the demo generator add the past months their claims need.
+log "database: manage.py partitions_maintain --yes (monthly partitions: this month and the months ahead)"
+manage partitions_maintain --yes | sed 's/^/    /'
 log "database: manage.py sync_schedules (Celery beat schedules from config/beat.py)"
 manage sync_schedules | sed 's/^/    /'

@@ -25,7 +25,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from claims.models import Claim, ClaimLine, ClaimStatus, ClaimStatusHistory, IngestBatch
-from claims.paginators import EstimatedCountPaginator, estimated_row_count
 from claims.tests.factories import (
     ClaimFactory,
     ClaimLineFactory,
@@ -34,6 +33,7 @@ from claims.tests.factories import (
 )
 from members.models import Enrollment, HealthPlan, Member, MemberPII
 from members.tests.factories import EnrollmentFactory, HealthPlanFactory, MemberFactory, MemberPIIFactory
+from ops.platform.paginators import EstimatedCountPaginator, estimated_row_count
 from providers.models import Provider, ProviderNetwork, Specialty
 from providers.npi import npi_is_valid
 from providers.tests.factories import ProviderFactory, ProviderNetworkFactory, SpecialtyFactory

@@ -15,8 +15,8 @@ from dateutil.relativedelta import relativedelta
 from django.db import DatabaseError, connection
 
 from claims.models import Claim, ClaimLine
-from claims.partitioning import ensure_month_partitions, existing_partitions
 from members.models import HealthPlan, Member
+from ops.platform.partitioning import existing_partitions, partitions_ensure
 from ops.tests.helpers import add_claims as ops_add_claims
 from ops.tests.helpers import parties as make_parties
 from providers.models import Provider
@@ -161,7 +161,7 @@ def partition_bounds(name: str) -> str:
 def test_ensure_month_partitions_creates_the_month_once_for_both_tables(
     no_old_partitions: None, parties: tuple[HealthPlan, Member, Provider]
 ) -> None:
-    created = ensure_month_partitions([dt.date(2005, 3, 17), dt.date(2005, 3, 2)])
+    created = partitions_ensure(group="claims", months=[dt.date(2005, 3, 17), dt.date(2005, 3, 2)])
 
     assert created == CREATED
     assert "claims_claim_p2005_03" in existing_partitions("claims_claim")
@@ -172,8 +172,8 @@ def test_ensure_month_partitions_creates_the_month_once_for_both_tables(
     (claim,) = add_claims(parties, [dt.date(2005, 3, 31)])
     assert stored_in("claims_claim", claim.pk) == "claims_claim_p2005_03"
 
-    assert ensure_month_partitions([OLD_MONTH]) == []
-    assert ensure_month_partitions([]) == []
+    assert partitions_ensure(group="claims", months=[OLD_MONTH]) == []
+    assert partitions_ensure(group="claims", months=[]) == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -184,7 +184,7 @@ def test_ensure_month_partitions_refuses_a_month_default_already_holds(
     assert stored_in("claims_claim", claim.pk) == "claims_claim_default"
 
     with pytest.raises(DatabaseError, match="default partition"):
-        ensure_month_partitions([OLD_MONTH])
+        partitions_ensure(group="claims", months=[OLD_MONTH])
 
     assert "claims_claim_p2005_03" not in existing_partitions("claims_claim")
     assert "claims_claimline_p2005_03" not in existing_partitions("claims_claimline")

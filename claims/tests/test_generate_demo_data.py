@@ -22,11 +22,11 @@ from django.db import connection, transaction
 
 from claims.codes import icd10cm_problem
 from claims.models import Claim, ClaimLine, ClaimStatus
-from claims.partitioning import ensure_month_partitions, existing_partitions
 from claims.services.demo_data import GenerationReport, demo_data_generate
 from claims.services.demo_data import db as demo_db
 from claims.services.demo_data.generate import TABLES, service_window
 from members.models import HealthPlan, Member, MemberPII
+from ops.platform.partitioning import existing_partitions, partitions_ensure
 from providers.models import Provider, Specialty
 
 CLAIMS = 2000
@@ -99,7 +99,7 @@ def generated(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[st
         drop_window_partitions()  # left behind by an interrupted run on a reused test database
         # The window's partitions first, so the snapshot includes their per-partition clones of the keys.
         first, last = service_window(AS_OF)
-        ensure_month_partitions([first + relativedelta(months=k) for k in range(25)])
+        partitions_ensure(group="claims", months=[first + relativedelta(months=k) for k in range(25)])
         before = foreign_key_catalog()
         try:
             report = demo_data_generate(claims=CLAIMS, seed=SEED, as_of=AS_OF)

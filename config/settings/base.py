@@ -80,7 +80,6 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 POSTGRES_EXTRA_DB_BACKEND_BASE = "django_prometheus.db.backends.postgresql"
 # Otherwise psqlextra runs CREATE EXTENSION hstore on every new connection.
 POSTGRES_EXTRA_AUTO_EXTENSION_SET_UP = False
-PSQLEXTRA_PARTITIONING_MANAGER = "claims.partitioning.manager"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -46,7 +46,7 @@ class IngestBench:
     lines: int
     file_mb: float
     generate_seconds: float
-    setup_seconds: float  # create database + migrate + pgpartition (not part of the rate)
+    setup_seconds: float  # create database + migrate + partitions_maintain (not part of the rate)
     ingest_seconds: float
     claims_loaded: int  # as the ingest command reported
     claims_per_second: float
@@ -136,7 +136,7 @@ def run_ingest_benchmark(
         started = time.perf_counter()
         _create_database(scratch, using=using)
         _manage(["migrate", "--no-input", "-v0"], env=env, log=workdir / "migrate.log")
-        _manage(["pgpartition", "--yes"], env=env, log=workdir / "pgpartition.log")
+        _manage(["partitions_maintain", "--yes"], env=env, log=workdir / "partitions.log")
         setup_seconds = time.perf_counter() - started
         log(f"ingest: scratch database {scratch} ready in {setup_seconds:.1f} s; loading")
         ingest_log = workdir / "ingest_837.log"

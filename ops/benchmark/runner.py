@@ -55,9 +55,9 @@ from ops.benchmark.catalog import ADMIN_REQUESTS, CATALOG, AdminRequest, Catalog
 from ops.benchmark.ingest import IngestBench, IngestBenchError, run_ingest_benchmark
 from ops.benchmark.pages import PagesBench, analytics_pages, run_pages, superuser_client
 from ops.benchmark.params import BenchParams, pick_params
-from ops.benchmark.plans import PlanSummary, explain_analyze, summarize
 from ops.benchmark.refresh import RefreshBench, run_refresh
 from ops.benchmark.stats import percentile as percentile  # re-exported: tests and callers import it from here
+from ops.platform.plans import PlanSummary, explain_analyze, summarize
 
 Schema = Literal["baseline", "platform"]
 SCHEMAS: tuple[Schema, ...] = ("baseline", "platform")

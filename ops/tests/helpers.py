@@ -8,8 +8,8 @@ from decimal import Decimal
 from django.db import connection
 
 from claims.models import Claim, ClaimLine
-from claims.partitioning import existing_partitions
 from members.models import HealthPlan, Member
+from ops.platform.partitioning import existing_partitions
 from providers.models import Provider
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 
 from ops import advisor, pg_stats
-from ops.benchmark.plans import iter_nodes
+from ops.platform.plans import iter_nodes
 from ops.tests.conftest import run
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from members.models import MemberPII
-from ops.audit import audit_record
 from ops.models import AuditAction, AuditEvent
+from ops.platform.audit import audit_record
 from ops.tests.helpers import add_claims
 
 

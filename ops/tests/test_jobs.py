@@ -184,7 +184,7 @@ def test_analyze_after_load_targets_the_batchs_month_partitions_only_past_the_th
     skipped = analyze.analyze_plan(batch_id=batch.pk, min_claims=2)
 
     suffix = f"p{month.year}_{month.month:02d}"
-    assert planned == [f"claims_claim_{suffix}", f"claims_claimline_{suffix}"]
+    assert planned == [f"claims_claimline_{suffix}", f"claims_claim_{suffix}"]
     assert skipped == []
     assert analyze.analyze_tables(planned) == planned
     run = maintenance.analyze_after_load(batch_id=batch.pk, min_claims=1)

@@ -17,10 +17,10 @@ from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, connection, transaction
 
 from claims.models import Claim, ClaimLine
-from claims.partitioning import ensure_month_partitions, existing_partitions
 from ops import maintenance, partitions
 from ops.models import PartitionArchive, TaskOutcome, TaskRun
 from ops.partitions import Policy
+from ops.platform.partitioning import existing_partitions, partitions_ensure
 from ops.tests.helpers import add_claims, count_rows, drop_month
 
 KEEP_ALL = Policy(months_ahead=3, retention_months={"claims": 1200, "audit": 1200})
@@ -50,13 +50,15 @@ def test_rollover_recreates_the_third_future_month_once(clean_months: None) -> N
         first = maintenance.partitions_maintain(policy=KEEP_ALL)
         second = maintenance.partitions_maintain(policy=KEEP_ALL)
     finally:
-        ensure_month_partitions([dt.date(int(suffix[1:5]), int(suffix[6:8]), 1)])  # never leave it missing
+        # Never leave the month missing.
+        partitions_ensure(group="claims", months=[dt.date(int(suffix[1:5]), int(suffix[6:8]), 1)])
 
     assert first.outcome == second.outcome == TaskOutcome.SUCCESS
+    # Groups in name order; within a group the referenced table first (ops.platform.partitioning).
     assert first.details["created"] == [
-        f"claims_claimline_{suffix}",
-        f"claims_claim_{suffix}",
         f"ops_auditevent_{suffix}",
+        f"claims_claim_{suffix}",
+        f"claims_claimline_{suffix}",
     ]
     assert second.details["created"] == []
     assert second.details["plan"] == ["nothing to do"]
@@ -119,7 +121,7 @@ def _policy_retiring_2005() -> Policy:
 
 @pytest.mark.django_db(transaction=True)
 def test_retention_archives_verifies_then_drops_the_month(clean_months: None, tmp_path: Path) -> None:
-    ensure_month_partitions([dt.date(2005, 3, 1)])
+    partitions_ensure(group="claims", months=[dt.date(2005, 3, 1)])
     add_claims([dt.date(2005, 3, 5), dt.date(2005, 3, 6), dt.date(2005, 3, 7)])
 
     run = maintenance.partitions_maintain(
@@ -152,7 +154,7 @@ def test_retention_drops_a_month_whose_claims_reference_each_other(
 ) -> None:
     # A duplicate (or replacement) of a claim of the same month: the self-referencing foreign key made DETACH
     # fail on the demo's sample months before the partition was emptied first.
-    ensure_month_partitions([dt.date(2005, 3, 1)])
+    partitions_ensure(group="claims", months=[dt.date(2005, 3, 1)])
     original, duplicate = add_claims([dt.date(2005, 3, 5), dt.date(2005, 3, 6)])
     Claim.objects.filter(pk=duplicate.pk).update(
         status="denied",
@@ -176,7 +178,7 @@ def test_retention_drops_a_month_whose_claims_reference_each_other(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failing_archive_leaves_the_partition_in_place(clean_months: None, tmp_path: Path) -> None:
-    ensure_month_partitions([dt.date(2005, 3, 1)])
+    partitions_ensure(group="claims", months=[dt.date(2005, 3, 1)])
     add_claims([dt.date(2005, 3, 5)])
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")

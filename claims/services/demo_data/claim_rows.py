@@ -30,7 +30,6 @@ from itertools import accumulate
 from claims.demo import COMMON_DIAGNOSES, billable_icd10_codes
 from claims.fee_schedule import line_rvus
 from claims.models import Claim, ClaimLine, ClaimStatusHistory, IngestBatch
-from claims.partitioning import PARTITION_NAME_FORMAT
 from claims.services.demo_data.copy_text import Clock, CopyChunk, cents_text
 from claims.services.demo_data.people import People, pick, stream, weighted_cum
 from claims.services.demo_data.reference import (
@@ -49,6 +48,7 @@ from claims.services.demo_data.reference import (
     PLAN_SPECS,
     PRIMARY,
 )
+from ops.platform.partitioning import partition_name
 
 NULL = "\\N"
 DAY = 86_400
@@ -292,9 +292,8 @@ class ClaimRows:
         self.carc_cum = weighted_cum([w for _, w in DENIAL_CARCS])
         self.rvu_text: dict[tuple[str, int], str] = {}
         self.month_of_day = [(window_start + dt.timedelta(days=d)).month for d in range(self.days)]
-        self.partition_of_day = [
-            (window_start + dt.timedelta(days=d)).replace(day=1).strftime(PARTITION_NAME_FORMAT)
-            for d in range(self.days)
+        self.month_start_of_day = [
+            (window_start + dt.timedelta(days=d)).replace(day=1) for d in range(self.days)
         ]
         self.next_line_id = 1
         self.next_history_id = 1
@@ -332,13 +331,13 @@ class ClaimRows:
         claim_rows: list[str] = []
         line_rows: list[str] = []
         history_rows: list[str] = []
-        partition = self.partition_of_day[0]
+        month = self.month_start_of_day[0]
         next_id = 1
         for day, count in enumerate(counts):
-            if self.partition_of_day[day] != partition or len(claim_rows) >= self.chunk_claims:
-                yield from self._flush(partition, claim_rows, line_rows, history_rows)
+            if self.month_start_of_day[day] != month or len(claim_rows) >= self.chunk_claims:
+                yield from self._flush(month, claim_rows, line_rows, history_rows)
                 claim_rows, line_rows, history_rows = [], [], []
-                partition = self.partition_of_day[day]
+                month = self.month_start_of_day[day]
             emitted = 0
             while emitted < count:
                 drafts = self._claim_with_follow_up(day, next_id, room=count - emitted)
@@ -346,15 +345,15 @@ class ClaimRows:
                     self._format(draft, claim_rows, line_rows, history_rows)
                 next_id += len(drafts)
                 emitted += len(drafts)
-        yield from self._flush(partition, claim_rows, line_rows, history_rows)
+        yield from self._flush(month, claim_rows, line_rows, history_rows)
         yield self._batches()
 
     def _flush(
-        self, partition: str, claim_rows: list[str], line_rows: list[str], history_rows: list[str]
+        self, month: dt.date, claim_rows: list[str], line_rows: list[str], history_rows: list[str]
     ) -> Iterator[CopyChunk]:
         if not claim_rows:
             return
-        claim_table = f"{CLAIM_TABLE}_{partition}"
+        claim_table = partition_name(CLAIM_TABLE, month)
         self.partition_rows[claim_table] = self.partition_rows.get(claim_table, 0) + len(claim_rows)
         self.counts[CLAIM_TABLE] += len(claim_rows)
         self.counts[LINE_TABLE] += len(line_rows)
@@ -363,7 +362,7 @@ class ClaimRows:
             claim_table, CLAIM_COLUMNS, "".join(claim_rows).encode(), len(claim_rows), len(claim_rows)
         )
         yield CopyChunk(
-            f"{LINE_TABLE}_{partition}", LINE_COLUMNS, "".join(line_rows).encode(), len(line_rows)
+            partition_name(LINE_TABLE, month), LINE_COLUMNS, "".join(line_rows).encode(), len(line_rows)
         )
         yield CopyChunk(HISTORY_TABLE, HISTORY_COLUMNS, "".join(history_rows).encode(), len(history_rows))
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from dateutil.relativedelta import relativedelta
 from django.db import connections, transaction
 
-from claims.partitioning import ensure_month_partitions, existing_partitions
+from claims.models import Claim
 from claims.services.demo_data import db
 from claims.services.demo_data.claim_rows import (
     BATCH_TABLE,
@@ -43,6 +43,9 @@ from claims.services.demo_data.claim_rows import (
 from claims.services.demo_data.copy_text import CopyChunk
 from claims.services.demo_data.people import TABLES as PEOPLE_TABLES
 from claims.services.demo_data.people import build_people
+from claims.services.ingest import INGEST_LOCK, INGEST_LOCK_TIMEOUT
+from ops.platform import locks
+from ops.platform.partitioning import existing_partitions, partitions_ensure
 
 # Months of service dates before the current month (the window starts on the 1st of that month).
 WINDOW_MONTHS = 24
@@ -63,7 +66,6 @@ TABLES: tuple[str, ...] = (
 )
 # Tables whose ``id`` is an identity column (MemberPII's key is member_id).
 _SEQUENCED = tuple(t for t in TABLES if t != PEOPLE_TABLES["pii"])
-INGEST_LOCK = "claims.ingest"  # the lock claims.services.ingest holds while it loads a file
 _QUEUE_CHUNKS = 3
 
 ProgressCallback = Callable[[int], None]
@@ -240,13 +242,16 @@ def demo_data_generate(
     wait_seconds = 0.0
     try:
         months = [first_day + relativedelta(months=i) for i in range(WINDOW_MONTHS + 1)]
-        created = ensure_month_partitions([m for m in months if m <= last_day], using=using)
+        created = partitions_ensure(
+            group=Claim.partition_group, months=[m for m in months if m <= last_day], using=using
+        )
         partitions = existing_partitions(CLAIM_TABLE, using=using)
         partitions |= existing_partitions(LINE_TABLE, using=using)
         phase("partitions")
         with transaction.atomic(using=using):
+            # No file is loading while the tables are replaced (the lock ingest holds for each file).
+            locks.xact_lock(INGEST_LOCK, timeout=INGEST_LOCK_TIMEOUT, using=using)
             with connections[using].cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [INGEST_LOCK])
                 # Fail clearly rather than queue forever behind a session holding one of the tables.
                 cursor.execute("SET LOCAL lock_timeout = '30s'")
                 # The foreign-key validations are big anti-joins: let them hash in memory.

@@ -1,4 +1,7 @@
-"""Partition rollover, DEFAULT repair and retention (archive, verify, drop) for claims and the audit log."""
+"""Partition rollover, DEFAULT repair and retention (archive, verify, drop) for every partition group.
+
+``--group audit`` is the audit log alone (it replaces the former ``audit_archive`` command).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from django.core.management.base import CommandParser
 
 from ops.maintenance import partitions_maintain
 from ops.management.commands._maintenance import MaintenanceCommand
+from ops.platform.partitioning import registry
 
 
 class Command(MaintenanceCommand):
@@ -15,7 +19,8 @@ class Command(MaintenanceCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--group", action="append", choices=["claims", "audit"], help="only these groups")
+        groups = [g.name for g in registry()]
+        parser.add_argument("--group", action="append", choices=groups, help="only these partition groups")
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.run_job(partitions_maintain, options, groups=options["group"])

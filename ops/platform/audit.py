@@ -1,6 +1,6 @@
 """Audit trail of who viewed or changed which member, PII, claim or export (``ops.AuditEvent``).
 
-``audit_record`` is the one way to write an event; ``AuditedAdminMixin`` calls it from the admin:
+``audit_record`` is the one writer of audit events; ``AuditedAdminMixin`` calls it from the admin:
 
 * change page opened (GET): "view"; list page: "view" with no object id;
 * saved: "change" / "add" (Django's ``log_change`` / ``log_addition`` hooks, called after a successful save);
@@ -26,7 +26,7 @@ from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from ops.models import AuditAction, AuditEvent
+from ops.platform.models import AuditAction, AuditEvent
 
 
 def request_id(request: HttpRequest | None) -> str:

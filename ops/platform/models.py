@@ -1,0 +1,77 @@
+"""Models of the shared floor: the audit trail and the run-log outcome vocabulary.
+
+They belong to the ``ops`` app (Django finds the app from this module's package; ``ops.models`` re-exports
+them), so their tables keep their ``ops_`` names, while the floor stays importable without the rest of ``ops``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from psqlextra.types import PostgresPartitioningMethod
+
+from ops.platform.partitioning import PlainPkPartitionedModel
+
+
+class RunOutcome(models.TextChoices):
+    """How one run of a background job ended: maintenance jobs (``ops.TaskRun``) and view refreshes."""
+
+    RUNNING = "running", "Running"
+    SUCCESS = "success", "Success"
+    FAILED = "failed", "Failed"
+    # Another run of the same job held its advisory lock: nothing was done.
+    SKIPPED = "skipped", "Skipped (already running)"
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "View"
+    CHANGE = "change", "Change"
+    ADD = "add", "Add"
+    DELETE = "delete", "Delete"
+    EXPORT = "export", "Export"
+
+
+class AuditEvent(PlainPkPartitionedModel):
+    """Who viewed or changed which member, PII, claim or export, and when: ids only, never PHI.
+
+    Range-partitioned by month on ``occurred_at`` (timestamptz; bounds at midnight UTC, STACK.md bug 2), so
+    retention archives and drops whole months (ops.partitions). ``user_id`` has no database constraint and
+    ``username`` is copied: an audit row must outlive the account and must never be updated.
+    """
+
+    partition_group = "audit"
+
+    id = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=8, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=60)  # "members.member", "claims.claim", "analytics.report_csv"
+    object_id = models.CharField(max_length=64, blank=True)  # blank for a list view or an export
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class PartitioningMeta:
+        method = PostgresPartitioningMethod.RANGE
+        key = ["occurred_at"]
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [
+            # "Who looked at member 123": one object's history, newest first.
+            models.Index(fields=["object_type", "object_id", "-occurred_at"], name="audit_object_idx"),
+            # "What did user X look at": one user's trail over a period.
+            models.Index(fields=["user", "-occurred_at"], name="audit_user_idx"),
+            # The audit admin list, newest first, across all users and objects.
+            models.Index(fields=["-occurred_at"], name="audit_occurred_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username or self.user_id} {self.action} {self.object_type} {self.object_id}"
