@@ -19,7 +19,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from analytics import formatting as fmt
 from analytics.periods import month_end
-from analytics.selectors import MonthlyReport, ReportRow
+from analytics.selectors import MonthlyReport, ReasonRow, ReportRow
 
 CSV_COLUMNS = (
     "month",
@@ -180,8 +180,6 @@ def report_pdf(report: MonthlyReport, *, data_as_of: dt.datetime | None, plan_na
         title=title,
         author="Claims platform analytics",
     )
-    total = report.all_plans
-    t = total.totals
     story: list[Any] = [
         Paragraph(title, styles["Title"]),
         Paragraph(
@@ -191,84 +189,16 @@ def report_pdf(report: MonthlyReport, *, data_as_of: dt.datetime | None, plan_na
         ),
         Spacer(1, 10),
         Paragraph("Summary", styles["Heading2"]),
-        _summary(
-            [
-                ("Claims", fmt.count(t.claims), "Approved billed", fmt.money(total.approved_billed)),
-                ("Billed", fmt.money(t.billed), "Denied billed", fmt.money(total.denied_billed)),
-                ("Paid", fmt.money(t.paid), "RVUs", fmt.number(total.rvus)),
-                (
-                    "Approved",
-                    f"{fmt.count(t.approved)} ({fmt.pct(t.approval_rate)})",
-                    "Claims with code-check problems",
-                    fmt.count(total.code_check_claims),
-                ),
-                (
-                    "Denied",
-                    f"{fmt.count(t.denied)} ({fmt.pct(t.denial_rate)})",
-                    "Rejected files",
-                    fmt.count(report.failed.files_rejected),
-                ),
-                ("Pended", fmt.count(t.pended), "Open queue at month end", fmt.count(report.queue_depth_end)),
-                (
-                    "Mean processing",
-                    fmt.duration(t.mean_processing_seconds),
-                    "Processed",
-                    fmt.count(t.processed),
-                ),
-            ]
-        ),
+        _summary_table(report),
         Spacer(1, 10),
         Paragraph("Per plan", styles["Heading2"]),
-        _table(
-            [
-                [
-                    "Plan",
-                    "Payer ID",
-                    "Claims",
-                    "Billed",
-                    "Paid",
-                    "Approval",
-                    "Denial",
-                    "Pended",
-                    "Processing",
-                    "RVUs",
-                    "Code checks",
-                ],
-                *(_plan_cells(row) for row in report.plans),
-                _plan_cells(total),
-            ],
-            [
-                2.1 * inch,  # plan
-                0.9 * inch,  # payer id
-                0.6 * inch,  # claims
-                1.0 * inch,  # billed
-                1.0 * inch,  # paid
-                0.7 * inch,  # approval
-                0.6 * inch,  # denial
-                0.6 * inch,  # pended
-                0.8 * inch,  # processing
-                0.8 * inch,  # RVUs
-                0.85 * inch,  # code checks
-            ],
-            numeric_from=2,
-            total_row=True,
-        ),
+        _per_plan_table(report),
     ]
     if report.top_denials:
         story += [
             Spacer(1, 10),
             Paragraph("Top denial reasons (CARC)", styles["Heading2"]),
-            _table(
-                [
-                    ["CARC", "Description", "Claims", "Billed"],
-                    *(
-                        [r.reason, r.label, fmt.count(r.claims), fmt.money(r.billed)]
-                        for r in report.top_denials
-                    ),
-                ],
-                [0.6 * inch, 5.5 * inch, 0.8 * inch, 1.2 * inch],
-                numeric_from=2,
-            ),
+            _top_denials_table(report.top_denials),
         ]
     story += [
         Spacer(1, 12),
@@ -282,3 +212,85 @@ def report_pdf(report: MonthlyReport, *, data_as_of: dt.datetime | None, plan_na
     ]
     doc.build(story)
     return buffer.getvalue()
+
+
+def _summary_table(report: MonthlyReport) -> Table:
+    """The all-plans figures of the month, as label / value pairs."""
+    total = report.all_plans
+    t = total.totals
+    return _summary(
+        [
+            ("Claims", fmt.count(t.claims), "Approved billed", fmt.money(total.approved_billed)),
+            ("Billed", fmt.money(t.billed), "Denied billed", fmt.money(total.denied_billed)),
+            ("Paid", fmt.money(t.paid), "RVUs", fmt.number(total.rvus)),
+            (
+                "Approved",
+                f"{fmt.count(t.approved)} ({fmt.pct(t.approval_rate)})",
+                "Claims with code-check problems",
+                fmt.count(total.code_check_claims),
+            ),
+            (
+                "Denied",
+                f"{fmt.count(t.denied)} ({fmt.pct(t.denial_rate)})",
+                "Rejected files",
+                fmt.count(report.failed.files_rejected),
+            ),
+            ("Pended", fmt.count(t.pended), "Open queue at month end", fmt.count(report.queue_depth_end)),
+            (
+                "Mean processing",
+                fmt.duration(t.mean_processing_seconds),
+                "Processed",
+                fmt.count(t.processed),
+            ),
+        ]
+    )
+
+
+def _per_plan_table(report: MonthlyReport) -> Table:
+    """One row per plan, then the all-plans row in bold."""
+    return _table(
+        [
+            [
+                "Plan",
+                "Payer ID",
+                "Claims",
+                "Billed",
+                "Paid",
+                "Approval",
+                "Denial",
+                "Pended",
+                "Processing",
+                "RVUs",
+                "Code checks",
+            ],
+            *(_plan_cells(row) for row in report.plans),
+            _plan_cells(report.all_plans),
+        ],
+        [
+            2.1 * inch,  # plan
+            0.9 * inch,  # payer id
+            0.6 * inch,  # claims
+            1.0 * inch,  # billed
+            1.0 * inch,  # paid
+            0.7 * inch,  # approval
+            0.6 * inch,  # denial
+            0.6 * inch,  # pended
+            0.8 * inch,  # processing
+            0.8 * inch,  # RVUs
+            0.85 * inch,  # code checks
+        ],
+        numeric_from=2,
+        total_row=True,
+    )
+
+
+def _top_denials_table(denials: list[ReasonRow]) -> Table:
+    """The month's most frequent denial reasons: CARC, description, claims, billed."""
+    return _table(
+        [
+            ["CARC", "Description", "Claims", "Billed"],
+            *([r.reason, r.label, fmt.count(r.claims), fmt.money(r.billed)] for r in denials),
+        ],
+        [0.6 * inch, 5.5 * inch, 0.8 * inch, 1.2 * inch],
+        numeric_from=2,
+    )

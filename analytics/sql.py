@@ -12,10 +12,43 @@ amounts live on in the replacement, or are withdrawn.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from claims.codes import CodeCheckKind
+from claims.models import OPEN_STATUSES, ClaimStatus, IngestStatus
+
+
+def _literal(value: str) -> str:
+    """A choice's value (an identifier such as "approved") as a SQL string literal.
+
+    Raises ValueError for a value with a quote in it: these values are written into view definitions as they
+    are, never escaped.
+    """
+    text = str(value)  # a TextChoices member's str() is its value
+    if "'" in text:
+        raise ValueError(f"not a plain choice value: {text!r}")
+    return f"'{text}'"
+
+
+def _literals(values: Iterable[str]) -> str:
+    """A parenthesised list of SQL string literals, for ``IN``: ``('received', 'validated')``."""
+    return "(" + ", ".join(_literal(value) for value in values) + ")"
+
+
+# Statuses as SQL literals, from the model choices (claims.models), so the SQL follows the choices. A changed
+# value changes the materialized views' definitions: django-pgviews then re-creates them on migrate.
+APPROVED = _literal(ClaimStatus.APPROVED)
+DENIED = _literal(ClaimStatus.DENIED)
+PENDED = _literal(ClaimStatus.PENDED)
+NOT_YET_ADJUDICATED = _literals((ClaimStatus.RECEIVED, ClaimStatus.VALIDATED))
+IN_QUEUE = _literals(OPEN_STATUSES)  # the work queue: received, validated or pended
+SUPERSEDED = _literals((ClaimStatus.REPLACED, ClaimStatus.VOIDED))
+FILE_REJECTED = _literal(IngestStatus.REJECTED)
+
 ALL_DAYS = "TRUE"
 SOME_DAYS = "c.service_date_from = ANY(%(days)s)"
 
-EFFECTIVE = "c.status NOT IN ('replaced', 'voided')"
+EFFECTIVE = f"c.status NOT IN {SUPERSEDED}"
 
 CLAIMS_DAILY = f"""
 SELECT c.service_date_from AS day,
@@ -23,10 +56,10 @@ SELECT c.service_date_from AS day,
        count(DISTINCT c.member_id) AS members,
        sum(c.total_charge) AS billed,
        sum(c.total_paid) AS paid,
-       count(*) FILTER (WHERE c.status = 'approved') AS approved,
-       count(*) FILTER (WHERE c.status = 'denied') AS denied,
-       count(*) FILTER (WHERE c.status = 'pended') AS pended,
-       count(*) FILTER (WHERE c.status IN ('received', 'validated')) AS open
+       count(*) FILTER (WHERE c.status = {APPROVED}) AS approved,
+       count(*) FILTER (WHERE c.status = {DENIED}) AS denied,
+       count(*) FILTER (WHERE c.status = {PENDED}) AS pended,
+       count(*) FILTER (WHERE c.status IN {NOT_YET_ADJUDICATED}) AS open
 FROM claims_claim c
 WHERE {EFFECTIVE} AND {{day_filter}}
 GROUP BY c.service_date_from
@@ -39,9 +72,9 @@ SELECT c.service_date_from AS day,
        count(DISTINCT c.member_id) AS members,
        sum(c.total_charge) AS billed,
        sum(c.total_paid) AS paid,
-       count(*) FILTER (WHERE c.status = 'approved') AS approved,
-       count(*) FILTER (WHERE c.status = 'denied') AS denied,
-       count(*) FILTER (WHERE c.status = 'pended') AS pended,
+       count(*) FILTER (WHERE c.status = {APPROVED}) AS approved,
+       count(*) FILTER (WHERE c.status = {DENIED}) AS denied,
+       count(*) FILTER (WHERE c.status = {PENDED}) AS pended,
        count(c.processed_at) AS processed,
        coalesce(sum(extract(epoch FROM c.processed_at - c.received_at)), 0)::numeric(18, 3)
            AS processing_seconds
@@ -54,8 +87,8 @@ PROVIDER_DAILY = f"""
 SELECT c.service_date_from AS day,
        c.billing_provider_id,
        count(*) AS claims,
-       count(*) FILTER (WHERE c.status = 'approved') AS approved,
-       count(*) FILTER (WHERE c.status = 'denied') AS denied,
+       count(*) FILTER (WHERE c.status = {APPROVED}) AS approved,
+       count(*) FILTER (WHERE c.status = {DENIED}) AS denied,
        sum(c.total_charge) AS billed,
        sum(c.total_paid) AS paid,
        sum(c.line_count) AS lines,
@@ -70,8 +103,8 @@ SELECT date_trunc('month', c.service_date_from)::date AS month,
        c.health_plan_id,
        count(*) AS claims,
        sum(c.total_charge) AS billed,
-       coalesce(sum(c.total_charge) FILTER (WHERE c.status = 'approved'), 0) AS approved_billed,
-       coalesce(sum(c.total_charge) FILTER (WHERE c.status = 'denied'), 0) AS denied_billed,
+       coalesce(sum(c.total_charge) FILTER (WHERE c.status = {APPROVED}), 0) AS approved_billed,
+       coalesce(sum(c.total_charge) FILTER (WHERE c.status = {DENIED}), 0) AS denied_billed,
        sum(c.total_paid) AS paid,
        sum(c.total_rvus) AS rvus
 FROM claims_claim c
@@ -103,18 +136,10 @@ GROUP BY GROUPING SETS (
 )
 """
 
-# Code-check problems are classified by the message shapes claims.codes.claim_code_problems writes.
-CODE_CHECK_KIND = """
-CASE
-    WHEN e.problem LIKE '% is not an ICD-10-CM code' THEN 'icd10_invalid'
-    WHEN e.problem LIKE '% is an ICD-10-CM category, not a billable code' THEN 'icd10_not_billable'
-    WHEN e.problem LIKE 'no diagnosis code%' THEN 'no_diagnosis'
-    WHEN e.problem LIKE 'ICD-9-CM diagnosis codes%' THEN 'icd9_after_icd10'
-    WHEN e.problem LIKE 'line %: diagnosis pointer %' THEN 'diagnosis_pointer'
-    WHEN e.problem LIKE 'billing provider NPI %' THEN 'billing_npi_check_digit'
-    WHEN e.problem LIKE 'rendering provider NPI %' THEN 'rendering_npi_check_digit'
-    ELSE 'other'
-END
+# Code-check problems are classified by the message shapes claims.codes.claim_code_problems writes, with the
+# LIKE patterns kept beside those messages (claims.codes.CodeCheckKind); the kind is a CodeCheckKind value.
+CODE_CHECK_KIND = f"""
+{CodeCheckKind.sql_case("e.problem")}
 """
 
 FAILED_MONTHLY = f"""
@@ -125,7 +150,7 @@ SELECT date_trunc('month', c.service_date_from)::date AS month,
        count(*) AS claims,
        sum(c.total_charge) AS billed
 FROM claims_claim c
-WHERE c.status = 'denied'
+WHERE c.status = {DENIED}
 GROUP BY 1, 2, 4
 UNION ALL
 SELECT month, health_plan_id, 'code_check', kind, count(*), sum(total_charge)
@@ -141,16 +166,16 @@ UNION ALL
 SELECT date_trunc('month', b.started_at)::date, 0, 'file_' || b.status, coalesce(b.errors -> 0 ->> 'segment', ''),
        count(*), 0
 FROM claims_ingestbatch b
-WHERE b.status = 'rejected'
+WHERE b.status = {FILE_REJECTED}
 GROUP BY 1, 4, b.status
 """
 
-PROCESSING_REALTIME = """
+PROCESSING_REALTIME = f"""
 SELECT date_trunc('minute', c.processed_at) AS minute,
        count(*) AS processed,
-       count(*) FILTER (WHERE c.status = 'approved') AS approved,
-       count(*) FILTER (WHERE c.status = 'denied') AS denied,
-       count(*) FILTER (WHERE c.status = 'pended') AS pended,
+       count(*) FILTER (WHERE c.status = {APPROVED}) AS approved,
+       count(*) FILTER (WHERE c.status = {DENIED}) AS denied,
+       count(*) FILTER (WHERE c.status = {PENDED}) AS pended,
        round(avg(extract(epoch FROM c.processed_at - c.received_at))::numeric, 3) AS mean_seconds,
        round((percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM c.processed_at - c.received_at)))
              ::numeric, 3) AS p95_seconds
@@ -161,13 +186,13 @@ GROUP BY 1
 
 # Open = received, validated or pended. +1 when a claim enters the open set, -1 when it leaves; the running
 # sum is the depth at the end of each day.
-QUEUE_DEPTH_DAILY = """
+QUEUE_DEPTH_DAILY = f"""
 WITH moves AS (
     SELECT h.changed_at::date AS day,
-           count(*) FILTER (WHERE h.to_status IN ('received', 'validated', 'pended')
-                            AND h.from_status NOT IN ('received', 'validated', 'pended')) AS entered,
-           count(*) FILTER (WHERE h.from_status IN ('received', 'validated', 'pended')
-                            AND h.to_status NOT IN ('received', 'validated', 'pended')) AS left_queue
+           count(*) FILTER (WHERE h.to_status IN {IN_QUEUE}
+                            AND h.from_status NOT IN {IN_QUEUE}) AS entered,
+           count(*) FILTER (WHERE h.from_status IN {IN_QUEUE}
+                            AND h.to_status NOT IN {IN_QUEUE}) AS left_queue
     FROM claims_claimstatushistory h
     GROUP BY 1
 )

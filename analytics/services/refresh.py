@@ -1,12 +1,22 @@
-"""Refresh the analytics materialized views: in dependency order, concurrently, one at a time per view.
+"""Refresh the analytics materialized views: in one fixed order, concurrently, one at a time per view.
 
-``views_refresh`` is the single entry point (Celery tasks, the ``refresh_analytics`` command and tests call
-it). For each view it takes a PostgreSQL advisory lock keyed on the view (``pg_try_advisory_xact_lock``
-after waiting up to ``lock_wait_s``), runs ``REFRESH MATERIALIZED VIEW CONCURRENTLY`` (readers are not
-blocked; PostgreSQL docs, "REFRESH MATERIALIZED VIEW"; a view no page reads may opt out, see ProviderDaily), and
-records the run in ``RefreshLog`` (started,
-finished, duration in ms, rows, outcome, error). A view whose lock another session holds is logged as
-"skipped", never refreshed twice at once. A failed view is logged and its dependants are skipped.
+**In what order views refresh** is said here and nowhere else: the order of ``ALL_VIEWS`` below, which is
+``GROUPS`` as written (the "realtime", "daily", then "analytics" group, each group's views as listed).
+``views_refresh`` puts whatever it is given into that order (``in_refresh_order``), whoever calls it: the beat
+groups, the after-batch task, the ``refresh_analytics`` command, the tests. No view reads another view (each
+reads the claim tables; the diagnosis view also the ICD-10-CM code table, a plain table), so no view declares
+django-pgviews ``dependencies`` and a failure of one view does not stop the others. A view that reads another
+view must be listed after it here (``test_no_view_reads_another_view`` says so when one does).
+
+**Which views refresh after an ingest batch**: ``REFRESHED_AFTER_BATCH``, the views a page or export reads;
+the others keep to their beat cadence (config/beat.py).
+
+``views_refresh`` is the single entry point. For each view it takes a PostgreSQL advisory lock keyed on the
+view (``pg_try_advisory_xact_lock`` after waiting up to ``lock_wait_s``), runs ``REFRESH MATERIALIZED VIEW
+CONCURRENTLY`` (readers are not blocked; PostgreSQL docs, "REFRESH MATERIALIZED VIEW"; a view no page reads
+may opt out, see ProviderDaily), and records the run in ``RefreshLog`` (started, finished, duration in ms,
+rows, outcome, error). A view whose lock another session holds is logged as "skipped", never refreshed twice
+at once.
 """
 
 from __future__ import annotations
@@ -16,7 +26,6 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 
-from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_pgviews.view import MaterializedView
@@ -41,15 +50,27 @@ logger = logging.getLogger(__name__)
 ViewClass = type[MaterializedView]
 
 # Cadence groups (config/beat.py schedules them): real-time views every 5 minutes, day-grain views hourly,
-# month-grain analytics every 30 minutes.
+# month-grain analytics every 30 minutes. Their order here is the refresh order (see the module docstring).
 GROUPS: dict[str, tuple[ViewClass, ...]] = {
     "realtime": (ProcessingRealtime, QueueDepthDaily),
     "daily": (ClaimsDailySummary, PlanDaily, ProviderDaily),
     "analytics": (RevenueMonthly, DiagnosisMonthly, FailedClaimsMonthly, StatusFlowMonthly),
 }
 ALL_VIEWS: tuple[ViewClass, ...] = tuple(v for group in GROUPS.values() for v in group)
-# Every view reads the claim tables, so a committed batch affects all of them.
-AFFECTED_BY_INGEST = ALL_VIEWS
+
+# Refreshed after every committed ingest batch (analytics.tasks.refresh_after_batch, which also recomputes the
+# day summaries the batch touched): exactly the views a page or export reads (the ``*_SOURCES`` of
+# analytics.selectors), so a batch reaches every page at once. Every view reads the claim tables, but the
+# others are read by no page: the three day-grain views are the full-refresh references of the summary tables
+# (the pages read the summaries), and ProcessingRealtime is shown nowhere. They keep their beat cadence.
+# analytics/tests asserts this set against the SQL every page runs.
+REFRESHED_AFTER_BATCH: tuple[ViewClass, ...] = (
+    QueueDepthDaily,
+    RevenueMonthly,
+    DiagnosisMonthly,
+    FailedClaimsMonthly,
+    StatusFlowMonthly,
+)
 
 # A refresh that runs longer than this is stopped: a runaway refresh must not hold its lock for ever.
 STATEMENT_TIMEOUT_MS = 300_000
@@ -67,57 +88,34 @@ def by_name(name: str) -> ViewClass:
     raise KeyError(name)
 
 
-def dependency_order(views: Iterable[ViewClass]) -> list[ViewClass]:
-    """``views`` sorted so each comes after the views it depends on (pgviews ``dependencies``).
+def in_refresh_order(views: Iterable[ViewClass]) -> list[ViewClass]:
+    """``views`` in the refresh order (the order of ``ALL_VIEWS``), each once.
 
-    Raises ValueError on a dependency cycle.
+    Raises ValueError for a view that is not in ``ALL_VIEWS``: only registered views are refreshed.
     """
-    wanted = list(dict.fromkeys(views))
-    ordered: list[ViewClass] = []
-    visiting: set[ViewClass] = set()
-
-    def visit(view: ViewClass) -> None:
-        if view in ordered:
-            return
-        if view in visiting:
-            raise ValueError(f"dependency cycle at {view.__name__}")
-        visiting.add(view)
-        for label in getattr(view, "_dependencies", []):
-            dependency = apps.get_model(label)
-            if dependency in wanted:
-                visit(dependency)
-        visiting.discard(view)
-        ordered.append(view)
-
-    for view in wanted:
-        visit(view)
-    return ordered
+    wanted = set(views)
+    unknown = wanted.difference(ALL_VIEWS)
+    if unknown:
+        raise ValueError(f"not analytics views: {sorted(v.__name__ for v in unknown)}")
+    return [view for view in ALL_VIEWS if view in wanted]
 
 
 def views_refresh(
     *, views: Sequence[ViewClass] = ALL_VIEWS, trigger: str = "manual", lock_wait_s: float = 0.0
 ) -> list[RefreshLog]:
-    """Refresh ``views`` concurrently in dependency order; returns one ``RefreshLog`` per view.
+    """Refresh ``views`` concurrently in the refresh order; returns one ``RefreshLog`` per view, in that order.
 
     ``lock_wait_s``: how long to keep trying for a view whose refresh is running elsewhere before logging it
-    as skipped (0 = skip at once). Never raises for a failing view: the failure is in its log row.
+    as skipped (0 = skip at once). Never raises for a failing view: the failure is in its log row, and the
+    next view is refreshed all the same. Raises ValueError (before refreshing anything) for a view that is
+    not in ``ALL_VIEWS``.
     """
     logs: list[RefreshLog] = []
-    failed: set[ViewClass] = set()
-    for view in dependency_order(views):
-        depends_on_failed = any(
-            apps.get_model(label) in failed for label in getattr(view, "_dependencies", [])
-        )
+    for view in in_refresh_order(views):
         log = RefreshLog.objects.create(
             view=view_name(view), kind=RefreshKind.FULL, trigger=trigger[:40], started_at=timezone.now()
         )
-        if depends_on_failed:
-            _finish(log, RefreshOutcome.SKIPPED, error="a view it depends on failed to refresh")
-            failed.add(view)
-        else:
-            _refresh_one(view, log, lock_wait_s=lock_wait_s)
-            if log.outcome == RefreshOutcome.FAILED:
-                failed.add(view)
+        _refresh_one(view, log, lock_wait_s=lock_wait_s)
         logs.append(log)
     return logs
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -49,6 +50,8 @@ from analytics.periods import (
     month_start,
 )
 from analytics.selectors import Transition, sankey_graph
+from analytics.services.refresh import ALL_VIEWS, REFRESHED_AFTER_BATCH, view_name
+from analytics.services.summaries import SUMMARIES
 from analytics.tests.data import (
     DENIAL_CARC,
     Adjudicated,
@@ -168,6 +171,25 @@ def test_pages_and_endpoints_read_only_views_and_summary_tables(analyst: Client)
         touched[url] = [s for s in sql if CLAIM_TABLES.search(s)]
 
     assert touched == dict.fromkeys(touched, [])
+
+
+def test_every_view_a_page_reads_is_refreshed_after_a_batch_and_no_other(analyst: Client) -> None:
+    # The tables each query names, string literals left out (the freshness query names views as values).
+    read: set[str] = set()
+    for url in ALL_URLS + VARIANTS:
+        with CaptureQueriesContext(connection) as queries:
+            assert analyst.get(url).status_code == 200
+        for query in queries.captured_queries:
+            read.update(re.findall(r"\b(analytics_\w+)", re.sub(r"'[^']*'", "''", query["sql"])))
+
+    assert read & set(map(view_name, ALL_VIEWS)) == set(map(view_name, REFRESHED_AFTER_BATCH))
+    # The other sources the pages read are the summary tables, which the batch recomputes itself.
+    assert read & {model._meta.db_table for model in apps.get_app_config("analytics").get_models()} == {
+        *map(view_name, REFRESHED_AFTER_BATCH),
+        *(summary.table for summary in SUMMARIES),
+        "analytics_icd10code",  # the code set's titles: reference data, loaded by a migration
+        "analytics_refreshlog",  # "data as of"
+    }
 
 
 def test_pages_say_when_their_data_was_refreshed(analyst: Client) -> None:

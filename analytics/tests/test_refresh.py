@@ -1,8 +1,10 @@
-"""Materialized views refresh in order, under a lock, logged; incremental summaries equal the full refresh."""
+"""Materialized views refresh in the registry's order, under a lock, logged; after a batch only the views the
+pages read refresh; incremental summaries equal the full refresh."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,8 +12,16 @@ import psycopg
 import pytest
 from django.db import connection
 
+from analytics import selectors
 from analytics.models import RefreshKind, RefreshLog, RefreshOutcome
-from analytics.services.refresh import ALL_VIEWS, GROUPS, dependency_order, view_name, views_refresh
+from analytics.services.refresh import (
+    ALL_VIEWS,
+    GROUPS,
+    REFRESHED_AFTER_BATCH,
+    in_refresh_order,
+    view_name,
+    views_refresh,
+)
 from analytics.services.summaries import (
     SUMMARIES,
     batch_touched_days,
@@ -19,6 +29,7 @@ from analytics.services.summaries import (
     summaries_refresh_batch,
     summaries_refresh_days,
 )
+from analytics.tasks import refresh_after_batch
 from claims.demo import generate_demo_files
 from claims.models import Claim, ClaimStatus
 from claims.services.ingest import batch_ingest
@@ -64,12 +75,43 @@ def test_every_view_refreshes_and_is_logged(shared_x12: Path, demo_files: list[P
     assert RefreshLog.objects.filter(trigger="test", kind=RefreshKind.FULL).count() == len(ALL_VIEWS)
 
 
-def test_views_are_refreshed_in_dependency_order() -> None:
-    ordered = dependency_order(reversed(ALL_VIEWS))
-    assert set(ordered) == set(ALL_VIEWS)
-    for position, view in enumerate(ordered):
-        for label in getattr(view, "_dependencies", []):
-            assert label not in [v._meta.label for v in ordered[position:]]
+def test_views_refresh_in_the_registry_order_whatever_order_they_are_given_in() -> None:
+    assert in_refresh_order(reversed(ALL_VIEWS)) == list(ALL_VIEWS)
+    assert in_refresh_order([*reversed(REFRESHED_AFTER_BATCH), *REFRESHED_AFTER_BATCH]) == list(
+        REFRESHED_AFTER_BATCH
+    )
+    # The order is GROUPS as written: real-time, day-grain, month-grain.
+    assert [view.__name__ for view in ALL_VIEWS] == [
+        "ProcessingRealtime",
+        "QueueDepthDaily",
+        "ClaimsDailySummary",
+        "PlanDaily",
+        "ProviderDaily",
+        "RevenueMonthly",
+        "DiagnosisMonthly",
+        "FailedClaimsMonthly",
+        "StatusFlowMonthly",
+    ]
+
+
+def test_only_registered_views_are_refreshed() -> None:
+    with pytest.raises(ValueError, match=r"not analytics views: \['RefreshLog'\]"):
+        views_refresh(views=[GROUPS["daily"][0], RefreshLog], trigger="test")  # type: ignore[list-item]
+
+    assert not RefreshLog.objects.filter(trigger="test").exists()  # nothing refreshed, nothing logged
+
+
+def test_no_view_reads_another_view() -> None:
+    """The refresh order is a fixed list, not a dependency sort: true only while no view reads another.
+
+    A view that starts reading one must declare django-pgviews ``dependencies`` and come after it in
+    analytics.services.refresh.GROUPS; this test fails first, to say so.
+    """
+    names = {view_name(view) for view in ALL_VIEWS}
+    for view in ALL_VIEWS:
+        read = set(re.findall(r"\b(analytics_\w+)", view.sql)) & names
+        assert (view.__name__, read) == (view.__name__, set())
+        assert (view.__name__, list(getattr(view, "_dependencies", []))) == (view.__name__, [])
 
 
 def test_a_view_being_refreshed_elsewhere_is_skipped_not_refreshed_twice() -> None:
@@ -158,6 +200,58 @@ def test_validation_moves_claims_and_incremental_follows(demo_files: list[Path])
     totals = _rows("analytics_claimsdailytotals", ("approved", "denied", "open", "pended"))
     assert [sum(column) for column in zip(*totals, strict=True)] == [0, 0, batch.claim_count, 0]
     assert set(Claim.objects.values_list("status", flat=True)) == {ClaimStatus.VALIDATED}
+
+
+def test_a_batch_refreshes_its_summaries_and_exactly_the_views_pages_read(demo_files: list[Path]) -> None:
+    batch = batch_ingest(path=demo_files[0]).batch
+
+    outcomes = refresh_after_batch(batch.id)
+
+    trigger = f"ingest:batch {batch.id}"
+    refreshed = list(RefreshLog.objects.filter(trigger=trigger).order_by("id").values_list("view", flat=True))
+    summaries = [
+        "analytics_claimsdailytotals",
+        "analytics_plandailytotals",
+        "analytics_providerdailytotals",
+    ]
+    views = [
+        "analytics_queue_depth_daily_mv",
+        "analytics_revenue_monthly_mv",
+        "analytics_diagnosis_monthly_mv",
+        "analytics_failed_monthly_mv",
+        "analytics_status_flow_monthly_mv",
+    ]
+    # Summaries first (incremental, one transaction), then the views in the registry order.
+    assert refreshed == summaries + views
+    assert outcomes == dict.fromkeys(summaries + views, RefreshOutcome.SUCCESS)
+    # The views no page reads wait for their beat group: a batch does not refresh them.
+    assert set(map(view_name, ALL_VIEWS)) - set(refreshed) == {
+        "analytics_processing_realtime_mv",
+        "analytics_claims_daily_mv",
+        "analytics_plan_daily_mv",
+        "analytics_provider_daily_mv",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sum(claims) FROM analytics_revenue_monthly_mv")
+        assert cursor.fetchone()[0] == batch.claim_count
+        cursor.execute("SELECT sum(claims) FROM analytics_claimsdailytotals")
+        assert cursor.fetchone()[0] == batch.claim_count
+
+
+def test_the_views_refreshed_after_a_batch_are_the_views_the_pages_read() -> None:
+    read = {source for sources in selectors.PAGE_SOURCES.values() for source in sources}
+
+    assert set(REFRESHED_AFTER_BATCH) == read & set(ALL_VIEWS)
+    # Every other source a page reads is a summary table, which the batch recomputes itself.
+    assert {model._meta.db_table for model in read - set(ALL_VIEWS)} == {s.table for s in SUMMARIES}
+
+
+def test_every_view_group_has_a_beat_schedule() -> None:
+    # The views a batch leaves out still refresh: each group (all views between them) is on the beat.
+    groups = [s.args[0] for s in SCHEDULES if s.task == "analytics.tasks.refresh_view_group"]
+
+    assert sorted(groups) == sorted(GROUPS)
+    assert {view for group in GROUPS.values() for view in group} == set(ALL_VIEWS)
 
 
 def test_beat_schedules_sync_idempotently() -> None:

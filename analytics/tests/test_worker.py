@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import override_settings
 
 from analytics.models import RefreshLog, RefreshOutcome
-from analytics.services.refresh import ALL_VIEWS
+from analytics.services.refresh import REFRESHED_AFTER_BATCH, view_name
 from analytics.services.summaries import SUMMARIES
 from claims.demo import generate_demo_files
 from claims.services.ingest import batch_ingest
@@ -90,7 +90,7 @@ def test_committed_batch_is_refreshed_by_a_real_worker(worker, tmp_path: Path) -
         result = batch_ingest(path=demo.path)
     trigger = f"ingest:batch {result.batch.id}"
 
-    expected = len(ALL_VIEWS) + len(SUMMARIES)
+    expected = len(REFRESHED_AFTER_BATCH) + len(SUMMARIES)
     deadline = time.monotonic() + 90
     while (
         RefreshLog.objects.filter(trigger=trigger).exclude(outcome=RefreshOutcome.RUNNING).count() < expected
@@ -101,8 +101,12 @@ def test_committed_batch_is_refreshed_by_a_real_worker(worker, tmp_path: Path) -
 
     logs = RefreshLog.objects.filter(trigger=trigger)
     assert {log.outcome for log in logs} == {RefreshOutcome.SUCCESS}
+    assert {log.view for log in logs} == {
+        *map(view_name, REFRESHED_AFTER_BATCH),
+        *(summary.table for summary in SUMMARIES),
+    }
     with connection.cursor() as cursor:
-        cursor.execute("SELECT sum(claims) FROM analytics_claims_daily_mv")
+        cursor.execute("SELECT sum(claims) FROM analytics_revenue_monthly_mv")
         assert cursor.fetchone()[0] == 5
         cursor.execute("SELECT sum(claims) FROM analytics_claimsdailytotals")
         assert cursor.fetchone()[0] == 5
