@@ -65,9 +65,10 @@ analytics: demo-data ## refresh the analytics views and day summaries once (Cele
 serve: venv ## run web, Celery worker and beat together (honcho, Procfile); web on 127.0.0.1:8000 (SERVE_ADDR)
 	@bash scripts/serve.sh
 
-lint: venv ## ruff check and ruff format --check
+lint: venv ## ruff check, ruff format --check, and the layer contracts (lint-imports, pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 fmt: venv ## ruff check --fix and ruff format
 	$(BIN)/ruff check --fix .

@@ -229,11 +229,14 @@ class ClaimAdmin(AuditedAdminMixin, LargeTableAdmin[Claim]):
         return ClaimChangeList
 
     def get_readonly_fields(self, request: HttpRequest, obj: Claim | None = None) -> tuple[str, ...]:
+        # Status and the decision that goes with it change only through the claim-lifecycle writer
+        # (claims.services.lifecycle: compare-and-set and a history row); an edit form would bypass both.
+        decision = ("status", "denial_reason_code", "total_paid", "processed_at")
         if obj is None:
-            return ()
+            return decision
         # Changing the partition key would move the claim to another month's partition and leave its lines
         # behind (their composite foreign key would then fail at commit).
-        return ("service_date_from",)
+        return ("service_date_from", *decision)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Claim], search_term: str

@@ -15,24 +15,24 @@ from django.db import models
 from django.db.models.functions import Upper
 from psqlextra.types import PostgresPartitioningMethod
 
+from claims.lifecycle import OPEN_STATUSES, ClaimStatus, StatusSource
 from ops.platform.partitioning import PlainPkPartitionedModel
 
-
-class ClaimStatus(models.TextChoices):
-    """Claim lifecycle: received -> validated -> adjudicated (approved / denied / pended)."""
-
-    RECEIVED = "received", "Received"
-    VALIDATED = "validated", "Validated"
-    PENDED = "pended", "Pended"
-    APPROVED = "approved", "Approved"
-    DENIED = "denied", "Denied"
-    # Terminal states set by a later claim: a replacement (frequency 7) or a void (frequency 8).
-    REPLACED = "replaced", "Replaced"
-    VOIDED = "voided", "Voided"
-
-
-# The work queue: claims staff still have to act on these.
-OPEN_STATUSES = (ClaimStatus.RECEIVED, ClaimStatus.VALIDATED, ClaimStatus.PENDED)
+# The lifecycle vocabulary lives in claims.lifecycle; named here too because every reader of claims needs it.
+__all__ = [
+    "OPEN_STATUSES",
+    "Claim",
+    "ClaimLine",
+    "ClaimRelation",
+    "ClaimStatus",
+    "ClaimStatusHistory",
+    "DiagnosisCodeSystem",
+    "FrequencyCode",
+    "IngestBatch",
+    "IngestStatus",
+    "StatusSource",
+    "ValidationOutcome",
+]
 
 
 class FrequencyCode(models.TextChoices):
@@ -305,6 +305,8 @@ class ClaimLine(PlainPkPartitionedModel):
 class ClaimStatusHistory(models.Model):
     """One status transition of a claim (``from_status`` empty for the first), for status-flow analysis.
 
+    Written only by ``claims.services.lifecycle`` (the one writer of claim status).
+
     No database foreign key to the claim, on purpose: PostgreSQL checks a foreign key into a partitioned table
     row by row with a query on the partitioned parent, and at 100,000 claims a file that check cost as much as
     the whole rest of the load (measured, see README "Ingest"). History rows are written only by the services
@@ -322,7 +324,7 @@ class ClaimStatusHistory(models.Model):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Who or what made the change when it was not a person: "ingest", "validation", "adjudication".
+    # Who or what made the change when it was not a person (claims.lifecycle.StatusSource).
     source = models.CharField(max_length=20, blank=True)
     note = models.CharField(max_length=200, blank=True)
 

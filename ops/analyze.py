@@ -16,6 +16,13 @@ from ops import conf
 from ops.platform.partitioning import partition_name, registry_group
 
 
+def batch_is_large(*, batch_id: int, min_claims: int | None = None, using: str = "default") -> bool:
+    """True when batch ``batch_id`` loaded at least ``min_claims`` (OPS_ANALYZE_MIN_CLAIMS) claims."""
+    threshold = conf.analyze_min_claims() if min_claims is None else min_claims
+    count = IngestBatch.objects.using(using).filter(pk=batch_id).values_list("claim_count", flat=True).first()
+    return count is not None and count >= threshold
+
+
 def analyze_plan(*, batch_id: int, min_claims: int | None = None, using: str = "default") -> list[str]:
     """The partitions to ANALYZE after batch ``batch_id``: [] when the batch is smaller than ``min_claims``."""
     threshold = conf.analyze_min_claims() if min_claims is None else min_claims

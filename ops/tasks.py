@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from ops import maintenance
+from ops import analyze, maintenance
 
 
 @shared_task(soft_time_limit=1800, time_limit=1860, acks_late=True)
@@ -29,21 +29,10 @@ def reindex_bloated() -> str:
 
 @shared_task(soft_time_limit=600, time_limit=660, acks_late=True)
 def analyze_after_load(batch_id: int) -> str:
-    return maintenance.analyze_after_load(batch_id=batch_id).outcome
+    """ANALYZE the month partitions a committed batch wrote to (sent by claims after each load, by name).
 
-
-def enqueue_analyze_after_load(*, batch_id: int, claim_count: int) -> None:
-    """Queue ``analyze_after_load`` for a committed batch of at least OPS_ANALYZE_MIN_CLAIMS claims.
-
-    Call from ``transaction.on_commit`` only. Off when OPS_ANALYZE_ON_COMMIT (default: the value of
-    ANALYTICS_REFRESH_ON_COMMIT) is False, as in tests.
+    A batch under OPS_ANALYZE_MIN_CLAIMS claims is left to autovacuum: no job runs and nothing is recorded.
     """
-    from django.conf import settings
-
-    from ops import conf
-
-    enabled = getattr(
-        settings, "OPS_ANALYZE_ON_COMMIT", getattr(settings, "ANALYTICS_REFRESH_ON_COMMIT", True)
-    )
-    if enabled and claim_count >= conf.analyze_min_claims():
-        analyze_after_load.delay(batch_id)
+    if not analyze.batch_is_large(batch_id=batch_id):
+        return "small batch: not analyzed"
+    return maintenance.analyze_after_load(batch_id=batch_id).outcome

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from claims.demo import generate_demo_files
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -23,9 +24,9 @@ from django.utils import timezone
 from analytics.models import Icd10Code
 from analytics.services.refresh import views_refresh
 from analytics.services.summaries import summaries_rebuild
-from claims.demo import generate_demo_files
-from claims.models import Claim, ClaimStatus, ClaimStatusHistory
+from claims.models import Claim, ClaimStatus, StatusSource
 from claims.services.ingest import batch_ingest
+from claims.services.lifecycle import StatusChange, claims_status_change
 
 # A shared sample the ingest rejects (no place of service), so the failed-claims page has a rejected file.
 REJECTED_SAMPLE = Path("837P/imsweb/x12_missing_elements.txt")
@@ -64,9 +65,9 @@ def adjudicate(*, now: dt.datetime) -> Adjudicated:
     rows = list(
         Claim.objects.filter(status=ClaimStatus.RECEIVED)
         .order_by("id")
-        .values_list("id", "service_date_from")
+        .values_list("id", "service_date_from", "total_charge")
     )
-    groups: dict[str, list[tuple[int, dt.date]]] = {"approved": [], "denied": [], "pended": []}
+    groups: dict[str, list[tuple[int, dt.date, Decimal]]] = {"approved": [], "denied": [], "pended": []}
     for index, row in enumerate(rows):
         if index % 3 == 0:
             groups["approved"].append(row)
@@ -74,33 +75,36 @@ def adjudicate(*, now: dt.datetime) -> Adjudicated:
             groups["denied"].append(row)
         elif index % 11 == 2:
             groups["pended"].append(row)
-    processed = F("received_at") + dt.timedelta(hours=3)
-    Claim.objects.filter(id__in=[i for i, _ in groups["approved"]]).update(
-        status=ClaimStatus.APPROVED, processed_at=processed, total_paid=F("total_charge") * Decimal("0.80")
-    )
-    Claim.objects.filter(id__in=[i for i, _ in groups["denied"]]).update(
-        status=ClaimStatus.DENIED, processed_at=processed, denial_reason_code=DENIAL_CARC
-    )
-    Claim.objects.filter(id__in=[i for i, _ in groups["pended"]]).update(
-        status=ClaimStatus.PENDED, processed_at=processed
-    )
 
-    def step(claim: tuple[int, dt.date], before: str, after: str) -> ClaimStatusHistory:
-        return ClaimStatusHistory(
-            claim_id=claim[0],
-            claim_service_date_from=claim[1],
-            from_status=before,
-            to_status=after,
-            changed_at=now,
-            source="adjudication",
+    def move(claims: list[tuple[int, dt.date, Decimal]], before: str, after: str) -> None:
+        # Through the claim-lifecycle writer, as adjudication will: compare-and-set and a history row each.
+        claims_status_change(
+            changes=[
+                StatusChange(
+                    claim_id,
+                    sdf,
+                    before,
+                    after,
+                    denial_reason_code=DENIAL_CARC if after == ClaimStatus.DENIED else None,
+                    total_paid=(charge * Decimal("0.80")).quantize(Decimal("0.01"))
+                    if after == ClaimStatus.APPROVED
+                    else None,
+                )
+                for claim_id, sdf, charge in claims
+            ],
+            source=StatusSource.ADJUDICATION,
+            at=now,
         )
 
-    history = [step(c, ClaimStatus.RECEIVED, status) for status, claims in groups.items() for c in claims]
+    for status, claims in groups.items():
+        move(claims, ClaimStatus.RECEIVED, status)
     back = groups["pended"][:2]
-    history += [step(c, ClaimStatus.PENDED, ClaimStatus.VALIDATED) for c in back]
-    history += [step(c, ClaimStatus.VALIDATED, ClaimStatus.PENDED) for c in back]
-    history += [step(groups["pended"][-1], ClaimStatus.PENDED, ClaimStatus.PENDED)]
-    ClaimStatusHistory.objects.bulk_create(history)
+    move(back, ClaimStatus.PENDED, ClaimStatus.VALIDATED)
+    move(back, ClaimStatus.VALIDATED, ClaimStatus.PENDED)
+    move(groups["pended"][-1:], ClaimStatus.PENDED, ClaimStatus.PENDED)
+    # The processing time the pages measure: three hours after receipt (the writer stamps ``now``).
+    decided = [c[0] for claims in groups.values() for c in claims]
+    Claim.objects.filter(id__in=decided).update(processed_at=F("received_at") + dt.timedelta(hours=3))
     return Adjudicated(
         approved=len(groups["approved"]),
         denied=len(groups["denied"]),

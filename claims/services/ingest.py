@@ -30,25 +30,41 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from claims.codes import claim_code_problems
 from claims.fee_schedule import line_rvus
-from claims.models import Claim, ClaimRelation, ClaimStatus, IngestBatch, IngestStatus
+from claims.ingest_rules import Incoming, OnFile, OriginalChange, decide, fingerprint
+from claims.models import (
+    Claim,
+    ClaimLine,
+    ClaimRelation,
+    ClaimStatus,
+    ClaimStatusHistory,
+    IngestBatch,
+    IngestStatus,
+    StatusSource,
+)
+from claims.services.follow_ups import batch_follow_ups_send
+from claims.services.lifecycle import (
+    HISTORY_COLUMNS,
+    StatusChange,
+    claims_status_change,
+    history_rows_new_claim,
+)
 from claims.x12.errors import Finding, X12Error
 from claims.x12.parser837 import ParsedClaim, ParsedFile, Party, parse_837
 from members.models import Gender, HealthPlan, Member, MemberPII, PlanType
 from ops.platform import locks
 from ops.platform.partitioning import partitions_ensure
-from ops.tasks import enqueue_analyze_after_load
 from providers.models import EntityType, Provider, Specialty
 from providers.npi import npi_is_valid
 
 logger = logging.getLogger(__name__)
 
-CARC_DUPLICATE = "18"  # CARC 18: Exact duplicate claim/service
+CLAIM_TABLE = Claim._meta.db_table
+LINE_TABLE = ClaimLine._meta.db_table
 INGEST_LOCK = "claims.ingest"
 # A file waits this long for the ingest before it (a 100,000-claim file loads in under a minute here).
 INGEST_LOCK_TIMEOUT = "10min"
@@ -123,12 +139,9 @@ def batch_ingest(
         with transaction.atomic():
             result = _load(parsed, name=name, sha=sha, size=len(raw), existing=existing, progress=progress)
             batch_id = result.batch.id
-            # Analytics refresh only once the claims are committed (never enqueue before the data exists).
-            transaction.on_commit(lambda: enqueue_analytics_refresh(batch_id=batch_id))
-            # Fresh planner statistics for the months a large batch wrote to (ops.analyze).
-            transaction.on_commit(
-                lambda: enqueue_analyze_after_load(batch_id=batch_id, claim_count=result.batch.claim_count)
-            )
+            # Analytics refresh and fresh planner statistics, once the claims are committed (settings
+            # CLAIMS_BATCH_FOLLOW_UPS names the tasks; claims never imports the apps that run them).
+            transaction.on_commit(lambda: batch_follow_ups_send(event="loaded", batch_id=batch_id))
             return result
     except X12Error as exc:
         # The message can quote element values (dates of service, birth dates: PHI); the log gets the place only.
@@ -137,15 +150,6 @@ def batch_ingest(
             "ingest rejected file %s at segment %s (%s) element %s", name, f.position, f.segment, f.element
         )
         return _record_rejection(name=name, sha=sha, size=len(raw), existing=existing, error=exc)
-
-
-def enqueue_analytics_refresh(*, batch_id: int) -> None:
-    """Queue the analytics refresh for a committed batch (Celery), unless settings switch it off."""
-    if not getattr(settings, "ANALYTICS_REFRESH_ON_COMMIT", True):
-        return
-    from analytics.tasks import refresh_after_batch
-
-    refresh_after_batch.delay(batch_id)
 
 
 def _record_rejection(
@@ -208,7 +212,7 @@ def _load(
             rendering_npi=c.rendering_provider.identifier if c.rendering_provider else None,
         )
 
-    ids = _allocate_ids("claims_claim", len(rows))
+    ids = _allocate_ids(CLAIM_TABLE, len(rows))
     for row, claim_id in zip(rows, ids, strict=True):
         row.id = claim_id
     updates = _link_related(rows, warnings)
@@ -474,47 +478,30 @@ def _allocate_ids(table: str, n: int) -> list[int]:
         return [r[0] for r in cursor.fetchall()]
 
 
-_Fingerprint = tuple[object, ...]
+def claims_on_file(keys: set[tuple[int, str]]) -> list[OnFile]:
+    """Claims stored with one of the (billing provider id, claim number) pairs, oldest first, as ``OnFile``.
 
-
-def _fingerprint(
-    billing_id: int, member_id: int, number: str, sdf: dt.date, sdt: dt.date, total: Decimal, lines: Iterable
-) -> _Fingerprint:
-    return (billing_id, member_id, number, sdf, sdt, total, tuple(lines))
-
-
-@dataclass
-class _OnFile:
-    id: int
-    service_date_from: dt.date
-    member_id: int
-    status: str
-    frequency_code: str
-    relation: str
-    fingerprint: _Fingerprint
-
-
-def _claims_on_file(keys: set[tuple[int, str]]) -> list[_OnFile]:
-    """Claims already stored with one of the (billing provider id, claim number) pairs, with their lines."""
+    Lines are aggregated by ``line_number, id``: the order ``ingest_rules.fingerprint`` puts a file's lines in.
+    """
     if not keys:
         return []
-    billing_ids = [k[0] for k in keys]
-    numbers = [k[1] for k in keys]
-    sql = """
+    sql = f"""
         SELECT c.id, c.service_date_from, c.service_date_to, c.member_id, c.billing_provider_id, c.claim_number,
                c.total_charge, c.status, c.frequency_code, c.relation,
+               COALESCE(array_agg(l.line_number ORDER BY l.line_number, l.id)
+                        FILTER (WHERE l.id IS NOT NULL), '{{}}'),
                COALESCE(array_agg(l.procedure_code ORDER BY l.line_number, l.id)
-                        FILTER (WHERE l.id IS NOT NULL), '{}'),
-               COALESCE(array_agg(l.charge ORDER BY l.line_number, l.id) FILTER (WHERE l.id IS NOT NULL), '{}')
+                        FILTER (WHERE l.id IS NOT NULL), '{{}}'),
+               COALESCE(array_agg(l.charge ORDER BY l.line_number, l.id) FILTER (WHERE l.id IS NOT NULL), '{{}}')
         FROM unnest(%s::bigint[], %s::text[]) AS k(billing_provider_id, claim_number)
-        JOIN claims_claim c ON c.billing_provider_id = k.billing_provider_id AND c.claim_number = k.claim_number
-        LEFT JOIN claims_claimline l ON l.claim_id = c.id AND l.service_date_from = c.service_date_from
+        JOIN {CLAIM_TABLE} c ON c.billing_provider_id = k.billing_provider_id AND c.claim_number = k.claim_number
+        LEFT JOIN {LINE_TABLE} l ON l.claim_id = c.id AND l.service_date_from = c.service_date_from
         GROUP BY c.id, c.service_date_from
         ORDER BY c.received_at, c.id
     """
     out = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [billing_ids, numbers])
+        cursor.execute(sql, [[k[0] for k in keys], [k[1] for k in keys]])
         for (
             cid,
             sdf,
@@ -526,94 +513,52 @@ def _claims_on_file(keys: set[tuple[int, str]]) -> list[_OnFile]:
             status,
             freq,
             relation,
+            nums,
             procs,
             charges,
         ) in cursor:
-            fp = _fingerprint(
-                billing_id, member_id, number, sdf, sdt, total, zip(procs, charges, strict=True)
+            fp = fingerprint(
+                billing_provider_id=billing_id,
+                member_id=member_id,
+                claim_number=number,
+                service_date_from=sdf,
+                service_date_to=sdt,
+                total_charge=total,
+                lines=zip(nums, procs, charges, strict=True),
             )
-            out.append(_OnFile(cid, sdf, member_id, status, freq, relation, fp))
+            out.append(OnFile(cid, sdf, status, freq, relation, fp))
     return out
 
 
-_TERMINAL_FOR_REPLACEMENT = {ClaimStatus.REPLACED, ClaimStatus.VOIDED}
-
-
-def _link_related(rows: list[_ClaimRow], warnings: list[Finding]) -> list[tuple[int, dt.date, str, str, str]]:
-    """Decide duplicate / replacement / void links; returns status updates for originals already on file.
-
-    Each update is (id, service_date_from, old status, new status, note).
-    """
-    on_file = _claims_on_file({(r.billing_id, r.parsed.claim_number) for r in rows})
-    originals: dict[_Fingerprint, tuple[int, dt.date]] = {}
-    # Latest claim (on file or earlier in this file) per (billing provider, claim number, member), for 7 and 8.
-    latest: dict[tuple[int, str, int], _OnFile] = {}
-    for f in on_file:
-        if f.relation != ClaimRelation.DUPLICATE_OF:
-            originals.setdefault(f.fingerprint, (f.id, f.service_date_from))
-            if f.frequency_code != "8":
-                latest[(f.fingerprint[0], f.fingerprint[2], f.member_id)] = f  # type: ignore[index]
-    updates: dict[int, tuple[int, dt.date, str, str, str]] = {}
-    in_file: dict[int, _ClaimRow] = {r.id: r for r in rows}
-    for row in rows:
-        c = row.parsed
-        fp = _fingerprint(
-            row.billing_id,
-            row.member_id,
-            c.claim_number,
-            c.service_date_from,
-            c.service_date_to,
-            c.total_charge,
-            ((line.procedure_code, line.charge) for line in c.lines),
+def _link_related(rows: list[_ClaimRow], warnings: list[Finding]) -> list[OriginalChange]:
+    """Apply ``ingest_rules.decide`` to the file's rows; returns the changes of originals already on file."""
+    incoming = [
+        Incoming(
+            id=row.id,
+            service_date_from=row.parsed.service_date_from,
+            frequency_code=row.parsed.frequency_code,
+            position=row.parsed.position,
+            fingerprint=fingerprint(
+                billing_provider_id=row.billing_id,
+                member_id=row.member_id,
+                claim_number=row.parsed.claim_number,
+                service_date_from=row.parsed.service_date_from,
+                service_date_to=row.parsed.service_date_to,
+                total_charge=row.parsed.total_charge,
+                lines=((ln.line_number, ln.procedure_code, ln.charge) for ln in row.parsed.lines),
+            ),
         )
-        key = (row.billing_id, c.claim_number, row.member_id)
-        if fp in originals and c.frequency_code not in ("7", "8"):
-            original = originals[fp]
-            row.status = ClaimStatus.DENIED
-            row.denial_reason_code = CARC_DUPLICATE
-            row.related = original
-            row.relation = ClaimRelation.DUPLICATE_OF
-            row.history_note = f"CARC 18: exact duplicate of claim {original[0]}"
-            continue
-        if c.frequency_code in ("7", "8"):
-            target = latest.get(key)
-            if target is None or target.status in _TERMINAL_FOR_REPLACEMENT:
-                kind = "replacement" if c.frequency_code == "7" else "void"
-                warnings.append(
-                    Finding(
-                        c.position,
-                        "CLM",
-                        "CLM05-3",
-                        f"{kind} of claim {c.claim_number!r}: no original on file",
-                    )
-                )
-            else:
-                new_status = ClaimStatus.REPLACED if c.frequency_code == "7" else ClaimStatus.VOIDED
-                row.related = (target.id, target.service_date_from)
-                row.relation = ClaimRelation.REPLACES if c.frequency_code == "7" else ClaimRelation.VOIDS
-                note = f"{'replaced' if c.frequency_code == '7' else 'voided'} by claim {row.id}"
-                if target.id in in_file:
-                    earlier = in_file[target.id]
-                    earlier.history_note = note
-                    earlier.status = new_status
-                else:
-                    updates[target.id] = (
-                        target.id,
-                        target.service_date_from,
-                        target.status,
-                        new_status,
-                        note,
-                    )
-                target.status = new_status
-                if c.frequency_code == "8":
-                    row.status = ClaimStatus.VOIDED
-                    row.history_note = f"void of claim {target.id}"
-        originals.setdefault(fp, (row.id, c.service_date_from))
-        if c.frequency_code != "8":
-            latest[key] = _OnFile(
-                row.id, c.service_date_from, row.member_id, row.status, c.frequency_code, row.relation, fp
-            )
-    return list(updates.values())
+        for row in rows
+    ]
+    decisions = decide(incoming, claims_on_file({(r.billing_id, r.parsed.claim_number) for r in rows}))
+    for row, decision in zip(rows, decisions.claims, strict=True):
+        row.status = decision.status
+        row.denial_reason_code = decision.denial_reason_code
+        row.related = decision.related
+        row.relation = decision.relation
+        row.history_note = decision.note
+    warnings.extend(decisions.warnings)
+    return decisions.originals
 
 
 _CLAIM_COLUMNS = (
@@ -693,7 +638,7 @@ def _copy_claims(
                 r.relation,
             )
 
-    _copy("claims_claim", _CLAIM_COLUMNS, gen())
+    _copy(CLAIM_TABLE, _CLAIM_COLUMNS, gen())
     if progress is not None:
         progress(len(rows), len(rows))
 
@@ -720,7 +665,7 @@ _LINE_COLUMNS = (
 
 def _copy_lines(rows: list[_ClaimRow]) -> int:
     n = sum(len(r.parsed.lines) for r in rows)
-    ids = iter(_allocate_ids("claims_claimline", n))
+    ids = iter(_allocate_ids(LINE_TABLE, n))
 
     def gen() -> Iterable[tuple[object, ...]]:
         for r in rows:
@@ -745,48 +690,35 @@ def _copy_lines(rows: list[_ClaimRow]) -> int:
                     line.service_date_to,
                 )
 
-    _copy("claims_claimline", _LINE_COLUMNS, gen())
+    _copy(LINE_TABLE, _LINE_COLUMNS, gen())
     return n
-
-
-_HISTORY_COLUMNS = (
-    "claim_id",
-    "claim_service_date_from",
-    "from_status",
-    "to_status",
-    "changed_at",
-    "source",
-    "note",
-)
 
 
 def _copy_history(rows: list[_ClaimRow], *, at: dt.datetime) -> None:
     def gen() -> Iterable[tuple[object, ...]]:
         for r in rows:
-            sdf = r.parsed.service_date_from
-            yield (r.id, sdf, "", ClaimStatus.RECEIVED, at, "ingest", "")
-            if r.status != ClaimStatus.RECEIVED:
-                yield (r.id, sdf, ClaimStatus.RECEIVED, r.status, at, "ingest", r.history_note[:200])
-
-    _copy("claims_claimstatushistory", _HISTORY_COLUMNS, gen())
-
-
-def _apply_original_updates(updates: list[tuple[int, dt.date, str, str, str]], *, at: dt.datetime) -> None:
-    with connection.cursor() as cursor:
-        for claim_id, sdf, old, new, note in updates:
-            # Compare-and-set on the status we read, with the partition key so only one partition is touched.
-            cursor.execute(
-                "UPDATE claims_claim SET status = %s, processed_at = %s "
-                "WHERE id = %s AND service_date_from = %s AND status = %s",
-                [new, at, claim_id, sdf, old],
+            yield from history_rows_new_claim(
+                claim_id=r.id,
+                service_date_from=r.parsed.service_date_from,
+                status=r.status,
+                at=at,
+                source=StatusSource.INGEST,
+                note=r.history_note,
             )
-            if cursor.rowcount != 1:
-                raise X12Error(
-                    Finding(0, "CLM", "CLM05-3", f"claim {claim_id} changed while this file loaded")
-                )
-            cursor.execute(
-                "INSERT INTO claims_claimstatushistory "
-                "(claim_id, claim_service_date_from, from_status, to_status, changed_at, source, note) "
-                "VALUES (%s, %s, %s, %s, %s, 'ingest', %s)",
-                [claim_id, sdf, old, new, at, note[:200]],
-            )
+
+    _copy(ClaimStatusHistory._meta.db_table, HISTORY_COLUMNS, gen())
+
+
+def _apply_original_updates(changes: list[OriginalChange], *, at: dt.datetime) -> None:
+    """End the originals on file that the file's replacements and voids name (compare-and-set).
+
+    Raises ``StatusConflict`` when one changed since it was read (an examiner's or adjudication's change,
+    which the ingest lock does not hold off): the whole file rolls back, and loading it again decides afresh.
+    """
+    claims_status_change(
+        changes=[
+            StatusChange(c.id, c.service_date_from, c.from_status, c.to_status, c.note) for c in changes
+        ],
+        source=StatusSource.INGEST,
+        at=at,
+    )

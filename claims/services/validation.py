@@ -9,13 +9,16 @@ to "validated" when the 999 accepts the file (A or E) and the claim's own code c
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from claims.models import ClaimStatus, IngestBatch, IngestStatus, ValidationOutcome
-from claims.services.ingest import enqueue_analytics_refresh, file_sha256
+from claims.models import Claim, ClaimStatus, IngestBatch, IngestStatus, StatusSource, ValidationOutcome
+from claims.services.follow_ups import batch_follow_ups_send
+from claims.services.ingest import file_sha256
+from claims.services.lifecycle import StatusChange, claims_status_change
 from claims.x12.validation import validate_837
 
 
@@ -46,36 +49,27 @@ def batch_validate(*, batch_id: int, path: Path) -> IngestBatch:
         batch.ack_999 = report.ack_999
         batch.validated_at = now
         batch.save(update_fields=["validation_status", "validation_errors", "ack_999", "validated_at"])
-        note_rejected = "999 rejected the transaction set: implementation guide errors"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                WITH moved AS (
-                    UPDATE claims_claim
-                    SET status = CASE WHEN %(accepted)s AND cardinality(code_check_errors) = 0
-                                      THEN %(validated)s ELSE %(pended)s END,
-                        processed_at = %(now)s
-                    WHERE batch_id = %(batch)s AND status = %(received)s
-                    RETURNING id, service_date_from, status, code_check_errors
-                )
-                INSERT INTO claims_claimstatushistory
-                    (claim_id, claim_service_date_from, from_status, to_status, changed_at, source, note)
-                SELECT id, service_date_from, %(received)s, status, %(now)s, 'validation',
-                       CASE WHEN status = %(validated)s THEN ''
-                            WHEN NOT %(accepted)s THEN %(note_rejected)s
-                            ELSE left('code checks: ' || array_to_string(code_check_errors, '; '), 200) END
-                FROM moved
-                """,
-                {
-                    "accepted": accepted,
-                    "validated": ClaimStatus.VALIDATED,
-                    "pended": ClaimStatus.PENDED,
-                    "received": ClaimStatus.RECEIVED,
-                    "now": now,
-                    "batch": batch_id,
-                    "note_rejected": note_rejected,
-                },
-            )
+        received = Claim.objects.filter(batch_id=batch_id, status=ClaimStatus.RECEIVED).values_list(
+            "id", "service_date_from", "code_check_errors"
+        )
+        claims_status_change(
+            changes=[_settled(claim, accepted=accepted) for claim in received.order_by("id")],
+            source=StatusSource.VALIDATION,
+            at=now,
+        )
         # Claims changed status: the analytics of their days are stale once this commits.
-        transaction.on_commit(lambda: enqueue_analytics_refresh(batch_id=batch_id))
+        transaction.on_commit(lambda: batch_follow_ups_send(event="validated", batch_id=batch_id))
     return batch
+
+
+_NOTE_REJECTED = "999 rejected the transaction set: implementation guide errors"
+
+
+def _settled(claim: tuple[int, dt.date, list[str]], *, accepted: bool) -> StatusChange:
+    """A received claim after validation: validated when the 999 accepted its file and its code checks passed,
+    else pended with the reason."""
+    claim_id, service_date_from, problems = claim
+    if accepted and not problems:
+        return StatusChange(claim_id, service_date_from, ClaimStatus.RECEIVED, ClaimStatus.VALIDATED)
+    note = _NOTE_REJECTED if not accepted else "code checks: " + "; ".join(problems)
+    return StatusChange(claim_id, service_date_from, ClaimStatus.RECEIVED, ClaimStatus.PENDED, note)

@@ -108,6 +108,17 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # After a batch (or its validation) commits, queue the analytics refresh (analytics.tasks.refresh_after_batch).
 ANALYTICS_REFRESH_ON_COMMIT = env.bool("ANALYTICS_REFRESH_ON_COMMIT", default=True)
+# After a batch of claims commits, ANALYZE the month partitions it wrote to (ops.analyze; large batches only).
+OPS_ANALYZE_ON_COMMIT = env.bool("OPS_ANALYZE_ON_COMMIT", default=ANALYTICS_REFRESH_ON_COMMIT)
+# What follows a committed batch, by Celery task name: (task, on/off setting). claims sends these and never
+# imports the apps that run them (claims/services/follow_ups.py; the layers in pyproject.toml).
+CLAIMS_BATCH_FOLLOW_UPS = {
+    "loaded": [
+        ("analytics.tasks.refresh_after_batch", "ANALYTICS_REFRESH_ON_COMMIT"),
+        ("ops.tasks.analyze_after_load", "OPS_ANALYZE_ON_COMMIT"),
+    ],
+    "validated": [("analytics.tasks.refresh_after_batch", "ANALYTICS_REFRESH_ON_COMMIT")],
+}
 
 # Where 837P files are read from by the demo; tests read ../shared directly.
 SHARED_X12_DIR = env.path("SHARED_X12_DIR", default=str(BASE_DIR.parent / "shared" / "data" / "x12"))

@@ -7,3 +7,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = False
 # Tests that want the refresh call the services directly, or run a real worker (analytics/tests).
 ANALYTICS_REFRESH_ON_COMMIT = False
+OPS_ANALYZE_ON_COMMIT = False

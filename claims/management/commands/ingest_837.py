@@ -9,7 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from claims.services.ingest import batch_ingest
+from claims.services.lifecycle import StatusConflict
 from claims.services.validation import batch_validate
+from ops.platform.locks import LockTimeout
 
 
 def _files(paths: list[str]) -> list[Path]:
@@ -39,8 +41,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         files = _files(options["paths"])
-        totals = {"files": 0, "claims": 0, "lines": 0, "warnings": 0, "rejected": 0, "skipped": 0}
+        totals = {"files": 0, "claims": 0, "lines": 0, "warnings": 0, "rejected": 0, "skipped": 0, "retry": 0}
         rejections: list[str] = []
+        retries: list[str] = []
         bar = tqdm(files, unit="file", disable=options["no_progress"] or len(files) < 2, file=self.stderr)
         for path in bar:
             claim_bar: tqdm | None = None
@@ -54,9 +57,18 @@ class Command(BaseCommand):
                     claim_bar = tqdm(total=total, unit="claim", desc=path.name, leave=False, file=self.stderr)
                 claim_bar.update(done - claim_bar.n)
 
-            result = batch_ingest(path=path, progress=progress)
-            if claim_bar is not None:
-                claim_bar.close()
+            try:
+                result = batch_ingest(path=path, progress=progress)
+            except (StatusConflict, LockTimeout) as exc:
+                # Not a bad file: another writer got there first. Nothing of it was written; load it again.
+                totals["files"] += 1
+                totals["retry"] += 1
+                retries.append(f"{path}: {exc}; nothing written, ingest it again")
+                bar.write(f"RETRY {retries[-1]}")
+                continue
+            finally:
+                if claim_bar is not None:
+                    claim_bar.close()
             totals["files"] += 1
             if not result.created:
                 totals["skipped"] += 1
@@ -82,7 +94,12 @@ class Command(BaseCommand):
             bar.write(line)
         self.stdout.write(
             "files {files}, claims {claims}, lines {lines}, warnings {warnings}, rejected {rejected}, "
-            "already ingested {skipped}".format(**totals)
+            "already ingested {skipped}, to retry {retry}".format(**totals)
         )
-        if rejections:
-            raise CommandError(f"{len(rejections)} file(s) rejected:\n" + "\n".join(rejections))
+        if rejections or retries:
+            raise CommandError(
+                "\n".join(
+                    ([f"{len(rejections)} file(s) rejected:", *rejections] if rejections else [])
+                    + ([f"{len(retries)} file(s) to ingest again:", *retries] if retries else [])
+                )
+            )

@@ -1,0 +1,198 @@
+"""Exact duplicate, replacement and void: which claims of a file relate to which claims already on file.
+
+Pure: no database. ``claims.services.ingest`` reads the claims on file that share a (billing provider, claim
+number) pair with the file (``claims_on_file``, whose SQL orders lines as ``fingerprint`` does), calls
+``decide``, and writes what it returns. The rules:
+
+* **Exact duplicate**: same billing provider, member, claim number (CLM01), service dates, total charge, and
+  service lines (procedure code and charge, in LX order) as a claim already on file or earlier in the file,
+  that is not itself a duplicate, and the new claim is an original (CLM05-3 = 1). It is loaded, denied with
+  CARC 18 ("Exact duplicate claim/service", X12 Claim Adjustment Reason Code list) and linked to the original.
+* **Replacement** (CLM05-3 = 7) and **void** (8): the latest claim (on file, then earlier in the file) with the
+  same billing provider, claim number and member that is not a void is the original. Unless it is already
+  replaced or voided, it becomes "replaced" / "voided" and the new claim links to it; a void is itself voided.
+  With no such original the claim loads as received and a warning names CLM05-3 (005010X222A1 2300 CLM05-3;
+  NUBC claim frequency code list).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from claims.carc import Carc
+from claims.lifecycle import FINAL_STATUSES, ClaimStatus
+from claims.models import ClaimRelation, FrequencyCode
+from claims.x12.errors import Finding
+
+# (billing provider id, member id, claim number, service date from, service date to, total charge $,
+#  ((procedure code, line charge $), ...) in LX order)
+Fingerprint = tuple[int, int, str, dt.date, dt.date, Decimal, tuple[tuple[str, Decimal], ...]]
+
+
+def fingerprint(
+    *,
+    billing_provider_id: int,
+    member_id: int,
+    claim_number: str,
+    service_date_from: dt.date,
+    service_date_to: dt.date,
+    total_charge: Decimal,
+    lines: Iterable[tuple[int, str, Decimal]],
+) -> Fingerprint:
+    """The identity of a claim for the exact-duplicate rule; ``lines`` are (LX01 line number, code, charge).
+
+    Lines are put in line-number order, ties in the order given (file order, which is id order once loaded):
+    the same order as ``claims_on_file``'s ``ORDER BY line_number, id``, so a claim read back from the tables
+    and the same claim read from a file have equal fingerprints.
+    """
+    ordered = sorted(lines, key=lambda line: line[0])
+    return (
+        billing_provider_id,
+        member_id,
+        claim_number,
+        service_date_from,
+        service_date_to,
+        total_charge,
+        tuple((code, charge) for _, code, charge in ordered),
+    )
+
+
+@dataclass
+class OnFile:
+    """A claim already stored (or decided earlier in the same file)."""
+
+    id: int
+    service_date_from: dt.date
+    status: str
+    frequency_code: str
+    relation: str
+    fingerprint: Fingerprint
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A claim of the file being loaded, with its id already allocated; ``position`` is its CLM segment's."""
+
+    id: int
+    service_date_from: dt.date
+    frequency_code: str
+    position: int
+    fingerprint: Fingerprint
+
+
+@dataclass
+class Decision:
+    """What to load a claim of the file as: its status, CARC, link and the note of its status history."""
+
+    status: str = ClaimStatus.RECEIVED
+    denial_reason_code: str = ""
+    related: tuple[int, dt.date] | None = None
+    relation: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class OriginalChange:
+    """A claim already on file that a replacement or void in this file ends."""
+
+    id: int
+    service_date_from: dt.date
+    from_status: str
+    to_status: str
+    note: str
+
+
+@dataclass
+class Decisions:
+    claims: list[Decision]  # one per incoming claim, in the same order
+    originals: list[OriginalChange] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+
+
+def _series_key(fp: Fingerprint) -> tuple[int, str, int]:
+    # Replacements and voids look for the latest claim with this billing provider, claim number and member.
+    return (fp[0], fp[2], fp[1])
+
+
+def decide(incoming: Sequence[Incoming], on_file: Sequence[OnFile]) -> Decisions:
+    """Decide duplicates, replacements and voids for ``incoming`` (file order) against ``on_file``.
+
+    ``on_file`` must be ordered oldest first (received time, then id): the latest of a series wins.
+    Returns a ``Decision`` per incoming claim, the status changes of originals already on file, and a warning
+    per replacement or void that found no original.
+    """
+    originals: dict[Fingerprint, tuple[int, dt.date]] = {}
+    latest: dict[tuple[int, str, int], OnFile] = {}
+    for f in on_file:
+        if f.relation != ClaimRelation.DUPLICATE_OF:
+            originals.setdefault(f.fingerprint, (f.id, f.service_date_from))
+            if f.frequency_code != FrequencyCode.VOID:
+                latest[_series_key(f.fingerprint)] = f
+    stored = {f.id for f in on_file}
+    decisions = [Decision() for _ in incoming]
+    by_id = {c.id: d for c, d in zip(incoming, decisions, strict=True)}
+    changes: dict[int, OriginalChange] = {}
+    warnings: list[Finding] = []
+    for claim, decision in zip(incoming, decisions, strict=True):
+        fp = claim.fingerprint
+        ends_another = claim.frequency_code in (FrequencyCode.REPLACEMENT, FrequencyCode.VOID)
+        if fp in originals and not ends_another:
+            original = originals[fp]
+            decision.status = ClaimStatus.DENIED
+            decision.denial_reason_code = Carc.DUPLICATE
+            decision.related = original
+            decision.relation = ClaimRelation.DUPLICATE_OF
+            decision.note = f"CARC {Carc.DUPLICATE.value}: exact duplicate of claim {original[0]}"
+            continue
+        if ends_another:
+            _end_original(claim, decision, latest.get(_series_key(fp)), stored, by_id, changes, warnings)
+        originals.setdefault(fp, (claim.id, claim.service_date_from))
+        if claim.frequency_code != FrequencyCode.VOID:
+            latest[_series_key(fp)] = OnFile(
+                claim.id,
+                claim.service_date_from,
+                decision.status,
+                claim.frequency_code,
+                decision.relation,
+                fp,
+            )
+    return Decisions(decisions, list(changes.values()), warnings)
+
+
+def _end_original(
+    claim: Incoming,
+    decision: Decision,
+    target: OnFile | None,
+    stored: set[int],
+    by_id: dict[int, Decision],
+    changes: dict[int, OriginalChange],
+    warnings: list[Finding],
+) -> None:
+    """A replacement or void: end its original (in the file, or on file), or warn that there is none."""
+    replace = claim.frequency_code == FrequencyCode.REPLACEMENT
+    if target is None or target.status in FINAL_STATUSES:
+        kind = "replacement" if replace else "void"
+        number = claim.fingerprint[2]
+        warnings.append(
+            Finding(claim.position, "CLM", "CLM05-3", f"{kind} of claim {number!r}: no original on file")
+        )
+        return
+    new_status = ClaimStatus.REPLACED if replace else ClaimStatus.VOIDED
+    decision.related = (target.id, target.service_date_from)
+    decision.relation = ClaimRelation.REPLACES if replace else ClaimRelation.VOIDS
+    note = f"{'replaced' if replace else 'voided'} by claim {claim.id}"
+    if target.id in stored:
+        changes[target.id] = OriginalChange(
+            target.id, target.service_date_from, target.status, new_status, note
+        )
+    else:
+        earlier = by_id[target.id]
+        earlier.note = note
+        earlier.status = new_status
+    target.status = new_status
+    if not replace:
+        decision.status = ClaimStatus.VOIDED
+        decision.note = f"void of claim {target.id}"

@@ -1,0 +1,170 @@
+"""The one writer of claim status: a compare-and-set on the claim, and a ``ClaimStatusHistory`` row per change.
+
+Every status change goes through ``claims_status_change`` (validation, ingest's replacements and voids, later
+adjudication and examiner actions, the tests); claims that are loaded already decided (an exact duplicate is
+denied with CARC 18 as it loads) get their history rows from ``history_rows_new_claim``, written in the same
+COPY as the claims. The rules (statuses, allowed moves, sources) are ``claims.lifecycle``.
+
+Why compare-and-set: a claim read as "validated" by one worker and changed by an examiner meanwhile must not be
+overwritten; ``UPDATE ... WHERE status = <the status read>`` changes it only if nobody did, and the row count
+says whether every claim moved (healthchecks ``sendalerts.py``, STYLE.md 3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connections, transaction
+from django.utils import timezone
+
+from claims.lifecycle import NEW, check_transition, initial_transitions
+from claims.models import Claim, ClaimStatusHistory
+
+# Columns of a history row as ``history_rows_new_claim`` yields them (COPY order).
+HISTORY_COLUMNS = (
+    "claim_id",
+    "claim_service_date_from",
+    "from_status",
+    "to_status",
+    "changed_at",
+    "changed_by_id",
+    "source",
+    "note",
+)
+NOTE_MAX = ClaimStatusHistory._meta.get_field("note").max_length or 200
+# The compare-and-set: a claim moves only from the status its caller read (the concurrency test's negative
+# control drops this condition and shows two actors then both "win").
+_COMPARE = "AND c.status = ch.from_status"
+
+
+class StatusConflict(Exception):
+    """Some claims were no longer in the status the caller read: nothing was changed. Carries ids only."""
+
+    def __init__(self, claim_ids: Sequence[int]) -> None:
+        shown = ", ".join(str(i) for i in list(claim_ids)[:10])
+        more = f" and {len(claim_ids) - 10} more" if len(claim_ids) > 10 else ""
+        super().__init__(f"claim status changed meanwhile: {shown}{more}")
+        self.claim_ids = list(claim_ids)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One claim moving from the status its caller read to a new one.
+
+    ``denial_reason_code`` (a CARC) and ``total_paid`` (dollars, ``Decimal``) are set with the decision when
+    given; None leaves the column as it is.
+    """
+
+    claim_id: int
+    service_date_from: dt.date
+    from_status: str
+    to_status: str
+    note: str = ""
+    denial_reason_code: str | None = None
+    total_paid: Decimal | None = None
+
+
+def claims_status_change(
+    *,
+    changes: Sequence[StatusChange],
+    source: str,
+    actor: Any = None,
+    at: dt.datetime | None = None,
+    using: str = "default",
+) -> int:
+    """Move every claim of ``changes`` to its new status, all or none; return how many moved.
+
+    One ``UPDATE`` (compare-and-set on ``from_status``, partition key in the join so each claim is found in
+    its own month's partition) sets ``status``, ``processed_at = at`` and any decision columns; one ``INSERT``
+    writes a history row per claim with ``source``, ``actor`` (a user or None) and the note.
+    Raises ``IllegalTransition`` (claims.lifecycle) for a move the lifecycle forbids, before touching anything,
+    and ``StatusConflict`` when some claim was not in its ``from_status`` (the whole call is rolled back).
+    """
+    if not changes:
+        return 0
+    for change in changes:
+        check_transition(change.from_status, change.to_status)
+    at = at or timezone.now()
+    actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+    arrays = [
+        [c.claim_id for c in changes],
+        [c.service_date_from for c in changes],
+        [c.from_status for c in changes],
+        [c.to_status for c in changes],
+        [c.denial_reason_code for c in changes],
+        [c.total_paid for c in changes],
+        [c.note[:NOTE_MAX] for c in changes],
+    ]
+    claims = Claim._meta.db_table
+    history = ClaimStatusHistory._meta.db_table
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {claims} AS c
+            SET status = ch.to_status, processed_at = %s,
+                denial_reason_code = COALESCE(ch.carc, c.denial_reason_code),
+                total_paid = COALESCE(ch.paid, c.total_paid)
+            FROM unnest(%s::bigint[], %s::date[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::text[])
+                 AS ch(id, service_date_from, from_status, to_status, carc, paid, note)
+            WHERE c.id = ch.id AND c.service_date_from = ch.service_date_from {_COMPARE}
+            RETURNING c.id
+            """,
+            [at, *arrays],
+        )
+        moved = {row[0] for row in cursor.fetchall()}
+        if len(moved) != len(changes):
+            raise StatusConflict([c.claim_id for c in changes if c.claim_id not in moved])
+        cursor.execute(
+            f"""
+            INSERT INTO {history}
+                (claim_id, claim_service_date_from, from_status, to_status, changed_at, changed_by_id, source, note)
+            SELECT ch.id, ch.service_date_from, ch.from_status, ch.to_status, %s, %s, %s, ch.note
+            FROM unnest(%s::bigint[], %s::date[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::text[])
+                 AS ch(id, service_date_from, from_status, to_status, carc, paid, note)
+            """,
+            [at, actor_id, source, *arrays],
+        )
+    return len(changes)
+
+
+def claim_status_change(
+    *,
+    claim_id: int,
+    service_date_from: dt.date,
+    from_status: str,
+    to_status: str,
+    source: str,
+    note: str = "",
+    actor: Any = None,
+    at: dt.datetime | None = None,
+    using: str = "default",
+) -> None:
+    """``claims_status_change`` for one claim. Raises ``IllegalTransition`` or ``StatusConflict``."""
+    claims_status_change(
+        changes=[StatusChange(claim_id, service_date_from, from_status, to_status, note)],
+        source=source,
+        actor=actor,
+        at=at,
+        using=using,
+    )
+
+
+def history_rows_new_claim(
+    *, claim_id: int, service_date_from: dt.date, status: str, at: dt.datetime, source: str, note: str = ""
+) -> list[tuple[object, ...]]:
+    """History rows (``HISTORY_COLUMNS`` order) of a claim inserted already in ``status``, for COPY.
+
+    A plain new claim gets one row ("" -> received); one decided as it loads (CARC 18 duplicate, a void)
+    gets a second (received -> status) carrying ``note``. Raises ``IllegalTransition`` for a status that a
+    load cannot set.
+    """
+    rows: list[tuple[object, ...]] = []
+    for old, new in initial_transitions(status):
+        rows.append(
+            (claim_id, service_date_from, old, new, at, None, source, "" if old == NEW else note[:NOTE_MAX])
+        )
+    return rows
