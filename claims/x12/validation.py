@@ -175,39 +175,10 @@ def _prepare(raw: bytes, copy: IO[str]) -> _Prepared:
             bad = next(ch for ch in seg if not ch.isascii())
             out.notes.append(_error(position, seg_id, "", "non_ascii", f"non-ASCII byte 0x{ord(bad):02x}"))
             out.fatal = True
-        if seg_id == "GS":
-            saw_gs = True
-            version = elements[8] if len(elements) > 8 else ""
-            if elements[1:2] != ["HC"] or version not in _ACCEPTED_VERSIONS:
-                not_837p = not_837p or _error(
-                    position,
-                    "GS",
-                    "GS08" if elements[1:2] == ["HC"] else "GS01",
-                    "not_837p",
-                    f"functional group is {elements[1] if len(elements) > 1 else '?'}/{version or '?'}; "
-                    f"expected HC/{TARGET_VERSION} (837P)",
-                )
-            elif version in SUBSTITUTED_VERSIONS:
-                out.notes.append(
-                    _error(
-                        position,
-                        "GS",
-                        "GS08",
-                        "version_substituted",
-                        f"declared {version}; pyx12 has no map for it, validated against {TARGET_VERSION}",
-                    )
-                )
-                elements[8] = TARGET_VERSION
-                seg = element_sep.join(elements)
-        elif seg_id == "ST":
-            if elements[1:2] != ["837"]:
-                not_837p = not_837p or _error(
-                    position, "ST", "ST01", "not_837p", f"transaction set {elements[1:2]} is not an 837"
-                )
-            elif len(elements) > 3 and elements[3] in SUBSTITUTED_VERSIONS:
-                # Reported once, on GS08; ST03 must agree with it or pyx12 reports a mismatch.
-                elements[3] = TARGET_VERSION
-                seg = element_sep.join(elements)
+        if seg_id in ("GS", "ST"):
+            saw_gs = saw_gs or seg_id == "GS"
+            not_837p = not_837p or _check_version(seg_id, elements, position, out.notes)
+            seg = element_sep.join(elements)
         if seg_id in _ENVELOPE:
             out.envelope_ids[position] = seg_id
         count += 1
@@ -222,6 +193,45 @@ def _prepare(raw: bytes, copy: IO[str]) -> _Prepared:
         out.notes.append(not_837p)
         out.fatal = True
     return out
+
+
+def _check_version(
+    seg_id: str, elements: list[str], position: int, notes: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """A GS or ST segment of ``_prepare``: the error when it is not an 837P functional group / transaction set.
+
+    A declared version pyx12 has no map for (``SUBSTITUTED_VERSIONS``) is replaced in ``elements`` by
+    ``TARGET_VERSION`` (GS08 and ST03 must agree), with a note on GS08 only.
+    """
+    if seg_id == "GS":
+        version = elements[8] if len(elements) > 8 else ""
+        if elements[1:2] != ["HC"] or version not in _ACCEPTED_VERSIONS:
+            return _error(
+                position,
+                "GS",
+                "GS08" if elements[1:2] == ["HC"] else "GS01",
+                "not_837p",
+                f"functional group is {elements[1] if len(elements) > 1 else '?'}/{version or '?'}; "
+                f"expected HC/{TARGET_VERSION} (837P)",
+            )
+        if version in SUBSTITUTED_VERSIONS:
+            notes.append(
+                _error(
+                    position,
+                    "GS",
+                    "GS08",
+                    "version_substituted",
+                    f"declared {version}; pyx12 has no map for it, validated against {TARGET_VERSION}",
+                )
+            )
+            elements[8] = TARGET_VERSION
+        return None
+    if elements[1:2] != ["837"]:
+        return _error(position, "ST", "ST01", "not_837p", f"transaction set {elements[1:2]} is not an 837")
+    if len(elements) > 3 and elements[3] in SUBSTITUTED_VERSIONS:
+        # Reported once, on GS08; ST03 must agree with it or pyx12 reports a mismatch.
+        elements[3] = TARGET_VERSION
+    return None
 
 
 def _element_ref(seg_id: str, ele: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -93,109 +93,107 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.1f}%"
 
 
+def _slow_queries_text(section: dict[str, Any]) -> list[str]:
+    out = ["== Slow queries (pg_stat_statements, by total time)"]
+    if "unavailable" in section:
+        return [*out, section["unavailable"]]
+    rows = [
+        [
+            f"{r['total_ms']:.1f}",
+            f"{r['mean_ms']:.2f}",
+            r["calls"],
+            r["rows"],
+            _pct(r["hit_ratio"]),
+            " ".join(r["query"].split())[:100],
+        ]
+        for r in section["rows"]
+    ]
+    return [*out, _table(["total ms", "mean ms", "calls", "rows", "hit", "query"], rows)]
+
+
+def _indexes_text(section: dict[str, Any]) -> list[str]:
+    duplicates = ", ".join(f"{d['index']} ({d['kind']} of {d['covered_by']})" for d in section["duplicates"])
+    declared = ", ".join(
+        f"{p['name']} ({'missing' if not p['exists'] else 'invalid or not attached to every partition'})"
+        for p in section["declared_problems"]
+    )
+    return [
+        "\n== Indexes",
+        f"unused: {', '.join(section['unused']) or 'none'}",
+        f"invalid: {', '.join(section['invalid']) or 'none'}",
+        "duplicate/redundant: " + (duplicates or "none"),
+        "declared in Meta: " + (declared or "all present and valid"),
+    ]
+
+
+def _tables_text(section: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            t["name"],
+            t["kind"],
+            t["partitions"],
+            t["total_bytes"],
+            t["live_tuples"],
+            t["dead_tuples"],
+            _pct(t["seq_scan_ratio"]),
+            _pct(t["cache_hit_ratio"]),
+            "missing index?" if t["missing_index_candidate"] else "",
+        ]
+        for t in section["rows"]
+    ]
+    header = ["table", "kind", "parts", "total bytes", "live", "dead", "seq ratio", "cache hit", "flag"]
+    return [f"\n== Tables (database cache hit {_pct(section['cache_hit_ratio'])})", _table(header, rows)]
+
+
+def _partitions_text(section: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        [
+            p["parent"],
+            p["name"],
+            p["bound"],
+            p["rows"],
+            p["size_bytes"],
+            "ROWS IN DEFAULT" if p["default_with_rows"] else "",
+        ]
+        for p in section
+    ]
+    return ["\n== Partitions", _table(["parent", "partition", "bounds", "rows", "bytes", "flag"], rows)]
+
+
+def _advisor_text(section: dict[str, Any]) -> list[str]:
+    out = ["\n== Index advisor" + ("" if section["hypopg"] else " (heuristic, no HypoPG)")]
+    if section["message"]:
+        out.append(section["message"])
+    for s in section["statements"]:
+        out.append(f"- {' '.join(s['query'].split())[:120]}")
+        if s["skipped"]:
+            out.append(f"    skipped: {s['skipped']}")
+        for g in s["suggestions"]:
+            saving = (
+                f" (estimated cost {g['cost_before']:.0f} -> {g['cost_after']:.0f}, {_pct(g['saving'])} less)"
+                if g["saving"] is not None
+                else ""
+            )
+            out.append(f"    {g['create_sql']}{saving}")
+    return out
+
+
+# Report sections in print order, each with the function that renders it.
+_SECTIONS: tuple[tuple[str, Callable[[Any], list[str]]], ...] = (
+    ("slow_queries", _slow_queries_text),
+    ("indexes", _indexes_text),
+    ("tables", _tables_text),
+    ("partitions", _partitions_text),
+    ("advisor", _advisor_text),
+)
+
+
 def render_text(report: dict[str, Any]) -> str:
+    """The report as plain text: each section present in ``report``, in ``_SECTIONS`` order."""
     out: list[str] = []
-    if "slow_queries" in report:
-        section = report["slow_queries"]
-        out.append("== Slow queries (pg_stat_statements, by total time)")
-        if "unavailable" in section:
-            out.append(section["unavailable"])
-        else:
-            out.append(
-                _table(
-                    ["total ms", "mean ms", "calls", "rows", "hit", "query"],
-                    [
-                        [
-                            f"{r['total_ms']:.1f}",
-                            f"{r['mean_ms']:.2f}",
-                            r["calls"],
-                            r["rows"],
-                            _pct(r["hit_ratio"]),
-                            " ".join(r["query"].split())[:100],
-                        ]
-                        for r in section["rows"]
-                    ],
-                )
-            )
-    if "indexes" in report:
-        section = report["indexes"]
-        out.append("\n== Indexes")
-        out.append(f"unused: {', '.join(section['unused']) or 'none'}")
-        out.append(f"invalid: {', '.join(section['invalid']) or 'none'}")
-        out.append(
-            "duplicate/redundant: "
-            + (
-                ", ".join(f"{d['index']} ({d['kind']} of {d['covered_by']})" for d in section["duplicates"])
-                or "none"
-            )
-        )
-        problems = section["declared_problems"]
-        out.append(
-            "declared in Meta: "
-            + (
-                ", ".join(
-                    f"{p['name']} ({'missing' if not p['exists'] else 'invalid or not attached to every partition'})"
-                    for p in problems
-                )
-                or "all present and valid"
-            )
-        )
-    if "tables" in report:
-        section = report["tables"]
-        out.append(f"\n== Tables (database cache hit {_pct(section['cache_hit_ratio'])})")
-        out.append(
-            _table(
-                ["table", "kind", "parts", "total bytes", "live", "dead", "seq ratio", "cache hit", "flag"],
-                [
-                    [
-                        t["name"],
-                        t["kind"],
-                        t["partitions"],
-                        t["total_bytes"],
-                        t["live_tuples"],
-                        t["dead_tuples"],
-                        _pct(t["seq_scan_ratio"]),
-                        _pct(t["cache_hit_ratio"]),
-                        "missing index?" if t["missing_index_candidate"] else "",
-                    ]
-                    for t in section["rows"]
-                ],
-            )
-        )
-    if "partitions" in report:
-        out.append("\n== Partitions")
-        out.append(
-            _table(
-                ["parent", "partition", "bounds", "rows", "bytes", "flag"],
-                [
-                    [
-                        p["parent"],
-                        p["name"],
-                        p["bound"],
-                        p["rows"],
-                        p["size_bytes"],
-                        "ROWS IN DEFAULT" if p["default_with_rows"] else "",
-                    ]
-                    for p in report["partitions"]
-                ],
-            )
-        )
-    if "advisor" in report:
-        section = report["advisor"]
-        out.append("\n== Index advisor" + ("" if section["hypopg"] else " (heuristic, no HypoPG)"))
-        if section["message"]:
-            out.append(section["message"])
-        for s in section["statements"]:
-            out.append(f"- {' '.join(s['query'].split())[:120]}")
-            if s["skipped"]:
-                out.append(f"    skipped: {s['skipped']}")
-            for g in s["suggestions"]:
-                saving = (
-                    f" (estimated cost {g['cost_before']:.0f} -> {g['cost_after']:.0f}, {_pct(g['saving'])} less)"
-                    if g["saving"] is not None
-                    else ""
-                )
-                out.append(f"    {g['create_sql']}{saving}")
+    for key, render in _SECTIONS:
+        if key in report:
+            out += render(report[key])
     return "\n".join(out)
 
 
