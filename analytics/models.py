@@ -12,6 +12,7 @@ from django.db import models
 from django_pgviews import view as pg
 
 from analytics import sql
+from ops.platform.models import RunOutcome
 
 
 class Icd10Code(models.Model):
@@ -35,11 +36,8 @@ class Icd10Code(models.Model):
         return f"{self.code} {self.description}"
 
 
-class RefreshOutcome(models.TextChoices):
-    RUNNING = "running", "Running"
-    SUCCESS = "success", "Success"
-    FAILED = "failed", "Failed"
-    SKIPPED = "skipped", "Skipped (refresh already running)"
+# A refresh's outcome is the floor's run-log vocabulary, shared with the maintenance jobs (ops.TaskRun).
+RefreshOutcome = RunOutcome
 
 
 class RefreshKind(models.TextChoices):

@@ -112,6 +112,21 @@ class Decisions:
     warnings: list[Finding] = field(default_factory=list)
 
 
+def note_duplicate(original_id: int) -> str:
+    """History note of a claim denied as an exact duplicate of ``original_id`` (CARC 18)."""
+    return f"CARC {Carc.DUPLICATE.value}: exact duplicate of claim {original_id}"
+
+
+def note_ended(*, replaced: bool, by_claim_id: int) -> str:
+    """History note of an original ended by a replacement (``replaced``) or a void, claim ``by_claim_id``."""
+    return f"{'replaced' if replaced else 'voided'} by claim {by_claim_id}"
+
+
+def note_void_of(original_id: int) -> str:
+    """History note of a void claim, itself voided as it loads."""
+    return f"void of claim {original_id}"
+
+
 def _series_key(fp: Fingerprint) -> tuple[int, str, int]:
     # Replacements and voids look for the latest claim with this billing provider, claim number and member.
     return (fp[0], fp[2], fp[1])
@@ -145,7 +160,7 @@ def decide(incoming: Sequence[Incoming], on_file: Sequence[OnFile]) -> Decisions
             decision.denial_reason_code = Carc.DUPLICATE
             decision.related = original
             decision.relation = ClaimRelation.DUPLICATE_OF
-            decision.note = f"CARC {Carc.DUPLICATE.value}: exact duplicate of claim {original[0]}"
+            decision.note = note_duplicate(original[0])
             continue
         if ends_another:
             _end_original(claim, decision, latest.get(_series_key(fp)), stored, by_id, changes, warnings)
@@ -183,7 +198,7 @@ def _end_original(
     new_status = ClaimStatus.REPLACED if replace else ClaimStatus.VOIDED
     decision.related = (target.id, target.service_date_from)
     decision.relation = ClaimRelation.REPLACES if replace else ClaimRelation.VOIDS
-    note = f"{'replaced' if replace else 'voided'} by claim {claim.id}"
+    note = note_ended(replaced=replace, by_claim_id=claim.id)
     if target.id in stored:
         changes[target.id] = OriginalChange(
             target.id, target.service_date_from, target.status, new_status, note
@@ -195,4 +210,4 @@ def _end_original(
     target.status = new_status
     if not replace:
         decision.status = ClaimStatus.VOIDED
-        decision.note = f"void of claim {target.id}"
+        decision.note = note_void_of(target.id)

@@ -28,7 +28,9 @@ def _copy_tree(tmp_path: Path) -> Path:
     tree.mkdir()
     shutil.copy(ROOT / "pyproject.toml", tree)
     for package in PACKAGES:
-        shutil.copytree(ROOT / package, tree / package, ignore=shutil.ignore_patterns("__pycache__", "static"))
+        shutil.copytree(
+            ROOT / package, tree / package, ignore=shutil.ignore_patterns("__pycache__", "static")
+        )
     return tree
 
 

@@ -12,7 +12,7 @@ view must be listed after it here (``test_no_view_reads_another_view`` says so w
 the others keep to their beat cadence (config/beat.py).
 
 ``views_refresh`` is the single entry point. For each view it takes a PostgreSQL advisory lock keyed on the
-view (``pg_try_advisory_xact_lock`` after waiting up to ``lock_wait_s``), runs ``REFRESH MATERIALIZED VIEW
+view (``ops.platform.locks.try_xact_lock``, waiting up to ``lock_wait_s``), runs ``REFRESH MATERIALIZED VIEW
 CONCURRENTLY`` (readers are not blocked; PostgreSQL docs, "REFRESH MATERIALIZED VIEW"; a view no page reads
 may opt out, see ProviderDaily), and records the run in ``RefreshLog`` (started, finished, duration in ms,
 rows, outcome, error). A view whose lock another session holds is logged as "skipped", never refreshed twice
@@ -44,6 +44,7 @@ from analytics.models import (
     RevenueMonthly,
     StatusFlowMonthly,
 )
+from ops.platform import locks
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def _refresh_one(view: ViewClass, log: RefreshLog, *, lock_wait_s: float) -> Non
             # A refresh runs once per cadence: JIT compilation costs seconds there and never pays back
             # (measured: 2.4 s of a 5.9 s diagnosis refresh at 100,000 claims).
             cursor.execute("SET LOCAL jit = off")
-            if not _try_lock(cursor, name, lock_wait_s):
+            if not locks.try_xact_lock(f"analytics.refresh:{name}", wait_s=lock_wait_s):
                 _finish(log, RefreshOutcome.SKIPPED, error="another refresh of this view was running")
                 return
             # The name comes from the model registry (ALL_VIEWS), never from input. A view may opt out of
@@ -144,17 +145,6 @@ def _refresh_one(view: ViewClass, log: RefreshLog, *, lock_wait_s: float) -> Non
         _finish(log, RefreshOutcome.FAILED, duration_s=time.perf_counter() - start, error=str(exc)[:2000])
         return
     _finish(log, RefreshOutcome.SUCCESS, duration_s=time.perf_counter() - start, rows=rows)
-
-
-def _try_lock(cursor, name: str, wait_s: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + wait_s
-    while True:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [f"analytics.refresh:{name}"])
-        if cursor.fetchone()[0]:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.2)
 
 
 def _finish(

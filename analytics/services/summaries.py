@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from analytics import sql
 from analytics.models import RefreshKind, RefreshLog, RefreshOutcome
+from ops.platform import locks
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ SUMMARIES: tuple[Summary, ...] = (
     ),
 )
 _LOCK = "analytics.summaries"
+# A batch's recompute waits this long for the one before it (a full rebuild at 1M claims takes ~25 s here).
+_LOCK_TIMEOUT = "5min"
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ def _run(*, kind: str, trigger: str, scope: str, params: dict[str, Any]) -> list
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             # One writer at a time: two batches touching the same group must not interleave delete and insert.
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_LOCK])
+            locks.xact_lock(_LOCK, timeout=_LOCK_TIMEOUT)
             cursor.execute("SET LOCAL jit = off")  # see refresh._refresh_one
             for summary, log in zip(SUMMARIES, logs, strict=True):
                 t0 = time.perf_counter()

@@ -14,7 +14,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from claims.demo import generate_demo_files
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -27,6 +26,7 @@ from analytics.services.summaries import summaries_rebuild
 from claims.models import Claim, ClaimStatus, StatusSource
 from claims.services.ingest import batch_ingest
 from claims.services.lifecycle import StatusChange, claims_status_change
+from ops.synthetic.x12_files import generate_demo_files
 
 # A shared sample the ingest rejects (no place of service), so the failed-claims page has a rejected file.
 REJECTED_SAMPLE = Path("837P/imsweb/x12_missing_elements.txt")

@@ -30,11 +30,11 @@ from analytics.services.summaries import (
     summaries_refresh_days,
 )
 from analytics.tasks import refresh_after_batch
-from claims.demo import generate_demo_files
 from claims.models import Claim, ClaimStatus
 from claims.services.ingest import batch_ingest
 from claims.services.validation import batch_validate
 from config.beat import SCHEDULES, sync_schedules
+from ops.synthetic.x12_files import generate_demo_files
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,9 @@ from django.test import override_settings
 from analytics.models import RefreshLog, RefreshOutcome
 from analytics.services.refresh import REFRESHED_AFTER_BATCH, view_name
 from analytics.services.summaries import SUMMARIES
-from claims.demo import generate_demo_files
 from claims.services.ingest import batch_ingest
 from config.celery import app
+from ops.synthetic.x12_files import generate_demo_files
 
 ROOT = Path(__file__).resolve().parents[2]
 # A Redis database of its own, so a developer's broker queue is never read or purged by the test.

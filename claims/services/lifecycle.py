@@ -90,7 +90,7 @@ def claims_status_change(
         check_transition(change.from_status, change.to_status)
     at = at or timezone.now()
     actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
-    arrays = [
+    arrays: list[list[Any]] = [
         [c.claim_id for c in changes],
         [c.service_date_from for c in changes],
         [c.from_status for c in changes],

@@ -8,18 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from claims.demo import DemoClaim, build_universe, iter_demo_claims
 from claims.models import Claim, ClaimStatus
 from claims.services.ingest import batch_ingest
 from claims.services.validation import batch_validate
+from claims.x12.model import X12Claim
 from claims.x12.writer import write_837p
 from members.models import Member
+from ops.synthetic.x12_files import build_universe, iter_demo_claims
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def written(tmp_path: Path) -> tuple[list[DemoClaim], Path]:
+def written(tmp_path: Path) -> tuple[list[X12Claim], Path]:
     universe = build_universe(seed=23, claims_hint=80)
     claims = list(iter_demo_claims(universe, count=80))
     text = write_837p(
@@ -35,7 +36,7 @@ def written(tmp_path: Path) -> tuple[list[DemoClaim], Path]:
     return claims, path
 
 
-def _expected(c: DemoClaim) -> dict[str, object]:
+def _expected(c: X12Claim) -> dict[str, object]:
     return {
         "claim_number": c.claim_number,
         "billing_npi": c.billing_provider.npi,
@@ -96,7 +97,7 @@ def _loaded(claim: Claim) -> dict[str, object]:
     }
 
 
-def test_written_claims_ingest_back_identically(written: tuple[list[DemoClaim], Path]) -> None:
+def test_written_claims_ingest_back_identically(written: tuple[list[X12Claim], Path]) -> None:
     demo, path = written
 
     result = batch_ingest(path=path)
@@ -117,7 +118,7 @@ def test_written_claims_ingest_back_identically(written: tuple[list[DemoClaim], 
     assert all(d.subscriber.subscriber_identifier == d.subscriber_identifier for d in dependents)
 
 
-def test_written_file_validates_and_claims_become_validated(written: tuple[list[DemoClaim], Path]) -> None:
+def test_written_file_validates_and_claims_become_validated(written: tuple[list[X12Claim], Path]) -> None:
     _, path = written
     result = batch_ingest(path=path)
 

@@ -1,28 +1,21 @@
-"""837P writer (claims.x12.writer) and demo data (claims.demo): pyx12 accepts what we write, byte for byte
-reproducibly, with correct envelope counts, HL tree and money totals. Small files keep this fast."""
+"""837P writer (claims.x12.writer): pyx12 accepts what it writes, with correct envelope counts, HL tree, money
+totals and exactly the claims' values. The input claims come from the synthetic generator
+(``ops.synthetic.x12_files``, tested in ``ops/tests/test_synthetic_x12_files.py``). Small files keep this fast."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
-from claims.demo import (
-    COMMON_DIAGNOSES,
-    DemoClaim,
-    build_universe,
-    generate_demo_files,
-    iter_demo_claims,
-)
 from claims.models import ValidationOutcome
+from claims.x12.model import X12Claim
 from claims.x12.validation import validate_837
 from claims.x12.writer import money, write_837p
-from providers.npi import npi_is_valid
+from ops.synthetic.x12_files import build_universe, iter_demo_claims
 
 CREATED = dt.datetime(2026, 10, 15, 9, 30)
 
@@ -46,13 +39,13 @@ def _transactions(segments: list[list[str]]) -> Iterator[list[list[str]]]:
 
 
 @pytest.fixture(scope="module")
-def demo_claims() -> list[DemoClaim]:
+def demo_claims() -> list[X12Claim]:
     universe = build_universe(seed=11, claims_hint=60)
     return list(iter_demo_claims(universe, count=60))
 
 
 @pytest.fixture(scope="module")
-def demo_text(demo_claims: list[DemoClaim]) -> str:
+def demo_text(demo_claims: list[X12Claim]) -> str:
     # 25 claims per transaction set: three ST/SE pairs, so the multi-transaction path is covered too.
     return write_837p(
         demo_claims,
@@ -64,7 +57,7 @@ def demo_text(demo_claims: list[DemoClaim]) -> str:
     )
 
 
-def test_sample_covers_dependents_renderers_and_solo_billers(demo_claims: list[DemoClaim]) -> None:
+def test_sample_covers_dependents_renderers_and_solo_billers(demo_claims: list[X12Claim]) -> None:
     # The validation tests below are only meaningful if every optional loop actually occurs.
     assert any(not c.patient.is_subscriber for c in demo_claims)  # 2000C
     assert any(c.rendering_provider is not None for c in demo_claims)  # 2310B
@@ -83,28 +76,6 @@ def test_written_file_is_accepted_by_pyx12(demo_text: str, tmp_path: Path) -> No
     assert report.outcome == ValidationOutcome.ACCEPTED
     assert report.ack_999.count("IK5*A~") == 3
     assert "AK9*A*3*3*3~" in report.ack_999
-
-
-def test_generated_files_are_accepted_by_pyx12(tmp_path: Path) -> None:
-    written = generate_demo_files(tmp_path, files=2, claims_per_file=20, seed=5)
-
-    for f in written:
-        report = validate_837(f.path)
-        assert (f.path.name, report.outcome, report.errors) == (f.path.name, "accepted", [])
-
-
-def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
-    first = generate_demo_files(tmp_path / "a", files=2, claims_per_file=20, seed=9)
-    second = generate_demo_files(tmp_path / "b", files=2, claims_per_file=20, seed=9)
-    other = generate_demo_files(tmp_path / "c", files=2, claims_per_file=20, seed=10)
-
-    for a, b, c in zip(first, second, other, strict=True):
-        assert a.path.read_bytes() == b.path.read_bytes()
-        assert a.path.read_bytes() != c.path.read_bytes()
-    # Different files of one run differ too (own claims and control numbers).
-    assert first[0].path.read_bytes() != first[1].path.read_bytes()
-    assert [f.path.name for f in first] == ["demo_0001.837", "demo_0002.837"]
-    assert b"ISA*00*" in first[0].path.read_bytes()[:10]
 
 
 def test_envelope_counts_and_control_numbers(demo_text: str) -> None:
@@ -144,7 +115,7 @@ def test_hl_tree_numbering_and_child_codes(demo_text: str) -> None:
             assert (hl[4] == "1") == (hl[1] in parents), hl
 
 
-def test_clm02_is_the_sum_of_sv102(demo_text: str, demo_claims: list[DemoClaim]) -> None:
+def test_clm02_is_the_sum_of_sv102(demo_text: str, demo_claims: list[X12Claim]) -> None:
     totals: dict[str, Decimal] = {}
     line_sums: dict[str, Decimal] = {}
     current = ""
@@ -161,7 +132,7 @@ def test_clm02_is_the_sum_of_sv102(demo_text: str, demo_claims: list[DemoClaim])
     assert len(totals) == 60
 
 
-def test_file_carries_exactly_the_demo_values(demo_text: str, demo_claims: list[DemoClaim]) -> None:
+def test_file_carries_exactly_the_demo_values(demo_text: str, demo_claims: list[X12Claim]) -> None:
     by_number = {c.claim_number: c for c in demo_claims}
     segments = _segments(demo_text)
     for index, seg in enumerate(segments):
@@ -180,23 +151,6 @@ def test_file_carries_exactly_the_demo_values(demo_text: str, demo_claims: list[
             assert sv1[7] == ":".join(str(p) for p in line.diagnosis_pointers)
 
 
-def test_demo_codes_are_valid(demo_claims: list[DemoClaim]) -> None:
-    import simple_icd_10_cm as cm
-
-    for claim in demo_claims:
-        assert npi_is_valid(claim.billing_provider.npi)
-        if claim.rendering_provider is not None:
-            assert npi_is_valid(claim.rendering_provider.npi)
-        for code in claim.diagnosis_codes:
-            assert cm.is_valid_item(code) and cm.is_leaf(code), code
-        for line in claim.lines:
-            assert line.charge > 0 and line.charge == line.charge.quantize(Decimal("0.01"))
-            assert all(1 <= p <= len(claim.diagnosis_codes) for p in line.diagnosis_pointers)
-            assert claim.service_date_to < dt.date(2026, 11, 1)
-    for code in COMMON_DIAGNOSES:
-        assert cm.is_valid_item(code) and cm.is_leaf(code), code
-
-
 @pytest.mark.parametrize(
     ("value", "text"),
     [
@@ -208,24 +162,3 @@ def test_demo_codes_are_valid(demo_claims: list[DemoClaim]) -> None:
 )
 def test_money_has_no_trailing_zeros(value: Decimal, text: str) -> None:
     assert money(value) == text
-
-
-def test_command_writes_and_reports_files(tmp_path: Path) -> None:
-    out = StringIO()
-    call_command(
-        "generate_demo_837",
-        "--out",
-        str(tmp_path),
-        "--files",
-        "2",
-        "--claims-per-file",
-        "5",
-        "--seed",
-        "3",
-        stdout=out,
-    )
-
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["demo_0001.837", "demo_0002.837"]
-    assert f"{tmp_path / 'demo_0001.837'}: 5 claims" in out.getvalue()
-    assert "wrote 2 file(s), 10 claims" in out.getvalue()

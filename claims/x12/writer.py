@@ -1,4 +1,4 @@
-"""Write 837P (ASC X12 005010X222A1, Health Care Claim: Professional) files from ``claims.demo`` claims.
+"""Write 837P (ASC X12 005010X222A1, Health Care Claim: Professional) files from ``claims.x12.model`` claims.
 
 Layout (implementation guide section 2.4, loop/segment usage):
 
@@ -21,7 +21,8 @@ send 2000C when the subscriber is the patient). Delimiters: element ``*``, compo
 ``146.25``, ``99.5``), as the X12 ``R`` type prefers; dates ``CCYYMMDD``.
 
 Speed (one core, measured here): writing alone ~58,000 claims/s (100,000 claims, 2.3 lines each, 43 MB in
-1.7 s); with claim generation (``claims.demo``, ~25,000 claims/s) ``generate_demo_837`` does ~16,000 claims/s.
+1.7 s); with synthetic claim generation (~25,000 claims/s) ``manage.py generate_demo_837`` does ~16,000
+claims/s.
 """
 
 from __future__ import annotations
@@ -31,11 +32,9 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-if TYPE_CHECKING:
-    # Annotations only: claims.demo imports this module to write its files.
-    from claims.demo import DemoClaim, DemoMember, DemoProvider
+from claims.x12.model import X12Claim, X12Member, X12Provider
 
 VERSION = "005010X222A1"
 ELEMENT = "*"
@@ -76,7 +75,7 @@ def _seg(*elements: str) -> str:
     return ELEMENT.join(items) + TERMINATOR
 
 
-def _name_segment(qualifier: str, provider: DemoProvider, id_qualifier: str = "XX") -> str:
+def _name_segment(qualifier: str, provider: X12Provider, id_qualifier: str = "XX") -> str:
     if provider.entity_type == "2":
         return _seg(
             "NM1", qualifier, "2", provider.organization_name, "", "", "", "", id_qualifier, provider.npi
@@ -90,7 +89,7 @@ def _address(line1: str, city: str, state: str, zip_code: str) -> list[str]:
     return [_seg("N3", line1), _seg("N4", city, state, zip_code)]
 
 
-def _person(qualifier: str, member: DemoMember, with_id: bool, with_dmg: bool) -> list[str]:
+def _person(qualifier: str, member: X12Member, with_id: bool, with_dmg: bool) -> list[str]:
     if with_id:
         name = _seg(
             "NM1", qualifier, "1", member.last_name, member.first_name, "", "", "", "MI", member.member_id
@@ -103,7 +102,7 @@ def _person(qualifier: str, member: DemoMember, with_id: bool, with_dmg: bool) -
     return out
 
 
-def _claim_segments(claim: DemoClaim) -> list[str]:
+def _claim_segments(claim: X12Claim) -> list[str]:
     """2300 loop with its 2310B and 2400 loops."""
     out = [
         # CLM05 = place of service : B (professional facility code qualifier) : frequency code; CLM06 provider
@@ -154,7 +153,7 @@ def _claim_segments(claim: DemoClaim) -> list[str]:
 _SubscriberKey = tuple[str, str, str, str, bool]
 
 
-def _subscriber_key(claim: DemoClaim) -> _SubscriberKey:
+def _subscriber_key(claim: X12Claim) -> _SubscriberKey:
     holder = claim.subscriber
     return (
         holder.member_id,
@@ -165,10 +164,10 @@ def _subscriber_key(claim: DemoClaim) -> _SubscriberKey:
     )
 
 
-def _grouped(claims: Sequence[DemoClaim]) -> list[DemoClaim]:
+def _grouped(claims: Sequence[X12Claim]) -> list[X12Claim]:
     """Claims reordered so each billing provider's, then each policy holder's, then each patient's claims are
     consecutive; groups keep the order of their first appearance."""
-    by_provider: dict[str, dict[_SubscriberKey, dict[DemoMember, list[DemoClaim]]]] = {}
+    by_provider: dict[str, dict[_SubscriberKey, dict[X12Member, list[X12Claim]]]] = {}
     for claim in claims:
         by_provider.setdefault(claim.billing_provider.npi, {}).setdefault(
             _subscriber_key(claim), {}
@@ -194,7 +193,7 @@ class _TransactionWriter:
         self.subscriber_hl = 0
         self.provider_key: str | None = None
         self.subscriber_key: _SubscriberKey | None = None
-        self.patient: DemoMember | None = None
+        self.patient: X12Member | None = None
         self.claims = 0
         self.write([_seg("ST", "837", self.control, VERSION), *header])
 
@@ -202,7 +201,7 @@ class _TransactionWriter:
         self.out.write("".join(segments))
         self.segments += len(segments)
 
-    def add(self, claim: DemoClaim) -> None:
+    def add(self, claim: X12Claim) -> None:
         provider = claim.billing_provider
         patient = claim.patient
         holder = claim.subscriber
@@ -261,7 +260,7 @@ class _TransactionWriter:
 
 def write_837p_to(
     out: TextIO,
-    claims: Iterable[DemoClaim],
+    claims: Iterable[X12Claim],
     *,
     sender_id: str,
     receiver_id: str,
@@ -278,7 +277,7 @@ def write_837p_to(
 
     ``claims`` is consumed once, in order: consecutive claims of the same billing provider share a 2000A
     loop, consecutive claims of the same policy holder a 2000B, of the same dependent a 2000C (pass them
-    grouped, as ``claims.demo.iter_demo_claims`` yields them, or use ``write_837p``). A new transaction set
+    grouped, as the synthetic generator yields them, or use ``write_837p``). A new transaction set
     starts every ``max_claims_per_transaction`` claims. ``sender_id``/``receiver_id``: ISA06/ISA08,
     GS02/GS03 and 1000A/1000B NM109 (2 to 15 characters); ``control_number``: ISA13 (1..999,999,999) and
     GS06; ``created``: ISA09/ISA10, GS04/GS05 and BHT04/BHT05. Raises ``ValueError`` on out-of-range
@@ -369,7 +368,7 @@ def write_837p_to(
 
 
 def write_837p(
-    claims: Sequence[DemoClaim],
+    claims: Sequence[X12Claim],
     *,
     sender_id: str,
     receiver_id: str,

@@ -9,11 +9,15 @@ indexes and monthly partitions). Modules:
   requests (``ADMIN_REQUESTS``).
 * ``params``: query parameters picked deterministically from the data (which member, month, code, plan).
 * ``baseline``: builds, checks and drops the ``bench_baseline`` schema.
-* ``plans``: one ``EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`` per query and schema, summarised.
-* ``ingest``: claims/s of ``ingest_837 --no-validate`` in a scratch database, and of pyx12 validation.
+* ``ops.platform.plans`` (the shared floor, not here): one ``EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`` per
+  query and schema, summarised.
+* ``ingest``: claims/s of ``ingest_837 --no-validate`` in a scratch database, and of pyx12 validation, on
+  files from ``ops.synthetic.x12_files``.
 * ``refresh``: the analytics views' and summaries' refresh durations, full and incremental.
 * ``pages``: every analytics URL through the test client, with its SQL statements timed.
 * ``stats``: percentiles and timing summaries.
 * ``runner``: timing, ``search_path`` switching, the view variants, the admin requests, the whole run.
 * ``report``: the JSON and markdown files in ``bench/results/``.
+
+A tool of the platform, not part of it: no production module imports this package.
 """

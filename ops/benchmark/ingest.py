@@ -24,8 +24,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import connections
 
-from claims.demo import generate_demo_files
 from claims.x12.validation import validate_837
+from ops.synthetic.x12_files import generate_demo_files
 
 SCRATCH_SUFFIX = "_ingest_bench"
 # The README's 100,000-claim measurement used this seed; the same file makes the figures comparable.

@@ -1,18 +1,27 @@
-"""Fixed code lists and weights behind the synthetic data: real code values, invented organisations.
+"""The one set of reference data behind all synthetic data: code lists, weights, invented organisations.
+
+Both generators draw from here: the 837P files (``ops.synthetic.x12_files``) and the database history loaded
+with COPY (``ops.synthetic.history``). Where the two need the same kind of data there is one list; where the
+837P files use a shorter list, it is a named selection from the full one (``X12_FILE_*``), because the order
+of those short lists is the order of the files' random draws and fixes their bytes for a seed. The one list
+that differs in content, the encounter mix, is kept twice, side by side, with the reason.
 
 Sources of the code values: NUCC Health Care Provider Taxonomy code set (v24); CMS Place of Service code set;
 X12 Claim Adjustment Reason Codes (CARC, code list 139); X12 837P SBR09 claim filing indicator (code list 1032,
-``members.models.PlanType``); ICD-10-CM (simple-icd-10-cm billable leaves, ``claims.demo.billable_icd10_codes``);
-CPT/HCPCS codes with RVUs in ``claims.fee_schedule`` (codes outside the physician fee schedule — lab tests,
-vaccines, drugs — are used only where they carry no RVU there by design). US state populations: 2020 census,
-thousands. Weights are relative (they need not sum to anything).
+``members.models.PlanType``); ICD-10-CM billable codes from ``simple_icd_10_cm`` (2023+ code set,
+``billable_icd10_codes``); CPT/HCPCS codes with RVUs in ``claims.fee_schedule`` (codes outside the physician fee
+schedule — lab tests, vaccines, drugs — are used only where they carry no RVU there by design). US state
+populations: 2020 census, thousands. Payers and organisations are fictional. Weights are relative (they need
+not sum to anything).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from decimal import Decimal
 
-from claims.demo import ENCOUNTERS, PLANS
+from claims.carc import Carc
 from members.models import PlanType
 
 # -- Plans ----------------------------------------------------------------------------------------------------
@@ -22,8 +31,10 @@ from members.models import PlanType
 class PlanSpec:
     """A health plan: name, payer id (NM109), filing indicator, share of members, typical allowed fraction.
 
-    ``allowed_permille`` is the centre of the paid / charged ratio of an approved claim, in 1/1000 (Medicaid
-    pays least of billed charges, commercial plans most); each claim varies around it within 400..850.
+    ``plan_type`` is the 837P SBR09 claim filing indicator (``PlanType``). ``allowed_permille`` is the centre
+    of the paid / charged ratio of an approved claim, in 1/1000 (Medicaid pays least of billed charges,
+    commercial plans most); each claim varies around it within 400..850. ``member_weight``,
+    ``allowed_permille`` and ``has_dependents`` are used by the history generator only.
     """
 
     name: str
@@ -34,20 +45,21 @@ class PlanSpec:
     has_dependents: bool
 
 
-_DEMO_PLANS = {payer_id: (name, payer_id, code) for name, payer_id, code in PLANS}
-# The five plans of the 837P demo come first with the same payer ids, so demo files ingested later match them.
 PLAN_SPECS: tuple[PlanSpec, ...] = (
-    PlanSpec(*_DEMO_PLANS["SMT01"], 22, 640, True),
-    PlanSpec(*_DEMO_PLANS["MBS02"], 20, 620, True),
-    PlanSpec(*_DEMO_PLANS["CCH03"], 10, 600, True),
-    PlanSpec(*_DEMO_PLANS["MCR04"], 18, 480, False),
-    PlanSpec(*_DEMO_PLANS["MCD05"], 16, 420, True),
+    PlanSpec("SUMMIT HEALTH PPO", "SMT01", PlanType.PPO, 22, 640, True),
+    PlanSpec("MERIDIAN BLUE SHIELD", "MBS02", PlanType.BLUE_CROSS, 20, 620, True),
+    PlanSpec("CASCADE CARE HMO", "CCH03", PlanType.HMO, 10, 600, True),
+    PlanSpec("MEDICARE PART B DEMO", "MCR04", PlanType.MEDICARE_B, 18, 480, False),
+    PlanSpec("STATE MEDICAID DEMO", "MCD05", PlanType.MEDICAID, 16, 420, True),
     PlanSpec("PINNACLE POINT OF SERVICE", "PNP06", PlanType.POS, 5, 610, True),
     PlanSpec("HARBOR EXCLUSIVE PROVIDER", "HBE07", PlanType.EPO, 4, 600, True),
     PlanSpec("LIBERTY COMMERCIAL INSURANCE", "LCI08", PlanType.COMMERCIAL, 3, 660, True),
     PlanSpec("TRICARE DEMO REGION", "TRD09", PlanType.CHAMPUS, 1, 520, True),
     PlanSpec("KEYSTONE WORKERS COMPENSATION", "KWC10", PlanType.WORKERS_COMP, 1, 700, False),
 )
+# The 837P files use the first five plans only, by position (the fourth is Medicare), so demo files ingested
+# after a history load match its plans by payer id.
+X12_FILE_PLANS: tuple[PlanSpec, ...] = PLAN_SPECS[:5]
 # Plans that refuse out-of-network care (CARC 242) rather than paying it at a lower rate.
 CLOSED_NETWORK_TYPES = frozenset({PlanType.HMO, PlanType.EPO, PlanType.MEDICAID})
 
@@ -169,6 +181,25 @@ ORG_TAXONOMIES: tuple[tuple[TaxonomySpec, tuple[str, ...]], ...] = (
     (TaxonomySpec("261QU0200X", "Clinic/Center, Urgent Care", URGENT, 8), (URGENT,)),
     (TaxonomySpec("291U00000X", "Clinical Medical Laboratory", LAB, 3), ()),
 )  # fmt: skip
+# Second words of a group practice's name ("<LAST NAME> MEDICAL GROUP").
+GROUP_SUFFIXES = ("MEDICAL GROUP", "FAMILY MEDICINE", "PRIMARY CARE", "HEALTH PARTNERS", "CLINIC")
+
+
+def _taxonomies(specs: tuple[TaxonomySpec, ...], *codes: str) -> tuple[TaxonomySpec, ...]:
+    by_code = {spec.code: spec for spec in specs}
+    return tuple(by_code[code] for code in codes)
+
+
+# The 837P files' taxonomies: a short selection, drawn uniformly, in this order (the draw order: reordering
+# changes every file's bytes). Persons are rendering or solo billing providers; groups bill for them.
+X12_FILE_PERSON_TAXONOMIES = _taxonomies(
+    PERSON_TAXONOMIES,
+    "207Q00000X", "207R00000X", "208000000X", "207V00000X", "207X00000X", "207N00000X",
+    "207RC0000X", "2084P0800X", "363LF0000X", "363A00000X", "225100000X", "208D00000X",
+)  # fmt: skip
+X12_FILE_GROUP_TAXONOMIES = _taxonomies(
+    tuple(spec for spec, _ in ORG_TAXONOMIES), "193200000X", "193400000X", "261QP2300X"
+)
 
 # -- Services and encounters ----------------------------------------------------------------------------------
 
@@ -182,16 +213,93 @@ class ServiceSpec:
     modifiers: tuple[str, ...] = ()
     max_units: int = 1
 
+    @property
+    def fee(self) -> Decimal:
+        """The reference fee per unit in dollars, with two decimals (``12500`` cents -> ``Decimal("125.00")``)."""
+        return Decimal(self.fee_cents).scaleb(-2)
+
 
 def _svc(code: str, dollars: str, modifiers: tuple[str, ...] = (), max_units: int = 1) -> ServiceSpec:
     whole, _, cents = dollars.partition(".")
     return ServiceSpec(code, int(whole) * 100 + int(cents or 0), modifiers, max_units)
 
 
-def _demo(index: int, part: str) -> tuple[ServiceSpec, ...]:
-    """The services of ``claims.demo.ENCOUNTERS[index]`` (``part`` "main" or "extras"), fees in cents."""
-    services = getattr(ENCOUNTERS[index], part)
-    return tuple(ServiceSpec(s.code, int(s.fee * 100), s.modifiers, s.max_units) for s in services)
+@dataclass(frozen=True, slots=True)
+class X12FileEncounter:
+    """A kind of visit of the 837P files: where, the E/M (or main) service, optional add-on services (0 to 3
+    drawn uniformly), typical principal diagnoses (with dots)."""
+
+    weight: int
+    places: tuple[str, ...]  # CMS place of service codes, first most likely
+    main: tuple[ServiceSpec, ...]
+    extras: tuple[ServiceSpec, ...]
+    diagnoses: tuple[str, ...]
+
+
+# The 837P files' encounter mix. It differs in content from ``ENCOUNTER_SPECS`` below and is kept as it is:
+# the files' bytes for a seed depend on it, and the history generator's richer mix (specialty groups, patient
+# ages, weighted add-on counts, 17 kinds) was built on top of it — the encounters there that these six cover
+# take their services from here, so each service's fee is written once.
+# CPT/HCPCS codes with plausible billed charges (dollars): E/M visits, preventive, labs, injections, therapy.
+X12_FILE_ENCOUNTERS: tuple[X12FileEncounter, ...] = (
+    X12FileEncounter(
+        50,
+        ("11", "11", "11", "22", "19"),
+        (_svc("99213", "125.00"), _svc("99214", "185.00"), _svc("99212", "85.00")),
+        (
+            _svc("36415", "15.00"),
+            _svc("85025", "28.00"),
+            _svc("80053", "42.00"),
+            _svc("81002", "12.00"),
+            _svc("93000", "55.00"),
+        ),
+        ("E11.9", "I10", "E78.5", "J06.9", "K21.9", "N39.0", "R51.9"),
+    ),
+    X12FileEncounter(
+        10,
+        ("11",),
+        (_svc("99203", "160.00"), _svc("99204", "245.00")),
+        (_svc("36415", "15.00"), _svc("80053", "42.00")),
+        ("R10.9", "R53.83", "M54.50", "F41.9"),
+    ),
+    X12FileEncounter(
+        15,
+        ("11",),
+        (_svc("99396", "235.00"), _svc("99395", "220.00")),
+        (_svc("90471", "30.00"), _svc("90686", "40.00"), _svc("36415", "15.00")),
+        ("Z00.00", "Z23", "Z13.220"),
+    ),
+    X12FileEncounter(
+        10,
+        ("11", "22"),
+        (_svc("99213", "125.00", ("25",)),),
+        (
+            _svc("20610", "150.00", ("RT",)),
+            _svc("96372", "35.00"),
+            _svc("J3420", "12.00"),
+            _svc("11721", "70.00"),
+        ),
+        ("M17.11", "M25.561", "E55.9", "L30.9"),
+    ),
+    X12FileEncounter(
+        10,
+        ("11", "22"),
+        (_svc("97110", "65.00", (), 4),),
+        (_svc("97140", "60.00", (), 3), _svc("97530", "70.00", (), 3)),
+        ("M54.50", "M25.561", "M54.2", "M79.10"),
+    ),
+    X12FileEncounter(
+        5,
+        ("10", "02"),
+        (_svc("99213", "110.00", ("95",)), _svc("99214", "165.00", ("95",))),
+        (),
+        ("F41.9", "F32.A", "J06.9", "G47.00"),
+    ),
+)
+
+
+# Short name for the history's encounters below, which reuse these services.
+_X12 = X12_FILE_ENCOUNTERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +329,7 @@ _LABS = (
     _svc("83036", "30.00"), _svc("84443", "45.00"), _svc("82306", "55.00"), _svc("81003", "10.00"),
 )  # fmt: skip
 _OFFICE_EXTRAS = (
-    *_demo(0, "extras"),
+    *_X12[0].extras,
     _svc("80061", "38.00"), _svc("83036", "30.00"), _svc("84443", "45.00"),
     _svc("90471", "30.00"), _svc("90686", "40.00"), _svc("96372", "35.00"), _svc("J1885", "9.00"),
 )  # fmt: skip
@@ -233,20 +341,20 @@ _EST_VISITS = (
 
 ENCOUNTER_SPECS: tuple[EncounterSpec, ...] = (
     EncounterSpec(
-        "office visit", 300, PRIMARY, ENCOUNTERS[0].places, _EST_VISITS, _OFFICE_EXTRAS, (5, 12, 22, 26, 20, 15),
+        "office visit", 300, PRIMARY, _X12[0].places, _EST_VISITS, _OFFICE_EXTRAS, (5, 12, 22, 26, 20, 15),
         ("I10", "E11.9", "E78.5", "J06.9", "M54.50", "K21.9", "N39.0", "E11.65", "R05.9", "J02.9", "F41.1",
          "E03.9", "R51.9", "M25.561", "R10.9", "J20.9", "E66.9", "R53.83", "G47.00", "L30.9", "B34.9",
          "J30.9", "E55.9", "K59.00", "R06.02", "M79.10", "I25.10", "J45.909", "J44.9", "R73.03"),
     ),
     EncounterSpec(
-        "new patient", 50, PRIMARY, ("11",), _demo(1, "main") + (_svc("99202", "110.00"),),
-        _demo(1, "extras") + _LABS[2:6], (10, 25, 35, 30),
+        "new patient", 50, PRIMARY, ("11",), _X12[1].main + (_svc("99202", "110.00"),),
+        _X12[1].extras + _LABS[2:6], (10, 25, 35, 30),
         ("R10.9", "R53.83", "M54.50", "F41.9", "I10", "E11.9", "R51.9", "R07.9", "R42"),
     ),
     EncounterSpec(
         "adult preventive visit", 90, PRIMARY, ("11",),
-        _demo(2, "main") + (_svc("99385", "210.00"), _svc("99386", "230.00")),
-        _demo(2, "extras") + _LABS[1:6], (3, 10, 22, 28, 22, 15),
+        _X12[2].main + (_svc("99385", "210.00"), _svc("99386", "230.00")),
+        _X12[2].extras + _LABS[1:6], (3, 10, 22, 28, 22, 15),
         ("Z00.00", "Z00.01", "Z23", "Z13.220", "Z12.31", "Z12.11", "Z13.1"), ages=(18, 120),
     ),
     EncounterSpec(
@@ -258,21 +366,21 @@ ENCOUNTER_SPECS: tuple[EncounterSpec, ...] = (
          "F90.0", "Z23", "Z00.129", "Z00.121"), ages=(0, 17),
     ),
     EncounterSpec(
-        "joint injection", 40, MSK, ENCOUNTERS[3].places, _demo(3, "main"),
-        # The demo's procedure visit also lists nail debridement (11721); podiatry bills that here.
-        _demo(3, "extras")[:3] + (_svc("J1030", "18.00"), _svc("20610", "150.00", ("LT",))), (0, 25, 45, 30),
+        "joint injection", 40, MSK, _X12[3].places, _X12[3].main,
+        # The 837P files' procedure visit also lists nail debridement (11721); podiatry bills that here.
+        _X12[3].extras[:3] + (_svc("J1030", "18.00"), _svc("20610", "150.00", ("LT",))), (0, 25, 45, 30),
         ("M17.11", "M17.12", "M25.561", "M25.511", "M75.100", "M19.90", "M77.10", "M54.16"), ages=(18, 120),
     ),
     EncounterSpec(
-        "physical therapy", 90, THERAPY, ENCOUNTERS[4].places,
-        tuple(ServiceSpec(s.code, s.fee_cents, ("GP",), s.max_units) for s in _demo(4, "main")),
-        tuple(ServiceSpec(s.code, s.fee_cents, ("GP",), s.max_units) for s in _demo(4, "extras"))
+        "physical therapy", 90, THERAPY, _X12[4].places,
+        tuple(ServiceSpec(s.code, s.fee_cents, ("GP",), s.max_units) for s in _X12[4].main),
+        tuple(ServiceSpec(s.code, s.fee_cents, ("GP",), s.max_units) for s in _X12[4].extras)
         + (_svc("97110", "65.00", ("GP",), 3), _svc("97140", "60.00", ("GP", "59"), 2)),
         (0, 15, 45, 40), ("M54.50", "M25.561", "M54.2", "M79.10", "M25.511", "M62.830", "S83.511A", "M54.16"),
         spread_days=6,
     ),
     EncounterSpec(
-        "telehealth visit", 45, PRIMARY, ENCOUNTERS[5].places, _demo(5, "main"),
+        "telehealth visit", 45, PRIMARY, _X12[5].places, _X12[5].main,
         (_svc("99213", "110.00", ("95",)), _svc("90471", "30.00")), (85, 10, 5),
         ("F41.9", "F32.A", "J06.9", "G47.00", "I10", "E11.9", "F41.1", "U07.1"),
     ),
@@ -345,10 +453,42 @@ FLU_SEASON_MONTHS = frozenset({9, 10, 11, 12, 1})
 
 # -- Diagnoses ------------------------------------------------------------------------------------------------
 
+# Commonly billed ICD-10-CM codes (all billable leaves in simple_icd_10_cm 1.5); both generators draw most
+# diagnoses from here (the 837P files uniformly, the history Zipf-weighted in this order).
+COMMON_DIAGNOSES: tuple[str, ...] = (
+    "E11.9", "I10", "J06.9", "M54.50", "Z00.00", "E78.5", "F41.9", "J20.9", "K21.9", "N39.0",
+    "R51.9", "Z23", "M25.561", "R10.9", "F32.A", "E66.9", "G43.909", "J45.909", "R05.9", "I25.10",
+    "E03.9", "M17.11", "H10.9", "R53.83", "J02.9", "E55.9", "B34.9", "L30.9", "M54.2", "G47.00",
+    "J30.9", "K59.00", "Z13.220", "R06.02", "M79.10",
+)  # fmt: skip
+# Share of the 837P files' secondary diagnoses drawn from COMMON_DIAGNOSES; the rest are any billable leaf.
+COMMON_SHARE = 0.8
+# Random draws skip chapters that make no sense as an office diagnosis for an arbitrary patient: pregnancy
+# (O), perinatal (P) and external causes (V-Y, never a principal diagnosis per ICD-10-CM guideline I.C.20).
+_EXCLUDED_PREFIXES = ("O", "P", "V", "W", "X", "Y")
+
+
+@functools.cache
+def billable_icd10_codes() -> tuple[str, ...]:
+    """All billable ICD-10-CM leaves usable as a synthetic diagnosis, with dots (``E11.9``), sorted.
+
+    simple_icd_10_cm is imported here, once: its import costs ~1.5 s and most of the project never needs it.
+    """
+    import simple_icd_10_cm as cm
+
+    return tuple(
+        sorted(
+            code
+            for code in cm.get_all_codes(with_dots=True)
+            if cm.is_leaf(code) and not code.startswith(_EXCLUDED_PREFIXES)
+        )
+    )
+
+
 # Relative shares of ICD-10-CM chapters among office-setting diagnoses outside the common codes (roughly the
 # NAMCS mix). Keyed by the code's first letter; D and H are split by number below (D0-D49 neoplasms, D50-D89
 # blood; H00-H59 eye, H60-H95 ear). Pregnancy, perinatal and external-cause chapters are not drawn
-# (``claims.demo.billable_icd10_codes`` leaves them out).
+# (``billable_icd10_codes`` leaves them out).
 CHAPTER_WEIGHTS: dict[str, int] = {
     "A": 8, "B": 10, "C": 20, "D_NEO": 6, "D_BLOOD": 10, "E": 80, "F": 70, "G": 35, "H_EYE": 30, "H_EAR": 12,
     "I": 80, "J": 60, "K": 45, "L": 35, "M": 130, "N": 40, "Q": 3, "R": 90, "S": 45, "T": 8, "U": 1, "Z": 150,
@@ -361,11 +501,21 @@ CHAPTER_WEIGHTS: dict[str, int] = {
 # 16 missing information; 45 charge exceeds fee schedule; 50 not medically necessary; 96 non-covered charge;
 # 97 included in another service's payment (bundled); 109 not covered by this payer; 197 precertification
 # absent; 204 not covered under the patient's current benefit plan.
-DENIAL_CARCS: tuple[tuple[str, int], ...] = (
-    ("16", 26), ("45", 5), ("50", 13), ("96", 13), ("97", 12), ("109", 6), ("197", 12), ("204", 7),
-)  # fmt: skip
-# Denials that follow from the claim itself rather than a draw.
-CARC_DUPLICATE = "18"  # exact duplicate claim/service (as ingest denies it)
-CARC_COVERAGE_ENDED = "27"  # expenses incurred after coverage terminated
-CARC_TIMELY_FILING = "29"  # the time limit for filing has expired
-CARC_OUT_OF_NETWORK = "242"  # services not provided by network/primary care providers
+DENIAL_CARCS: tuple[tuple[str, int], ...] = tuple(
+    (code.value, weight)
+    for code, weight in (
+        (Carc.MISSING_INFORMATION, 26),
+        (Carc.EXCEEDS_FEE_SCHEDULE, 5),
+        (Carc.NOT_MEDICALLY_NECESSARY, 13),
+        (Carc.NON_COVERED, 13),
+        (Carc.INCLUDED_IN_ANOTHER_SERVICE, 12),
+        (Carc.NOT_COVERED_BY_PAYER, 6),
+        (Carc.AUTHORIZATION_ABSENT, 12),
+        (Carc.NOT_IN_BENEFIT_PLAN, 7),
+    )
+)
+# Denials that follow from the claim itself rather than a draw (claims.carc, the X12 CARC list).
+CARC_DUPLICATE = Carc.DUPLICATE.value  # exact duplicate claim/service (as ingest denies it)
+CARC_COVERAGE_ENDED = Carc.AFTER_COVERAGE.value  # expenses incurred after coverage terminated
+CARC_TIMELY_FILING = Carc.TIMELY_FILING.value  # the time limit for filing has expired
+CARC_OUT_OF_NETWORK = Carc.OUT_OF_NETWORK.value  # services not provided by network/primary care providers

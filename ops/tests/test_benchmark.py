@@ -25,7 +25,6 @@ from django.urls import URLPattern
 from analytics import urls as analytics_urls
 from analytics.services.refresh import ALL_VIEWS, view_name
 from analytics.services.summaries import SUMMARIES
-from claims.demo import generate_demo_files
 from claims.services.ingest import batch_ingest
 from members.models import HealthPlan
 from ops.benchmark.baseline import (
@@ -40,6 +39,7 @@ from ops.benchmark.ingest import database_url, run_ingest_benchmark, scratch_dat
 from ops.benchmark.pages import MONTHLY_REPORT_URLS, analytics_pages
 from ops.benchmark.params import add_months, period_end_for, pick_params
 from ops.benchmark.runner import analytics_tables, answer_digest, percentile, search_path
+from ops.synthetic.x12_files import generate_demo_files
 from providers.models import Provider, ProviderNetwork
 
 PLAN_FIELDS = {

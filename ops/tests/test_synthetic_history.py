@@ -1,5 +1,5 @@
-"""Synthetic data at scale (``generate_demo_data``), at a tiny scale: counts, partitions, money, statuses,
-foreign keys, statistics and determinism, on real PostgreSQL.
+"""Synthetic data at scale (``ops.synthetic.history``, ``manage.py generate_demo_data``), at a tiny scale: counts,
+partitions, money, statuses, foreign keys, statistics and determinism, on real PostgreSQL.
 
 The generator commits (one transaction of its own, then VACUUM outside any), so the data is made once per module
 with the test blocker lifted and emptied again afterwards; the read-only tests look at it inside their usual
@@ -22,11 +22,11 @@ from django.db import connection, transaction
 
 from claims.codes import icd10cm_problem
 from claims.models import Claim, ClaimLine, ClaimStatus
-from claims.services.demo_data import GenerationReport, demo_data_generate
-from claims.services.demo_data import db as demo_db
-from claims.services.demo_data.generate import TABLES, service_window
 from members.models import HealthPlan, Member, MemberPII
 from ops.platform.partitioning import existing_partitions, partitions_ensure
+from ops.synthetic.history import db as demo_db
+from ops.synthetic.history.copy_text import copy_columns
+from ops.synthetic.history.generate import TABLES, GenerationReport, demo_data_generate, service_window
 from providers.models import Provider, Specialty
 
 CLAIMS = 2000
@@ -286,3 +286,12 @@ def test_same_seed_gives_identical_tables_rerun_replaces_and_another_seed_differ
     assert other["members_member"] != first["members_member"]
     # The reference code lists do not depend on the seed.
     assert other["providers_specialty"] == first["providers_specialty"]
+
+
+def test_copy_columns_are_the_models_columns_without_generated_ones() -> None:
+    # Whole rows: every concrete column in model order, except what PostgreSQL generates (COPY refuses it).
+    assert copy_columns(Claim) == tuple(f.column for f in Claim._meta.concrete_fields)
+    provider = copy_columns(Provider)
+    assert "search_name" not in provider
+    assert provider == tuple(f.column for f in Provider._meta.concrete_fields if f.name != "search_name")
+    assert copy_columns(MemberPII)[0] == "member_id"  # the primary key is the member's id

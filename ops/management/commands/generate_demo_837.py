@@ -1,4 +1,7 @@
-"""``manage.py generate_demo_837``: write synthetic 837P files for the demo and the ingest benchmark."""
+"""``manage.py generate_demo_837``: write synthetic 837P files for the demo and the ingest benchmark.
+
+The generator is ``ops.synthetic.x12_files.generate_demo_files``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.demo import DEFAULT_AS_OF, generate_demo_files
+from ops.synthetic.x12_files import DEFAULT_AS_OF, generate_demo_files
 
 
 def _date(value: str) -> dt.date:

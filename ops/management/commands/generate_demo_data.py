@@ -1,4 +1,7 @@
-"""``manage.py generate_demo_data``: replace the database's claims, members and providers with a synthetic plan."""
+"""``manage.py generate_demo_data``: replace the database's claims, members and providers with a synthetic plan.
+
+The generator is ``ops.synthetic.history.generate.demo_data_generate``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from claims.models import Claim
-from claims.services.demo_data import GenerationReport, demo_data_generate
+from ops.synthetic.history.generate import GenerationReport, demo_data_generate
 
 
 def _date(value: str) -> dt.date:
@@ -87,7 +90,7 @@ class Command(BaseCommand):
         if report.partitions_created:
             out(f"partitions created: {', '.join(report.partitions_created)}")
         out(f"rows in DEFAULT partitions: {report.default_partition_rows}")
-        rate = report.rows.get("claims_claim", 0) / report.total_seconds
+        rate = report.rows.get(Claim._meta.db_table, 0) / report.total_seconds
         self.stdout.write(
             self.style.SUCCESS(
                 f"done in {report.total_seconds:.1f} s ({rate:,.0f} claims/s, all phases included)"

@@ -27,18 +27,21 @@ from collections.abc import Iterator
 from decimal import Decimal
 from itertools import accumulate
 
-from claims.demo import COMMON_DIAGNOSES, billable_icd10_codes
 from claims.fee_schedule import line_rvus
+from claims.ingest_rules import note_duplicate, note_ended, note_void_of
+from claims.lifecycle import NEW, ClaimStatus, StatusSource, check_transition
 from claims.models import Claim, ClaimLine, ClaimStatusHistory, IngestBatch
-from claims.services.demo_data.copy_text import Clock, CopyChunk, cents_text
-from claims.services.demo_data.people import People, pick, stream, weighted_cum
-from claims.services.demo_data.reference import (
+from ops.platform.partitioning import partition_name
+from ops.synthetic.history.copy_text import Clock, CopyChunk, cents_text, copy_columns
+from ops.synthetic.history.people import People, pick, stream, weighted_cum
+from ops.synthetic.reference import (
     CARC_COVERAGE_ENDED,
     CARC_DUPLICATE,
     CARC_OUT_OF_NETWORK,
     CARC_TIMELY_FILING,
     CHAPTER_WEIGHTS,
     CLOSED_NETWORK_TYPES,
+    COMMON_DIAGNOSES,
     DENIAL_CARCS,
     ENCOUNTER_SPECS,
     FLU_SEASON_CODES,
@@ -47,8 +50,19 @@ from claims.services.demo_data.reference import (
     PEDS,
     PLAN_SPECS,
     PRIMARY,
+    billable_icd10_codes,
 )
-from ops.platform.partitioning import partition_name
+
+# The lifecycle's values as plain strings: they go straight into COPY text (claims.lifecycle).
+RECEIVED, VALIDATED, PENDED = (
+    ClaimStatus.RECEIVED.value,
+    ClaimStatus.VALIDATED.value,
+    ClaimStatus.PENDED.value,
+)
+APPROVED, DENIED = ClaimStatus.APPROVED.value, ClaimStatus.DENIED.value
+REPLACED, VOIDED = ClaimStatus.REPLACED.value, ClaimStatus.VOIDED.value
+INGEST, VALIDATION = StatusSource.INGEST.value, StatusSource.VALIDATION.value
+ADJUDICATION = StatusSource.ADJUDICATION.value
 
 NULL = "\\N"
 DAY = 86_400
@@ -74,28 +88,12 @@ HEAD_SHARE = 0.62
 ZIPF_HEAD = 0.9
 ZIPF_TAIL = 1.05
 
-CLAIM_COLUMNS = (
-    "id", "service_date_from", "service_date_to", "claim_number", "batch_id", "member_id", "health_plan_id",
-    "billing_provider_id", "rendering_provider_id", "place_of_service", "frequency_code", "status",
-    "denial_reason_code", "received_at", "processed_at", "total_charge", "total_paid", "line_count", "total_rvus",
-    "diagnosis_code_system",
-    "diagnosis_codes", "code_check_errors", "payer_claim_control_number", "related_claim_id",
-    "related_service_date_from", "relation",
-)  # fmt: skip
-LINE_COLUMNS = (
-    "id", "service_date_from", "claim_id", "line_number", "procedure_qualifier", "procedure_code", "modifiers",
-    "charge", "unit_basis", "units", "place_of_service", "diagnosis_pointers", "paid", "rvus", "service_date",
-    "service_date_to",
-)  # fmt: skip
-HISTORY_COLUMNS = (
-    "id", "claim_id", "claim_service_date_from", "from_status", "to_status", "changed_at", "changed_by_id",
-    "source", "note",
-)  # fmt: skip
-BATCH_COLUMNS = (
-    "id", "file_name", "sha256", "size_bytes", "status", "interchange_count", "transaction_count",
-    "claim_count", "line_count", "total_charge", "warning_count", "warnings", "errors", "validation_status",
-    "validation_errors", "ack_999", "started_at", "finished_at", "validated_at",
-)  # fmt: skip
+# Whole rows of each table, columns from the models in field order (``copy_columns``); ``_format`` and
+# ``_batches`` write the values in that order.
+CLAIM_COLUMNS = copy_columns(Claim)
+LINE_COLUMNS = copy_columns(ClaimLine)
+HISTORY_COLUMNS = copy_columns(ClaimStatusHistory)
+BATCH_COLUMNS = copy_columns(IngestBatch)
 CLAIM_TABLE = Claim._meta.db_table
 LINE_TABLE = ClaimLine._meta.db_table
 HISTORY_TABLE = ClaimStatusHistory._meta.db_table
@@ -114,7 +112,7 @@ def _chapter(code: str) -> str:
 def diagnosis_distribution(seed: int) -> tuple[list[str], list[float]]:
     """All billable ICD-10-CM codes (no dot) with cumulative draw weights.
 
-    Head: the common office diagnoses (``claims.demo.COMMON_DIAGNOSES`` and the encounters' typical codes),
+    Head: the common office diagnoses (``reference.COMMON_DIAGNOSES`` and the encounters' typical codes),
     Zipf-weighted in that order, ``HEAD_SHARE`` of the mass. Tail: every other billable leaf; chapters get
     ``CHAPTER_WEIGHTS`` shares (otherwise injuries, half of all leaves, would dominate) and codes within a
     chapter Zipf weights in an order shuffled by the seed.
@@ -231,6 +229,8 @@ class _Draft:
         self.relation = ""
         self.oon = False
         self.uncovered = False
+        # lifecycle: the claim's status steps (from, to, seconds, source, note), appended as its story is
+        # decided and formatted as history rows in ``ClaimRows._format``.
         self.history: list[tuple[str, str, int, str, str]] = []
 
 
@@ -297,6 +297,7 @@ class ClaimRows:
         ]
         self.next_line_id = 1
         self.next_history_id = 1
+        self.allowed_moves: set[tuple[str, str]] = set()
         # Hot-loop lookups bound once (attribute and method lookups dominate pure-Python generation).
         members = people.members
         self._random = self.rng.random
@@ -380,7 +381,7 @@ class ClaimRows:
         final = original.history[-1][2]
         if r < P_REPLACE + P_VOID:
             # A corrected claim or a void follows the original's adjudication by days to weeks.
-            if original.status not in ("approved", "denied", "pended") or original.processed is None:
+            if original.status not in (APPROVED, DENIED, PENDED) or original.processed is None:
                 return [original]
             replace = r < P_REPLACE
             arrival = final // DAY + (rng.randint(2, 60) if replace else rng.randint(5, 90))
@@ -392,24 +393,30 @@ class ClaimRows:
             follow.related = original
             follow.relation = "replaces" if replace else "voids"
             follow.pccn = self._payer_control_number(original)
-            new_status = "replaced" if replace else "voided"
+            new_status = REPLACED if replace else VOIDED
             if replace:
                 self._adjudicate(follow)
             else:
-                follow.status = "voided"
+                follow.status = VOIDED
                 follow.processed = follow.received + 1
                 follow.history.append(
-                    ("received", "voided", follow.received + 1, "ingest", f"void of claim {original.id}")
+                    (RECEIVED, VOIDED, follow.received + 1, INGEST, note_void_of(original.id))
                 )
-            verb = "replaced" if replace else "voided"
             original.history.append(
-                (original.status, new_status, follow.received, "ingest", f"{verb} by claim {follow.id}")
+                (
+                    original.status,
+                    new_status,
+                    follow.received,
+                    INGEST,
+                    note_ended(replaced=replace, by_claim_id=follow.id),
+                )
             )
             original.status = new_status
             original.processed = follow.received
             original.paid_permille = 0  # the payment is reversed: the corrected claim (if any) pays instead
             return [original, follow]
-        # An exact duplicate: the same claim sent again weeks later; ingest denies it with CARC 18.
+        # duplicate-rule: an exact duplicate, the same claim sent again weeks later, denied with CARC 18 as
+        # ingest denies it (decided here by the generator, not by ingest's duplicate rule).
         arrival = original.received // DAY + rng.randint(20, 50)
         if arrival >= self.days:
             return [original]
@@ -417,17 +424,11 @@ class ClaimRows:
         self._receive(duplicate, arrival)
         duplicate.related = original
         duplicate.relation = "duplicate_of"
-        duplicate.status = "denied"
+        duplicate.status = DENIED
         duplicate.carc = CARC_DUPLICATE
         duplicate.processed = duplicate.received + 1
         duplicate.history.append(
-            (
-                "received",
-                "denied",
-                duplicate.received + 1,
-                "ingest",
-                f"CARC 18: exact duplicate of claim {original.id}",
-            )
+            (RECEIVED, DENIED, duplicate.received + 1, INGEST, note_duplicate(original.id))
         )
         return [original, duplicate]
 
@@ -604,7 +605,7 @@ class ClaimRows:
         batch = day * self.slots + int(random() * self.slots)
         draft.batch = batch
         draft.received = self.batch_received[batch]
-        draft.history.append(("", "received", draft.received, "ingest", ""))
+        draft.history.append((NEW, RECEIVED, draft.received, INGEST, ""))
         totals = self.batch_totals.get(batch)
         if totals is None:
             totals = self.batch_totals[batch] = [0, 0, 0]
@@ -618,9 +619,9 @@ class ClaimRows:
         random = rng.random
         validated = self.batch_validated[draft.batch]
         if validated >= self.cutoff:
-            draft.status = "received"
+            draft.status = RECEIVED
             return
-        draft.history.append(("received", "validated", validated, "validation", ""))
+        draft.history.append((RECEIVED, VALIDATED, validated, VALIDATION, ""))
         r = random()
         if r < 0.55:
             took = 60 + int(random() * 3540)  # auto-adjudicated within the hour
@@ -630,7 +631,7 @@ class ClaimRows:
             took = 3 * DAY + int(random() * 27 * DAY)  # manual review
         adjudicated = validated + took
         if adjudicated >= self.cutoff:
-            draft.status = "validated"
+            draft.status = VALIDATED
             draft.processed = validated
             return
         spec = PLAN_SPECS[draft.plan]
@@ -642,16 +643,16 @@ class ClaimRows:
         elif draft.lag > 120 and random() < 0.2:
             carc = CARC_TIMELY_FILING
         if carc:
-            self._decide(draft, "validated", "denied", adjudicated, carc)
+            self._decide(draft, VALIDATED, DENIED, adjudicated, carc)
             return
         r = random()
         if r < P_APPROVE:
-            self._decide(draft, "validated", "approved", adjudicated, "")
+            self._decide(draft, VALIDATED, APPROVED, adjudicated, "")
         elif r < P_APPROVE + P_DENY:
-            self._decide(draft, "validated", "denied", adjudicated, self._carc())
+            self._decide(draft, VALIDATED, DENIED, adjudicated, self._carc())
         else:
-            draft.history.append(("validated", "pended", adjudicated, "adjudication", "pended for review"))
-            draft.status = "pended"
+            draft.history.append((VALIDATED, PENDED, adjudicated, ADJUDICATION, "pended for review"))
+            draft.status = PENDED
             draft.processed = adjudicated
             if r < P_APPROVE + P_DENY + P_PEND:
                 return
@@ -659,21 +660,21 @@ class ClaimRows:
             if released >= self.cutoff:
                 return
             if r < P_APPROVE + P_DENY + P_PEND + P_PEND_APPROVE:
-                self._decide(draft, "pended", "approved", released, "")
+                self._decide(draft, PENDED, APPROVED, released, "")
             else:
-                self._decide(draft, "pended", "denied", released, self._carc())
+                self._decide(draft, PENDED, DENIED, released, self._carc())
 
     def _decide(self, draft: _Draft, old: str, new: str, at: int, carc: str) -> None:
         draft.status = new
         draft.processed = at
-        if new == "approved":
+        if new == APPROVED:
             spec = PLAN_SPECS[draft.plan]
             permille = spec.allowed_permille + self.rng.randint(-80, 80) - (100 if draft.oon else 0)
             draft.paid_permille = max(400, min(850, permille))
-            draft.history.append((old, new, at, "adjudication", ""))
+            draft.history.append((old, new, at, ADJUDICATION, ""))
         else:
             draft.carc = carc
-            draft.history.append((old, new, at, "adjudication", f"CARC {carc}"))
+            draft.history.append((old, new, at, ADJUDICATION, f"CARC {carc}"))
 
     def _carc(self) -> str:
         return self.carc_codes[pick(self.rng, self.carc_cum)]
@@ -720,9 +721,16 @@ class ClaimRows:
             f"{draft.diagnoses}\t{{}}\t{draft.pccn}\t"
             f"{NULL if related is None else related.id}\t{NULL if related is None else sdf}\t{draft.relation}\n"
         )
+        # lifecycle: status history rows are formatted here, from the (from, to, seconds, source, note) steps
+        # the draft collected, not produced by the claims app's lifecycle writer.
         history_id = self.next_history_id
         head = f"\t{claim_id}\t{sdf}\t"
         for old, new, moment, source, note in draft.history:
+            if (old, new) not in self.allowed_moves:
+                # The lifecycle's own rules (claims.lifecycle): the generator writes no move ingest,
+                # validation or adjudication could not make. Checked once per kind of move.
+                check_transition(old, new)
+                self.allowed_moves.add((old, new))
             history.append(f"{history_id}{head}{old}\t{new}\t{at(moment)}\t\\N\t{source}\t{note}\n")
             history_id += 1
         self.next_history_id = history_id

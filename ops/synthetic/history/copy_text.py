@@ -2,8 +2,8 @@
 
 Text format (PostgreSQL docs, "COPY", File Formats / Text Format): columns separated by a tab, rows ended by
 a newline, NULL written as ``\\N``; backslash, tab and newline inside a value would need escaping. The
-generator's values never contain them (names and addresses pass through ``claims.demo.x12_text``, codes and
-numbers are plain), so nothing is escaped. Arrays are written as ``{a,b}`` literals of plain tokens.
+generator's values never contain them (names and addresses pass through ``ops.synthetic.values.x12_text``,
+codes and numbers are plain), so nothing is escaped. Arrays are written as ``{a,b}`` literals of plain tokens.
 Timestamps are UTC with an explicit ``+00`` offset, so the session time zone does not matter.
 
 Building one string per row with f-strings and writing ~1 MB pieces is faster than psycopg's
@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+
+from django.db import models
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,18 @@ class CopyChunk:
     data: bytes
     rows: int
     claims: int = 0
+
+
+def copy_columns(model: type[models.Model]) -> tuple[str, ...]:
+    """The columns a whole-row COPY into ``model``'s table writes, in model field order.
+
+    Every concrete field's ``column`` (``member_id`` for a foreign key ``member``) except generated columns
+    (``GeneratedField``, e.g. ``Provider.search_name``): PostgreSQL computes those itself and refuses a value
+    for them in COPY. The row formatters write their values in this order, so a model change that adds,
+    removes or reorders a field must change them too; a count mismatch fails the COPY ("missing data for
+    column" / "extra data after last expected column") rather than loading misplaced values.
+    """
+    return tuple(field.column for field in model._meta.concrete_fields if not field.generated)
 
 
 def day_text(day: dt.date) -> str:

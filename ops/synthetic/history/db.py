@@ -1,6 +1,6 @@
 """Catalog SQL and bulk-load steps for the synthetic-data load, each a small function on one connection.
 
-Table names come only from the models (``TABLES`` in ``claims.services.demo_data.generate``) and are quoted
+Table names come only from the models (``TABLES`` in ``ops.synthetic.history.generate``) and are quoted
 with the backend's ``quote_name``; constraint names and definitions come from ``pg_constraint`` itself.
 Follows PostgreSQL's "Populating a Database" advice (docs 14.4): COPY, foreign keys dropped during the load
 and re-created afterwards (one validation pass per key instead of a check per row), ANALYZE afterwards.
@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from django.db import connections
 
-from claims.services.demo_data.copy_text import CopyChunk
+from ops.synthetic.history.copy_text import CopyChunk
 
 # Bytes per ``Copy.write`` call: large enough that per-call overhead vanishes, small enough to stream.
 WRITE_SIZE = 1 << 20

@@ -32,20 +32,20 @@ from dateutil.relativedelta import relativedelta
 from django.db import connections, transaction
 
 from claims.models import Claim
-from claims.services.demo_data import db
-from claims.services.demo_data.claim_rows import (
+from claims.services.ingest import INGEST_LOCK, INGEST_LOCK_TIMEOUT
+from ops.platform import locks
+from ops.platform.partitioning import existing_partitions, partitions_ensure
+from ops.synthetic.history import db
+from ops.synthetic.history.claim_rows import (
     BATCH_TABLE,
     CLAIM_TABLE,
     HISTORY_TABLE,
     LINE_TABLE,
     ClaimRows,
 )
-from claims.services.demo_data.copy_text import CopyChunk
-from claims.services.demo_data.people import TABLES as PEOPLE_TABLES
-from claims.services.demo_data.people import build_people
-from claims.services.ingest import INGEST_LOCK, INGEST_LOCK_TIMEOUT
-from ops.platform import locks
-from ops.platform.partitioning import existing_partitions, partitions_ensure
+from ops.synthetic.history.copy_text import CopyChunk
+from ops.synthetic.history.people import TABLES as PEOPLE_TABLES
+from ops.synthetic.history.people import build_people
 
 # Months of service dates before the current month (the window starts on the 1st of that month).
 WINDOW_MONTHS = 24

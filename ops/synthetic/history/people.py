@@ -18,11 +18,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from claims.demo import GROUP_SUFFIXES, _make_npi, x12_text
-from claims.services.demo_data.copy_text import CopyChunk, day_text, timestamp_text
-from claims.services.demo_data.reference import (
+from django.db import models
+
+from members.models import Enrollment, HealthPlan, Member, MemberPII, PlanType
+from ops.synthetic.history.copy_text import CopyChunk, copy_columns, day_text, timestamp_text
+from ops.synthetic.reference import (
     BEHAVIORAL,
     EMAIL_DOMAINS,
+    GROUP_SUFFIXES,
     LAB,
     ORG_TAXONOMIES,
     PERSON_TAXONOMIES,
@@ -30,7 +33,7 @@ from claims.services.demo_data.reference import (
     STATES,
     TaxonomySpec,
 )
-from members.models import Enrollment, HealthPlan, Member, MemberPII, PlanType
+from ops.synthetic.values import make_npi, x12_text
 from providers.models import Provider, ProviderNetwork, Specialty
 
 NULL = "\\N"
@@ -66,7 +69,11 @@ def members_for(claims: int) -> int:
 
 
 class _Pools:
-    """Names, streets and places drawn once from Faker and reused: Faker costs ~50 us a value."""
+    """Names, streets and places drawn once from Faker and reused: Faker costs ~50 us a value.
+
+    Not the 837P files' pools (``ops.synthetic.x12_files``): sizes, draw order and places per state differ, and
+    each fixes its own output for a seed.
+    """
 
     def __init__(self, seed: int, *, people: int) -> None:
         from faker import Faker
@@ -185,31 +192,20 @@ class People:
     counts: dict[str, int]
 
 
-# The model tables filled here, for the loader's registry.
-TABLES = {
-    "plans": HealthPlan._meta.db_table,
-    "specialties": Specialty._meta.db_table,
-    "providers": Provider._meta.db_table,
-    "networks": ProviderNetwork._meta.db_table,
-    "members": Member._meta.db_table,
-    "pii": MemberPII._meta.db_table,
-    "enrollments": Enrollment._meta.db_table,
+# The models whose tables are filled here, for the loader's registry. Whole rows: the columns come from the
+# models (``copy_columns``: every column but Provider's generated ``search_name``), and the row f-strings below
+# write the values in that order.
+MODELS: dict[str, type[models.Model]] = {
+    "plans": HealthPlan,
+    "specialties": Specialty,
+    "providers": Provider,
+    "networks": ProviderNetwork,
+    "members": Member,
+    "pii": MemberPII,
+    "enrollments": Enrollment,
 }
-COLUMNS = {
-    "plans": ("id", "name", "payer_id", "plan_type"),
-    "specialties": ("id", "taxonomy_code", "name"),
-    "providers": (
-        "id", "npi", "npi_valid", "entity_type", "first_name", "last_name", "organization_name",
-        "primary_specialty_id", "state_code", "city", "zip_code", "is_active", "created_at",
-    ),
-    "networks": ("id", "provider_id", "plan_id", "accepting_new_patients", "effective_date"),
-    "members": (
-        "id", "member_number", "subscriber_identifier", "relationship_code", "subscriber_id", "first_name",
-        "last_name", "date_of_birth", "gender", "state_code", "city", "zip_code", "is_active", "created_at",
-    ),
-    "pii": ("member_id", "address_line1", "address_line2", "phone", "email", "ssn"),
-    "enrollments": ("id", "member_id", "plan_id", "effective_date", "termination_date", "is_active"),
-}  # fmt: skip
+TABLES = {kind: model._meta.db_table for kind, model in MODELS.items()}
+COLUMNS = {kind: copy_columns(model) for kind, model in MODELS.items()}
 
 
 def _chunk(kind: str, rows: list[str]) -> CopyChunk:
@@ -316,7 +312,7 @@ def _build_providers(
                 name = f"{rng.choice(pools.last_names)} {rng.choice(GROUP_SUFFIXES)}"
             for g in employs:
                 employers.setdefault((s, g), []).append(pid)
-            npi = _make_npi(rng, used_npis)
+            npi = make_npi(rng, used_npis)
             rows.append(
                 f"{pid}\t{npi}\tt\t2\t\t\t{x12_text(name, 60)}\t{specialty_id[spec.code]}\t{STATES[s][0]}\t"
                 f"{city}\t{zip_code}\t{'t' if rng.random() < 0.98 else 'f'}\t{created_at()}\n"
@@ -333,7 +329,7 @@ def _build_providers(
                 fee[pid] = rng.randint(900, 1400)
             female = rng.random() < 0.55
             first = rng.choice(pools.female_names if female else pools.male_names)
-            npi = _make_npi(rng, used_npis)
+            npi = make_npi(rng, used_npis)
             rows.append(
                 f"{pid}\t{npi}\tt\t1\t{first}\t{rng.choice(pools.last_names)}\t\t{specialty_id[spec.code]}\t"
                 f"{STATES[s][0]}\t{city}\t{zip_code}\t{'t' if rng.random() < 0.97 else 'f'}\t{created_at()}\n"
