@@ -188,3 +188,18 @@ def test_ensure_month_partitions_refuses_a_month_default_already_holds(
 
     assert "claims_claim_p2005_03" not in existing_partitions("claims_claim")
     assert "claims_claimline_p2005_03" not in existing_partitions("claims_claimline")
+
+
+def test_registry_has_each_partitioned_table_once_by_group_referencing_table_first() -> None:
+    from ops.platform.partitioning import registry
+
+    groups = {g.name: [(t.table, t.key, t.timestamptz) for t in g.tables] for g in registry()}
+
+    # Proxies of a partitioned model (the examiners' work queue) read its table: they are not listed again.
+    assert groups == {
+        "audit": [("ops_auditevent", "occurred_at", True)],
+        "claims": [
+            ("claims_claimline", "service_date_from", False),
+            ("claims_claim", "service_date_from", False),
+        ],
+    }

@@ -125,7 +125,8 @@ def registry() -> tuple[Group, ...]:
     """
     by_group: dict[str, list[type[PlainPkPartitionedModel]]] = {}
     for model in apps.get_models():
-        if issubclass(model, PlainPkPartitionedModel):
+        # A proxy (the examiners' work queue over claims) reads its concrete model's table: not a table of its own.
+        if issubclass(model, PlainPkPartitionedModel) and not model._meta.proxy:
             if not model.partition_group:
                 raise ValueError(f"{model._meta.label} has no partition_group")
             by_group.setdefault(model.partition_group, []).append(model)
