@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import warnings
 from types import ModuleType
 
@@ -101,6 +102,14 @@ class CodeCheckKind(models.TextChoices):
         return self.template.format(**fields)
 
     @classmethod
+    def of(cls, message: str) -> CodeCheckKind:
+        """The kind of a stored message, by the same patterns in the same order as ``sql_case``."""
+        for kind in cls:
+            if kind.like_pattern and _like_regex(kind.like_pattern).fullmatch(message):
+                return kind
+        return cls.OTHER
+
+    @classmethod
     def sql_case(cls, expression: str) -> str:
         """A SQL ``CASE`` giving the kind (value) of the message in ``expression`` (a column reference such
         as ``e.problem``, never user input): each pattern in member order, else ``'other'``. Multi-line,
@@ -111,6 +120,14 @@ class CodeCheckKind(models.TextChoices):
             if kind.like_pattern
         ]
         return "\n".join(["CASE", *whens, f"    ELSE {_sql_text(cls.OTHER.value)}", "END"])
+
+
+@functools.cache
+def _like_regex(pattern: str) -> re.Pattern[str]:
+    # LIKE's wildcards: % any run of characters, _ one character (PostgreSQL docs, "Pattern Matching").
+    return re.compile(
+        "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern), re.S
+    )
 
 
 def _sql_text(value: str) -> str:

@@ -44,6 +44,8 @@ class StatusSource(models.TextChoices):
     VALIDATION = "validation", "Validation (pyx12, 999)"
     ADJUDICATION = "adjudication", "Adjudication"
     EXAMINER = "examiner", "Claims examiner"
+    # A supervisor overturning a decision (approved <-> denied), always with a reason (claims.services.examiner).
+    SUPERVISOR = "supervisor", "Claims supervisor (override)"
 
 
 _ENDED_BY_LATER_CLAIM = {ClaimStatus.REPLACED, ClaimStatus.VOIDED}
@@ -51,14 +53,16 @@ _DECIDED = {ClaimStatus.APPROVED, ClaimStatus.DENIED, ClaimStatus.PENDED}
 
 # from status -> the statuses it may move to. Ingest denies an exact duplicate (CARC 18) and voids a void claim
 # as it loads them, so "received" may be decided at once; a pended claim may be pended again (a new reason) or
-# sent back to validated for re-adjudication.
+# sent back to validated for re-adjudication. A decided claim may be turned over (approved <-> denied) only by a
+# supervisor's override with a reason (StatusSource.SUPERVISOR): an appeal, or an examiner's mistake caught before
+# the 835 went out; nothing else ever moves a decided claim except a later replacement or void.
 TRANSITIONS: dict[str, frozenset[str]] = {
     NEW: frozenset({ClaimStatus.RECEIVED}),
     ClaimStatus.RECEIVED: frozenset({ClaimStatus.VALIDATED, *_DECIDED, *_ENDED_BY_LATER_CLAIM}),
     ClaimStatus.VALIDATED: frozenset({*_DECIDED, *_ENDED_BY_LATER_CLAIM}),
     ClaimStatus.PENDED: frozenset({ClaimStatus.VALIDATED, *_DECIDED, *_ENDED_BY_LATER_CLAIM}),
-    ClaimStatus.APPROVED: frozenset(_ENDED_BY_LATER_CLAIM),
-    ClaimStatus.DENIED: frozenset(_ENDED_BY_LATER_CLAIM),
+    ClaimStatus.APPROVED: frozenset({ClaimStatus.DENIED, *_ENDED_BY_LATER_CLAIM}),
+    ClaimStatus.DENIED: frozenset({ClaimStatus.APPROVED, *_ENDED_BY_LATER_CLAIM}),
     ClaimStatus.REPLACED: frozenset(),
     ClaimStatus.VOIDED: frozenset(),
 }

@@ -39,6 +39,8 @@ SCHEDULES: tuple[Schedule, ...] = (
         args=("analytics",),
     ),
     Schedule("analytics: rebuild day summaries", "analytics.tasks.rebuild_summaries", crontab="30 2 * * *"),
+    # The payment cycle: 835s for every decided claim not yet remitted (claims.services.remittance), Fridays.
+    Schedule("claims: 835 payment cycle", "claims.tasks.remit_cycle", crontab="0 6 * * 5"),
     # Maintenance (ops.tasks): each job holds an advisory lock, so an overlapping run is skipped.
     # Rollover, DEFAULT repair and retention (archive, verify, drop) are one job: daily.
     Schedule("ops: partition maintenance", "ops.tasks.partitions_maintain", crontab="15 1 * * *"),

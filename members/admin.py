@@ -10,10 +10,10 @@ from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
-from members.models import Enrollment, HealthPlan, Member, MemberPII
+from members.models import Enrollment, HealthPlan, Member, MemberAccumulator, MemberPII
 from members.selectors import member_ids_for_search, member_lookup_q
 from ops.platform.audit import AuditedAdminMixin
-from ops.platform.paginators import LargeTableAdmin, TypedModelAdmin
+from ops.platform.paginators import LargeTableAdmin, ReadOnlyAdmin, TypedModelAdmin
 
 PII_PERMISSION = "members.view_memberpii"
 
@@ -155,3 +155,14 @@ class EnrollmentAdmin(LargeTableAdmin[Enrollment]):
             return queryset, False
         member_ids, _ = member_ids_for_search(term)
         return queryset.filter(member_id__in=member_ids), False
+
+
+@admin.register(MemberAccumulator)
+class MemberAccumulatorAdmin(ReadOnlyAdmin):
+    """Deductible met per member, plan and plan year: kept by adjudication, under a row lock."""
+
+    list_display = ("member", "plan", "plan_year", "deductible_met")
+    list_filter = ("plan_year",)
+    ordering = ("-id",)
+    sortable_by = ()
+    raw_id_fields = ("member", "plan")

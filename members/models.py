@@ -6,6 +6,8 @@ in ``MemberPII``, one-to-one, so that most queries, indexes and admin pages neve
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Upper
@@ -43,6 +45,31 @@ class HealthPlan(models.Model):
     # NM109 with qualifier PI (payer identification) or XV (CMS plan id).
     payer_id = models.CharField(max_length=80, unique=True)
     plan_type = models.CharField(max_length=2, choices=PlanType.choices, default=PlanType.COMMERCIAL)
+    # Adjudication terms (claims.adjudication.engine.Benefits): money in dollars, rates as fractions.
+    # Days from the first date of service within which a claim must be received (CARC 29 past it).
+    filing_limit_days = models.PositiveSmallIntegerField(default=365, db_default=365)
+    # Dollars per RVU for the fee schedule (CMS PFS conversion factor, CY 2026: $33.4009).
+    conversion_factor = models.DecimalField(
+        max_digits=8, decimal_places=4, default=Decimal("33.4009"), db_default=Decimal("33.4009")
+    )
+    # Raw SQL and COPY inserts (tests, tools) get the same terms from the database defaults.
+    deductible = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("500.00"), db_default=Decimal("500.00")
+    )  # per plan year
+    coinsurance_rate = models.DecimalField(
+        max_digits=4, decimal_places=3, default=Decimal("0.200"), db_default=Decimal("0.200")
+    )
+    copay = models.DecimalField(
+        max_digits=8, decimal_places=2, default=Decimal("25.00"), db_default=Decimal("25.00")
+    )  # per claim
+    # A claim charging more than this is pended for an examiner.
+    review_threshold = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("10000.00"), db_default=Decimal("10000.00")
+    )
+    # Out of network (not HMO/EPO): the allowed amount is multiplied by this.
+    out_of_network_rate = models.DecimalField(
+        max_digits=4, decimal_places=3, default=Decimal("0.600"), db_default=Decimal("0.600")
+    )
 
     class Meta:
         ordering = ["name"]
@@ -158,3 +185,26 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} in {self.plan_id} from {self.effective_date}"
+
+
+class MemberAccumulator(models.Model):
+    """How much of a plan year's deductible a member has met in a plan (dollars): the adjudication's memory.
+
+    One row per (member, plan, plan year), made on first use; changed only by the adjudication service, under
+    the row lock it takes (SELECT ... FOR UPDATE) in the transaction that decides the member's claims, so two
+    batches deciding the same member's claims at once can never both spend the same deductible.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="accumulators")
+    plan = models.ForeignKey(HealthPlan, on_delete=models.PROTECT, related_name="+")
+    plan_year = models.PositiveSmallIntegerField()
+    deductible_met = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "plan", "plan_year"], name="accumulator_uniq"),
+            models.CheckConstraint(condition=models.Q(deductible_met__gte=0), name="accumulator_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} in {self.plan_id}, {self.plan_year}: {self.deductible_met}"

@@ -76,6 +76,9 @@ class Provider(models.Model):
     zip_code = models.CharField(max_length=10, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # 2010AA N301 and REF*EI of the billing provider as last sent: the 835 payee loop (1000B N3, REF*TJ).
+    address_line1 = models.CharField(max_length=55, blank=True, default="", db_default="")
+    tax_id = models.CharField(max_length=9, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["npi"]

@@ -50,34 +50,44 @@ fi
 # Progress bars only for a person watching.
 progress=()
 if [ ! -t 2 ]; then progress=(--no-progress); fi
-# No worker runs during set-up: scripts/analytics.sh refreshes once at the end instead of queueing per file.
-export ANALYTICS_REFRESH_ON_COMMIT=false
+# No worker runs during set-up: scripts/analytics.sh refreshes once at the end instead of queueing per file,
+# and the claims are adjudicated below, once the roster is on file.
+export ANALYTICS_REFRESH_ON_COMMIT=false CLAIMS_ADJUDICATE_ON_COMMIT=false
 log "demo data: manage.py ingest_837 $DEMO_DIR"
 manage ingest_837 "${progress[@]}" "$DEMO_DIR"
 
-if [ ! -d "$SHARED_837_DIR" ]; then
+ingest_shared_samples() {
+    mkdir -p "$LOG_DIR"
+    local log_file="$LOG_DIR/ingest_shared_837P.log" status totals
+    log "demo data: manage.py ingest_837 $SHARED_837_DIR (real samples; full output in $log_file)"
+    if manage ingest_837 --no-progress "$SHARED_837_DIR" >"$log_file" 2>&1; then
+        status=0
+    else
+        status=$?
+    fi
+    # ingest_837 reads the folder recursively, goes on past rejected files and ends with one totals line.
+    totals="$(grep -E '^files [0-9]+, claims' "$log_file" | tail -n 1 || true)"
+    if [ "$status" -eq 0 ]; then
+        log "demo data: sample files: $totals"
+    elif [ -n "$totals" ] && ! grep -q '^Traceback' "$log_file"; then
+        log "demo data: sample files: $totals"
+        log "demo data: ingest_837 exited $status because it rejected files; some samples are wrong on purpose:"
+        grep '^REJECTED' "$log_file" | sed 's/^/    /' || true
+    else
+        # Not a verdict on a file: the command itself failed. The demo goes on; the log says why.
+        warn "ingest_837 failed on the sample files (exit $status) before finishing; last lines of $log_file:"
+        tail -n 15 "$log_file" >&2
+    fi
+}
+
+if [ -d "$SHARED_837_DIR" ]; then
+    ingest_shared_samples
+else
     log "demo data: no sample files at $SHARED_837_DIR: skipped"
-    exit 0
 fi
 
-mkdir -p "$LOG_DIR"
-log_file="$LOG_DIR/ingest_shared_837P.log"
-log "demo data: manage.py ingest_837 $SHARED_837_DIR (real samples; full output in $log_file)"
-if manage ingest_837 --no-progress "$SHARED_837_DIR" >"$log_file" 2>&1; then
-    status=0
-else
-    status=$?
-fi
-# ingest_837 reads the folder recursively, goes on past rejected files and ends with one totals line.
-totals="$(grep -E '^files [0-9]+, claims' "$log_file" | tail -n 1 || true)"
-if [ "$status" -eq 0 ]; then
-    log "demo data: sample files: $totals"
-elif [ -n "$totals" ] && ! grep -q '^Traceback' "$log_file"; then
-    log "demo data: sample files: $totals"
-    log "demo data: ingest_837 exited $status because it rejected files; some samples are wrong on purpose:"
-    grep '^REJECTED' "$log_file" | sed 's/^/    /' || true
-else
-    # Not a verdict on a file: the command itself failed. The demo goes on; the log says why.
-    warn "ingest_837 failed on the sample files (exit $status) before finishing; last lines of $log_file:"
-    tail -n 15 "$log_file" >&2
-fi
+# The plan's eligibility roster (synthetic; an 834 in production), then the engine decides every waiting claim.
+# Some members are left out of the roster on purpose: their claims wait in the examiner's queue.
+log "demo data: manage.py generate_demo_roster, then manage.py adjudicate"
+manage generate_demo_roster --seed "$DEMO_SEED" | sed 's/^/    /'
+manage adjudicate | sed 's/^/    /'

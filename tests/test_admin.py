@@ -8,6 +8,7 @@ row needs a superuser, which the test database role is (``postgres``).
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,21 +18,35 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.db.models import Model
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from claims.models import Claim, ClaimLine, ClaimStatus, ClaimStatusHistory, IngestBatch
+from claims.adjudication.edits import PendReason
+from claims.models import (
+    AdjudicationRun,
+    Claim,
+    ClaimAdjustment,
+    ClaimLine,
+    ClaimStatus,
+    ClaimStatusHistory,
+    IngestBatch,
+    Remittance,
+    RemittanceRun,
+    WorkQueueClaim,
+)
 from claims.tests.factories import (
     ClaimFactory,
     ClaimLineFactory,
     ClaimStatusHistoryFactory,
     IngestBatchFactory,
 )
-from members.models import Enrollment, HealthPlan, Member, MemberPII
+from members.models import Enrollment, HealthPlan, Member, MemberAccumulator, MemberPII
 from members.tests.factories import EnrollmentFactory, HealthPlanFactory, MemberFactory, MemberPIIFactory
 from ops.platform.paginators import EstimatedCountPaginator, estimated_row_count
 from providers.models import Provider, ProviderNetwork, Specialty
@@ -111,7 +126,57 @@ PAGES: dict[str, Callable[[World], tuple[Model, str, str]]] = {
         reverse("admin:claims_claim_change", args=[w.claim.pk]),
         "loaded from acme file",
     ),
+    "claims.adjudicationrun": lambda w: (
+        AdjudicationRun.objects.create(started_at=timezone.now(), trigger="nightly test run", claims=3),
+        "nightly test run",
+        "nightly test run",
+    ),
+    "claims.claimadjustment": lambda w: (
+        ClaimAdjustment.objects.create(
+            claim=w.claim,
+            claim_service_date_from=w.claim.service_date_from,
+            line_number=1,
+            group_code="CO",
+            carc="45",
+            amount=Decimal("12.34"),
+        ),
+        "12.34",
+        "12.34",
+    ),
+    "claims.remittancerun": lambda w: (_remittance(w).run, "45.67", "45.67"),
+    "claims.remittance": lambda w: (_remittance(w), "TRACE-777", "TRACE-777"),
+    # The examiners' work queue lists pended claims; its change page is the claim page.
+    "claims.workqueueclaim": lambda w: (_queued(w), w.claim.claim_number, "99214"),
+    "members.memberaccumulator": lambda w: (
+        MemberAccumulator.objects.create(
+            member=w.member, plan=w.plan, plan_year=2026, deductible_met=Decimal("123.45")
+        ),
+        "123.45",
+        "123.45",
+    ),
 }
+
+
+def _queued(w: World) -> WorkQueueClaim:
+    Claim.objects.filter(pk=w.claim.pk).update(status=ClaimStatus.PENDED, pend_reason=PendReason.HIGH_CHARGE)
+    return WorkQueueClaim.objects.get(pk=w.claim.pk)
+
+
+def _remittance(w: World) -> Remittance:
+    run = RemittanceRun.objects.create(
+        started_at=timezone.now(), payment_date=dt.date(2026, 11, 27), claims=1, total_paid=Decimal("45.67")
+    )
+    return Remittance.objects.create(
+        run=run,
+        payee=w.provider,
+        trace_number="TRACE-777",
+        file_name="20261127_TEST_TRACE-777.835",
+        sha256="0" * 64,
+        size_bytes=10,
+        claims=1,
+        paid=Decimal("45.67"),
+        content="ISA*~",
+    )
 
 
 def _url(model: type[Model] | Model, view: str, *args: Any) -> str:
@@ -526,3 +591,399 @@ def test_staff_with_pii_permission_sees_pii(client: Client, django_user_model: A
     assert response.status_code == 200
     content = response.content.decode()
     assert world.pii.ssn in content and world.pii.phone in content
+
+
+# --- examiner work: the queue, its actions, the claim page, groups and permissions ------------------------------
+
+EXAMINERS, SUPERVISORS = "claims examiners", "claims supervisors"
+EXAMINER_PERMISSIONS = {
+    "claims.view_claim",
+    "claims.view_claimline",
+    "claims.view_claimstatushistory",
+    "claims.view_workqueueclaim",
+    "claims.examine_claim",
+}
+
+
+@pytest.fixture
+def staff_groups() -> None:
+    """The groups of claims/migrations/0013, made again when a transactional test's flush emptied auth_group."""
+    if Group.objects.filter(name__in=[EXAMINERS, SUPERVISORS]).count() < 2:
+        importlib.import_module("claims.migrations.0013_examiner_groups").create_groups(apps, None)
+
+
+def _member_of(django_user_model: Any, username: str, group: str | None) -> Any:
+    user = django_user_model.objects.create_user(username, password="x", is_staff=True)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def _client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def examiner(django_user_model: Any, staff_groups: None) -> Any:
+    return _member_of(django_user_model, "examiner", EXAMINERS)
+
+
+@pytest.fixture
+def supervisor(django_user_model: Any, staff_groups: None) -> Any:
+    return _member_of(django_user_model, "supervisor", SUPERVISORS)
+
+
+@dataclass
+class Queue:
+    """Three pended claims of one plan (oldest first), and one decided claim that is not in the queue."""
+
+    plan: HealthPlan
+    claims: list[Claim]
+    decided: Claim
+
+
+@pytest.fixture
+def queue(world: World) -> Queue:
+    plan = world.plan
+    # The world's member is enrolled in the plan and its provider in network; no deductible, so an approval pays.
+    HealthPlan.objects.filter(pk=plan.pk).update(deductible=Decimal("0.00"))
+    now = timezone.now()
+    claims = []
+    for days, (number, reason) in zip(
+        (40, 12, 2),
+        (
+            ("Q-OLD", PendReason.HIGH_CHARGE),
+            ("Q-MID", PendReason.UNLISTED),
+            ("Q-NEW", PendReason.MODIFIER_22),
+        ),
+        strict=True,
+    ):
+        claim = ClaimFactory(
+            claim_number=number,
+            member=world.member,
+            health_plan=plan,
+            billing_provider=world.provider,
+            status=ClaimStatus.PENDED,
+            pend_reason=reason,
+            received_at=now - dt.timedelta(days=days),
+            total_charge=Decimal("300.00"),
+            diagnosis_codes=["E119", "I10"],
+        )
+        ClaimLineFactory(claim=claim, line_number=1, procedure_code="99213", charge=Decimal("300.00"))
+        claims.append(claim)
+    decided = ClaimFactory(claim_number="Q-DONE", status=ClaimStatus.APPROVED, health_plan=plan)
+    return Queue(plan, claims, decided)
+
+
+def _token(claim: Claim, status: str | None = None) -> str:
+    return f"{claim.pk}:{claim.service_date_from:%Y-%m-%d}:{status or claim.status}"
+
+
+def _act(client: Client, action: str, claims: list[Claim], **data: Any) -> Any:
+    """POST a queue action the way the changelist form (or an intermediate page, with ``apply``) sends it."""
+    payload: dict[str, Any] = {
+        "action": action,
+        "_selected_action": [str(c.pk) for c in claims],
+        "seen": [_token(c) for c in claims],
+        **data,
+    }
+    if "apply" not in data:
+        payload["index"] = "0"
+    return client.post(_url(WorkQueueClaim, "changelist"), payload)
+
+
+def _messages(response: Any) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_groups_hold_the_least_permissions_their_work_needs(staff_groups: None) -> None:
+    def perms(name: str) -> set[str]:
+        return {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in Group.objects.get(name=name).permissions.select_related("content_type")
+        }
+
+    assert perms(EXAMINERS) == EXAMINER_PERMISSIONS
+    assert perms(SUPERVISORS) == EXAMINER_PERMISSIONS | {"claims.override_decision"}
+
+
+def test_work_queue_lists_pended_claims_oldest_first_with_reason_age_and_the_status_shown(
+    examiner: Any, queue: Queue
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        response = _client_for(examiner).get(_url(WorkQueueClaim, "changelist"))
+
+    assert response.status_code == 200
+    cl = response.context["cl"]
+    assert [c.claim_number for c in cl.result_list] == ["Q-OLD", "Q-MID", "Q-NEW"]
+    content = response.content.decode()
+    assert "Charge above the plan&#x27;s review threshold" in content and "Unlisted procedure code" in content
+    assert [cl.model_admin.age_days(c) for c in cl.result_list] == [40, 12, 2]
+    # Each row carries the status it was drawn with, for the actions' compare-and-set.
+    assert all(f'name="seen" value="{_token(c)}"' in content for c in queue.claims)
+    assert "Q-DONE" not in content
+    # The list is filtered, so it is counted, but never past the limit: no COUNT(*) over the whole table.
+    counts = [q["sql"] for q in queries.captured_queries if COUNT_OVER_CLAIMS.search(q["sql"])]
+    assert counts and all(f"LIMIT {EstimatedCountPaginator.exact_count_limit + 1}" in sql for sql in counts)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"pend_reason": PendReason.UNLISTED}, ["Q-MID"]),
+        ({"age": "0-7"}, ["Q-NEW"]),
+        ({"age": "8-30"}, ["Q-MID"]),
+        ({"age": "31+"}, ["Q-OLD"]),
+        ({"assignee": "me"}, ["Q-MID"]),
+        ({"assignee": "none"}, ["Q-OLD", "Q-NEW"]),
+    ],
+)
+def test_work_queue_filters(examiner: Any, queue: Queue, params: dict[str, str], expected: list[str]) -> None:
+    Claim.objects.filter(pk=queue.claims[1].pk).update(assignee=examiner)
+
+    response = _client_for(examiner).get(_url(WorkQueueClaim, "changelist"), params)
+
+    assert response.status_code == 200
+    assert [c.claim_number for c in response.context["cl"].result_list] == expected
+
+
+def test_work_queue_plan_filter_offers_the_plans_without_reading_claims(examiner: Any, queue: Queue) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        response = _client_for(examiner).get(
+            _url(WorkQueueClaim, "changelist"), {"health_plan__id__exact": str(queue.plan.pk)}
+        )
+
+    assert [c.claim_number for c in response.context["cl"].result_list] == ["Q-OLD", "Q-MID", "Q-NEW"]
+    assert queue.plan.name in response.content.decode()
+    assert not [q for q in queries.captured_queries if "DISTINCT" in q["sql"] and "claims_claim" in q["sql"]]
+
+
+def test_examiner_assigns_claims_to_themself(examiner: Any, queue: Queue) -> None:
+    response = _act(_client_for(examiner), "assign_to_me", queue.claims[:2])
+
+    assert response.status_code == 302
+    assigned = Claim.objects.filter(assignee=examiner).values_list("claim_number", flat=True)
+    assert sorted(assigned) == ["Q-MID", "Q-OLD"]
+
+
+def test_examiner_approves_a_claim_and_the_engine_prices_it(examiner: Any, queue: Queue) -> None:
+    response = _act(_client_for(examiner), "approve", [queue.claims[0]])
+
+    assert response.status_code == 302
+    claim = Claim.objects.get(pk=queue.claims[0].pk)
+    assert claim.status == ClaimStatus.APPROVED and claim.total_paid > 0
+    assert ClaimStatusHistory.objects.filter(claim_id=claim.pk, changed_by=examiner).exists()
+
+
+def test_deny_goes_through_a_form_that_requires_a_carc(examiner: Any, queue: Queue) -> None:
+    client, claim = _client_for(examiner), queue.claims[0]
+
+    page = _act(client, "deny", [claim])
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "50 — Not deemed a medical necessity by the payer" in content  # the CARC select: code and meaning
+    assert f'name="seen" value="{_token(claim)}"' in content
+
+    missing = _act(client, "deny", [claim], apply="Deny claims", carc="", note="")
+    assert missing.status_code == 200
+    assert missing.context["form"].errors["carc"] == ["Choose the CARC that says why the claims are denied."]
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.PENDED
+
+    done = _act(client, "deny", [claim], apply="Deny claims", carc="50", rarc="N115", note="")
+    assert done.status_code == 302
+    claim.refresh_from_db()
+    assert (claim.status, claim.denial_reason_code) == (ClaimStatus.DENIED, "50")
+    assert "Denied 1 claim(s) with CARC 50" in " ".join(_messages(done))
+
+
+def test_pend_goes_through_a_form_with_the_reason(examiner: Any, queue: Queue) -> None:
+    client, claim = _client_for(examiner), queue.claims[0]
+
+    done = _act(client, "pend", [claim], apply="Pend claims", reason=PendReason.REVIEW, note="")
+
+    assert done.status_code == 302
+    assert Claim.objects.get(pk=claim.pk).pend_reason == PendReason.REVIEW
+
+
+def test_readjudicate_sends_claims_back_through_the_engine(examiner: Any, queue: Queue) -> None:
+    response = _act(_client_for(examiner), "readjudicate", [queue.claims[1]])
+
+    assert response.status_code == 302
+    # Its pend reason was set by hand here; the engine finds nothing to pend for and prices it.
+    claim = Claim.objects.get(pk=queue.claims[1].pk)
+    assert (claim.status, claim.pend_reason) == (ClaimStatus.APPROVED, "")
+    assert "Re-adjudicated 1 claim(s): 1 approved" in " ".join(_messages(response))
+
+
+def test_a_claim_that_moved_since_the_page_was_shown_is_named_and_nothing_changes(
+    examiner: Any, queue: Queue
+) -> None:
+    client = _client_for(examiner)
+    stale = queue.claims[0]
+    # Another examiner denied it after this examiner's page was drawn (still showing "pended").
+    Claim.objects.filter(pk=stale.pk).update(status=ClaimStatus.DENIED, denial_reason_code="18")
+
+    response = _act(
+        client, "deny", [stale, queue.claims[1]], apply="Deny claims", carc="50", rarc="", note=""
+    )
+
+    assert response.status_code == 302
+    message = " ".join(_messages(response))
+    assert "Nothing was changed" in message and "Q-OLD" in message
+    assert Claim.objects.get(pk=queue.claims[1].pk).status == ClaimStatus.PENDED
+    assert not ClaimAdjustment.objects.exists()
+
+
+def test_staff_without_the_examiner_permission_get_403_on_the_actions(
+    django_user_model: Any, queue: Queue
+) -> None:
+    plain = _member_of(django_user_model, "plain", None)
+    viewer = _member_of(django_user_model, "viewer", None)
+    viewer.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="claims", codename="view_workqueueclaim")
+    )
+
+    assert _client_for(plain).get(_url(WorkQueueClaim, "changelist")).status_code == 403
+    for user in (plain, viewer):
+        for action in ("assign_to_me", "approve", "deny", "pend", "readjudicate"):
+            assert _act(_client_for(user), action, queue.claims[:1]).status_code == 403, (user, action)
+    # The viewer may look at the queue, and is offered no action.
+    listed = _client_for(viewer).get(_url(WorkQueueClaim, "changelist"))
+    assert listed.status_code == 200 and listed.context["action_form"] is None
+    assert Claim.objects.filter(status=ClaimStatus.PENDED).count() == 3
+
+
+def _decided(claim: Claim, status: str, carc: str = "") -> Claim:
+    Claim.objects.filter(pk=claim.pk).update(status=status, denial_reason_code=carc, pend_reason="")
+    claim.refresh_from_db()
+    return claim
+
+
+def test_supervisor_overrides_a_denial_and_an_examiner_cannot(
+    examiner: Any, supervisor: Any, queue: Queue
+) -> None:
+    claim = _decided(queue.claims[0], ClaimStatus.DENIED, "50")
+    override = reverse("admin:claims_claim_override", args=[claim.pk])
+
+    # The examiner is offered no override and is refused one.
+    assert override not in _client_for(examiner).get(_url(Claim, "change", claim.pk)).content.decode()
+    assert _client_for(examiner).get(override).status_code == 403
+    assert _client_for(examiner).post(override, {"seen": _token(claim)}).status_code == 403
+
+    client = _client_for(supervisor)
+    assert override in client.get(_url(Claim, "change", claim.pk)).content.decode()
+    form = client.get(override)
+    assert form.status_code == 200 and f'value="{_token(claim)}"' in form.content.decode()
+    no_reason = client.post(override, {"to_status": "approved", "seen": _token(claim), "reason": ""})
+    assert no_reason.status_code == 200 and "reason" in no_reason.context["form"].errors
+
+    done = client.post(
+        override, {"to_status": "approved", "seen": _token(claim), "reason": "records received"}
+    )
+
+    assert done.status_code == 302
+    claim.refresh_from_db()
+    assert (claim.status, claim.denial_reason_code) == (ClaimStatus.APPROVED, "")
+    history = ClaimStatusHistory.objects.get(claim_id=claim.pk, to_status=ClaimStatus.APPROVED)
+    assert (history.source, history.changed_by_id, history.note) == (
+        "supervisor",
+        supervisor.pk,
+        "override: records received",
+    )
+
+
+def test_override_to_denied_needs_a_carc(supervisor: Any, queue: Queue) -> None:
+    claim = _decided(queue.claims[0], ClaimStatus.APPROVED)
+    override = reverse("admin:claims_claim_override", args=[claim.pk])
+
+    response = _client_for(supervisor).post(
+        override, {"to_status": "denied", "seen": _token(claim), "reason": "appeal lost", "carc": ""}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["carc"] == ["A denial needs a CARC."]
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.APPROVED
+
+
+def test_claim_page_is_read_only_and_shows_the_decision_codes_and_titles(
+    admin_client: Client, examiner: Any, queue: Queue
+) -> None:
+    claim = queue.claims[0]
+    _act(_client_for(examiner), "deny", [claim], apply="Deny claims", carc="50", rarc="M76", note="")
+
+    # A superuser, who may change claims: the fields as sent are read-only even so.
+    response = admin_client.get(_url(Claim, "change", claim.pk))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "50 — Not deemed a medical necessity by the payer" in content
+    # Per line: the CAS entry with its CARC's description, and the balance.
+    assert "CO-50 (M76)" in content and "300.00" in content and "balances" in content
+    # Diagnoses with the dot and the ICD-10-CM title.
+    assert "E11.9" in content and "Type 2 diabetes mellitus without complications" in content
+    assert "Essential (primary) hypertension" in content
+    # Nothing as sent is editable: no input for the claim's own fields.
+    assert response.context["adminform"].form.fields == {}
+    assert "id_claim_number" not in content
+
+
+def test_member_details_on_the_claim_page_and_list_need_the_pii_permission(
+    admin_client: Client, examiner: Any, queue: Queue, world: World
+) -> None:
+    claim = queue.claims[0]
+    as_examiner = _client_for(examiner)
+
+    page = as_examiner.get(_url(Claim, "change", claim.pk)).content.decode()
+    listed = as_examiner.get(_url(Claim, "changelist")).content.decode()
+
+    assert "Quimbley" not in page and "Member (PHI)" not in page and "Quimbley" not in listed
+    assert world.member.member_number in page and world.member.member_number in listed
+    page = admin_client.get(_url(Claim, "change", claim.pk)).content.decode()
+    assert "Quimbley, Ada" in page and world.member.date_of_birth.isoformat() in page
+    assert world.plan.name in page  # the eligibility span's plan
+    assert "Quimbley, Ada" in admin_client.get(_url(Claim, "changelist")).content.decode()
+
+
+def test_claim_page_links_its_batch_with_the_999_outcome_and_the_batch_page_links_its_claims(
+    admin_client: Client, world: World
+) -> None:
+    page = admin_client.get(_url(Claim, "change", world.claim.pk)).content.decode()
+    assert "acme_20261101.837" in page and "999: Accepted (A)" in page and "Not remitted yet" in page
+
+    batch_page = admin_client.get(_url(IngestBatch, "change", world.batch.pk)).content.decode()
+    claims_url = f"{_url(Claim, 'changelist')}?batch={world.batch.pk}"
+    assert claims_url in batch_page
+    listed = admin_client.get(claims_url)
+    assert list(listed.context["cl"].result_list) == [world.claim]
+
+
+def test_claims_list_filters_take_their_choices_without_reading_claims(
+    admin_client: Client, world: World
+) -> None:
+    Claim.objects.filter(pk=world.other_claim.pk).update(status=ClaimStatus.DENIED, denial_reason_code="96")
+    month = f"{world.claim.service_date_from:%Y-%m}"
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(_url(Claim, "changelist"))
+    filters = {spec.title: spec for spec in response.context["cl"].filter_specs}
+
+    assert {"health plan", "service month", "denial CARC", "batch", "assignee"} <= set(filters)
+    assert not [q for q in queries.captured_queries if "DISTINCT" in q["sql"] and "claims_claim" in q["sql"]]
+    by_carc = admin_client.get(_url(Claim, "changelist"), {"carc": "96"})
+    assert list(by_carc.context["cl"].result_list) == [world.other_claim]
+    by_month = admin_client.get(_url(Claim, "changelist"), {"service_month": month})
+    assert len(by_month.context["cl"].result_list) == 2
+    by_plan = admin_client.get(_url(Claim, "changelist"), {"health_plan__id__exact": str(world.plan.pk)})
+    assert list(by_plan.context["cl"].result_list) == [world.claim]
+    columns = [c for c in response.context["cl"].list_display if c != "action_checkbox"]
+    assert columns == [
+        "claim_number",
+        "status",
+        "member_name",
+        "health_plan",
+        "total_charge",
+        "total_paid",
+        "received_at",
+    ]

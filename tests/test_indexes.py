@@ -25,11 +25,23 @@ from typing import Any
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db import connection, models
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Now, TruncMonth
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from claims.models import OPEN_STATUSES, Claim, ClaimLine, ClaimStatusHistory, IngestBatch
+from claims.models import (
+    OPEN_STATUSES,
+    AdjudicationRun,
+    Claim,
+    ClaimAdjustment,
+    ClaimLine,
+    ClaimStatusHistory,
+    IngestBatch,
+    Remittance,
+)
 from members.models import Enrollment, Member
 from providers.models import Provider, ProviderNetwork
 from tests import pgplan
@@ -42,6 +54,8 @@ BILLING_PROVIDERS = 300
 SPECIALTIES = 30
 BATCHES = 3_000
 CLAIMS = 9_000  # spread over the three months before this one, all inside pgpartition's range
+# Assignee ids of the pended claims: high, so a test can create those users without meeting the sequence's.
+QUEUE_EXAMINERS = range(9001, 9006)
 STATES = ["TX", "CA", "NY", "FL", "WA", "OH", "IL", "GA", "PA", "AZ"] + [f"Z{c}" for c in ascii_uppercase]
 
 
@@ -161,6 +175,16 @@ LOAD_SQL = [
     SELECT c.id, c.service_date_from, CASE k WHEN 0 THEN '' ELSE 'received' END,
         CASE k WHEN 0 THEN 'received' ELSE c.status END, c.received_at + k * interval '1 day', 'ingest', ''
     FROM claims_claim c, generate_series(0, 1) k
+    """,
+    # The work queue: pended claims get a pend reason (one in twenty the rare modifier 22) and a quarter of them
+    # an examiner (QUEUE_EXAMINERS; assignee has no database FK to auth_user). Every 20th claim is pended,
+    # so id / 20 is what varies between them.
+    f"""
+    UPDATE claims_claim
+    SET pend_reason = CASE WHEN mod(id / 20, 20) = 0 THEN 'modifier_22' WHEN mod(id / 20, 2) = 0 THEN 'high_charge'
+                           ELSE 'unlisted' END,
+        assignee_id = CASE WHEN mod(id / 20, 4) = 0 THEN {QUEUE_EXAMINERS[0]} + mod(id / 80, {len(QUEUE_EXAMINERS)}) END
+    WHERE status = 'pended'
     """,
 ]
 LOADED_TABLES = [
@@ -402,6 +426,28 @@ CASES = [
         node_type="Index Only Scan",
     ),
     IndexCase("ingestbatch_started_idx", lambda s: IngestBatch.objects.all()[:50]),
+    # --- adjudication and remittance ---
+    IndexCase(
+        "adjustment_claim_idx",
+        lambda s: ClaimAdjustment.objects.filter(claim_id=s.claim_id).order_by("line_number"),
+    ),
+    IndexCase("adjudicationrun_started_idx", lambda s: AdjudicationRun.objects.all()[:50]),
+    IndexCase(
+        "remittance_payee_idx", lambda s: Remittance.objects.filter(payee_id=s.billing_provider_id)[:50]
+    ),
+    # --- the examiners' work queue (claims.admin.WorkQueueAdmin) ---
+    IndexCase(
+        "claim_pended_assignee_idx",
+        lambda s: Claim.objects.filter(status="pended", assignee_id=QUEUE_EXAMINERS[1]).order_by(
+            "received_at", "id"
+        )[:100],
+    ),
+    IndexCase(
+        "claim_pended_reason_idx",
+        lambda s: Claim.objects.filter(status="pended", pend_reason="modifier_22").order_by(
+            "received_at", "id"
+        )[:100],
+    ),
 ]
 
 
@@ -468,3 +514,49 @@ def test_default_ordering_of_child_rows_reads_only_their_table(
     plan = pgplan.explain_queryset(query(sample))
 
     assert pgplan.parent_table_names(plan) == {own_table}, pgplan.summary(plan)
+
+
+# The work queue as the admin runs it: every statement its changelist sends to claims_claim (the page and the
+# capped count), per filter, and the declared indexes its page may read the claims through. Oldest first, both
+# claim_status_received_idx (status = 'pended', walked backwards) and claim_work_queue_idx give the order.
+IN_RECEIVED_ORDER = {"claim_status_received_idx", "claim_work_queue_idx"}
+QUEUE_PAGES: dict[str, tuple[dict[str, str], set[str]]] = {
+    "oldest first": ({}, IN_RECEIVED_ORDER),
+    "one examiner": ({"assignee": str(QUEUE_EXAMINERS[1])}, {"claim_pended_assignee_idx"}),
+    "pend reason": ({"pend_reason": "modifier_22"}, {"claim_pended_reason_idx"}),
+    "31 days or more": ({"age": "31+"}, IN_RECEIVED_ORDER),
+}
+# The count needs no order: any index holding the pended claims, read index-only.
+COUNTED_BY = {*IN_RECEIVED_ORDER, "claim_pended_assignee_idx", "claim_pended_reason_idx"}
+CLAIM_INDEXES = {index.name for index in Claim._meta.indexes}
+
+
+def _nonempty_claim_partitions() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT tableoid::regclass::text FROM claims_claim")
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", sorted(QUEUE_PAGES))
+def test_work_queue_pages_read_claims_through_the_queue_indexes(
+    page: str, sample: Sample, admin_client: Any
+) -> None:
+    params, allowed = QUEUE_PAGES[page]
+    # The page joins the assignee's user (its name is a column), so the examiners must exist.
+    get_user_model().objects.bulk_create(
+        [get_user_model()(id=pk, username=f"queue-examiner-{pk}") for pk in QUEUE_EXAMINERS]
+    )
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(reverse("admin:claims_workqueueclaim_changelist"), params)
+    assert response.status_code == 200 and response.context["cl"].result_list
+    statements = [q["sql"] for q in queries.captured_queries if 'FROM "claims_claim"' in q["sql"]]
+    assert len(statements) == 2, statements  # the capped count and the page
+
+    for sql in statements:
+        # The captured SQL has its values inlined: a LIKE's % must not be taken for a placeholder.
+        plan = pgplan.explain_sql(sql.replace("%", "%%"))
+        used = pgplan.declared_index_names(plan) & CLAIM_INDEXES
+        assert used and used <= (COUNTED_BY if "COUNT(" in sql else allowed), pgplan.summary(plan)
+        # Empty monthly partitions cost nothing to scan (module docstring); the months with claims must not be.
+        assert not pgplan.seq_scanned_relations(plan) & _nonempty_claim_partitions(), pgplan.summary(plan)

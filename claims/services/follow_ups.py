@@ -2,7 +2,7 @@
 
 ``claims`` sits below ``analytics`` and the ops jobs and never imports them (the import-linter layers in
 pyproject.toml). What follows a batch is a registry in settings, ``CLAIMS_BATCH_FOLLOW_UPS``: for each event
-("loaded", "validated") a list of (task name, on/off setting name or ""), each sent with
+("loaded", "validated", "decided") a list of (task name, on/off setting name or ""), each sent with
 ``kwargs={"batch_id": ...}``. Call only from ``transaction.on_commit``: never enqueue before the data exists.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from celery import current_app
 from django.conf import settings
 
-EVENTS = ("loaded", "validated")
+EVENTS = ("loaded", "validated", "decided")
 
 
 def batch_follow_ups_send(*, event: str, batch_id: int) -> list[str]:

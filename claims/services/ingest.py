@@ -33,6 +33,8 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
+from claims.adjudication.edits import EDITS
+from claims.adjudication.engine import ClaimDecision, LineFacts, denied_in_full
 from claims.codes import claim_code_problems
 from claims.fee_schedule import line_rvus
 from claims.ingest_rules import Incoming, OnFile, OriginalChange, decide, fingerprint
@@ -46,6 +48,7 @@ from claims.models import (
     IngestStatus,
     StatusSource,
 )
+from claims.services.adjudication import adjustment_rows, adjustments_copy
 from claims.services.follow_ups import batch_follow_ups_send
 from claims.services.lifecycle import (
     HISTORY_COLUMNS,
@@ -219,6 +222,7 @@ def _load(
     _copy_claims(rows, batch_id=batch.id, received_at=now, progress=progress)
     line_count = _copy_lines(rows)
     _copy_history(rows, at=now)
+    _write_duplicate_adjustments(rows)
     _apply_original_updates(updates, at=now)
 
     total = sum((r.parsed.total_charge for r in rows), Decimal("0"))
@@ -302,6 +306,8 @@ def _resolve_providers(claims: list[ParsedClaim]) -> dict[str, int]:
                 state_code=p.state_code,
                 city=p.city[:60],
                 zip_code=p.zip_code,
+                address_line1=p.address_line1[:55],
+                tax_id=p.tax_id if len(p.tax_id) == 9 and p.tax_id.isdigit() else "",
             )
         )
     for provider in Provider.objects.bulk_create(new):
@@ -588,6 +594,7 @@ _CLAIM_COLUMNS = (
     "related_claim_id",
     "related_service_date_from",
     "relation",
+    "edits",
 )
 
 
@@ -636,11 +643,41 @@ def _copy_claims(
                 r.related[0] if r.related else None,
                 r.related[1] if r.related else None,
                 r.relation,
+                ["exact_duplicate"] if r.relation == ClaimRelation.DUPLICATE_OF else [],
             )
 
     _copy(CLAIM_TABLE, _CLAIM_COLUMNS, gen())
     if progress is not None:
         progress(len(rows), len(rows))
+
+
+def _duplicate_decision(row: _ClaimRow) -> ClaimDecision:
+    """A claim denied as an exact duplicate as it loads: CO-18 on every line (and on any total-vs-lines
+    difference), so its remittance balances like any engine decision."""
+    lines = [
+        LineFacts(
+            line.line_number,
+            line.procedure_code,
+            tuple(line.modifiers),
+            line.charge,
+            line.units,
+            line.service_date or row.parsed.service_date_from,
+            line.place_of_service,
+        )
+        for line in row.parsed.lines
+    ]
+    return denied_in_full(lines, row.parsed.total_charge, EDITS["exact_duplicate"])
+
+
+def _write_duplicate_adjustments(rows: list[_ClaimRow]) -> None:
+    adjustments_copy(
+        [
+            adjustment
+            for r in rows
+            if r.relation == ClaimRelation.DUPLICATE_OF
+            for adjustment in adjustment_rows(r.id, r.parsed.service_date_from, _duplicate_decision(r))
+        ]
+    )
 
 
 _LINE_COLUMNS = (
@@ -660,6 +697,7 @@ _LINE_COLUMNS = (
     "rvus",
     "service_date",
     "service_date_to",
+    "decision",
 )
 
 
@@ -670,6 +708,8 @@ def _copy_lines(rows: list[_ClaimRow]) -> int:
     def gen() -> Iterable[tuple[object, ...]]:
         for r in rows:
             sdf = r.parsed.service_date_from
+            # Only an exact duplicate is decided as it loads: each of its lines is denied (CARC 18).
+            decision = ClaimStatus.DENIED.value if r.relation == ClaimRelation.DUPLICATE_OF else ""
             for line in r.parsed.lines:
                 yield (
                     next(ids),
@@ -688,6 +728,7 @@ def _copy_lines(rows: list[_ClaimRow]) -> int:
                     line_rvus(line.procedure_code, line.units),
                     line.service_date,
                     line.service_date_to,
+                    decision,
                 )
 
     _copy(LINE_TABLE, _LINE_COLUMNS, gen())

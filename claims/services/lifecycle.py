@@ -13,7 +13,7 @@ says whether every claim moved (healthchecks ``sendalerts.py``, STYLE.md 3).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connections, transaction
 from django.utils import timezone
 
-from claims.lifecycle import NEW, check_transition, initial_transitions
+from claims.lifecycle import NEW, ClaimStatus, check_transition, initial_transitions
 from claims.models import Claim, ClaimStatusHistory
 
 # Columns of a history row as ``history_rows_new_claim`` yields them (COPY order).
@@ -36,6 +36,19 @@ HISTORY_COLUMNS = (
     "note",
 )
 NOTE_MAX = ClaimStatusHistory._meta.get_field("note").max_length or 200
+# Claims by id and partition key as literal lists beside the join: the planner then prunes to the partitions of
+# those months at plan time and probes their indexes, where a join to a large unnest() alone made it hash
+# every partition (measured at 1M claims: 0.6 s for 2,000 claims, 20 ms with the lists). Format with the table
+# alias and its id column; parameters from ``keys_params``.
+KEYS_FILTER = "{alias}.{id} = ANY(%s::bigint[]) AND {alias}.service_date_from = ANY(%s::date[])"
+
+
+def keys_params(claims: Iterable[tuple[int, dt.date]]) -> list[list[Any]]:
+    """The two parameters of ``KEYS_FILTER`` for (claim id, service date from) pairs."""
+    pairs = list(claims)
+    return [[cid for cid, _ in pairs], sorted({sdf for _, sdf in pairs})]
+
+
 # The compare-and-set: a claim moves only from the status its caller read (the concurrency test's negative
 # control drops this condition and shows two actors then both "win").
 _COMPARE = "AND c.status = ch.from_status"
@@ -55,8 +68,9 @@ class StatusConflict(Exception):
 class StatusChange:
     """One claim moving from the status its caller read to a new one.
 
-    ``denial_reason_code`` (a CARC) and ``total_paid`` (dollars, ``Decimal``) are set with the decision when
-    given; None leaves the column as it is.
+    ``denial_reason_code`` (a CARC), ``total_paid`` (dollars, ``Decimal``) and ``pend_reason``
+    (claims.adjudication.edits.PendReason) are set with the decision when given; None leaves the column as it
+    is, except that a claim leaving "pended" always loses its pend reason.
     """
 
     claim_id: int
@@ -66,6 +80,7 @@ class StatusChange:
     note: str = ""
     denial_reason_code: str | None = None
     total_paid: Decimal | None = None
+    pend_reason: str | None = None
 
 
 def claims_status_change(
@@ -98,6 +113,7 @@ def claims_status_change(
         [c.denial_reason_code for c in changes],
         [c.total_paid for c in changes],
         [c.note[:NOTE_MAX] for c in changes],
+        [c.pend_reason for c in changes],
     ]
     claims = Claim._meta.db_table
     history = ClaimStatusHistory._meta.db_table
@@ -107,13 +123,21 @@ def claims_status_change(
             UPDATE {claims} AS c
             SET status = ch.to_status, processed_at = %s,
                 denial_reason_code = COALESCE(ch.carc, c.denial_reason_code),
-                total_paid = COALESCE(ch.paid, c.total_paid)
-            FROM unnest(%s::bigint[], %s::date[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::text[])
-                 AS ch(id, service_date_from, from_status, to_status, carc, paid, note)
+                total_paid = COALESCE(ch.paid, c.total_paid),
+                pend_reason = CASE WHEN ch.to_status <> %s THEN '' ELSE COALESCE(ch.pend_reason, c.pend_reason) END
+            FROM unnest(%s::bigint[], %s::date[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::text[],
+                        %s::text[])
+                 AS ch(id, service_date_from, from_status, to_status, carc, paid, note, pend_reason)
             WHERE c.id = ch.id AND c.service_date_from = ch.service_date_from {_COMPARE}
+              AND {KEYS_FILTER.format(alias="c", id="id")}
             RETURNING c.id
             """,
-            [at, *arrays],
+            [
+                at,
+                ClaimStatus.PENDED.value,
+                *arrays,
+                *keys_params((c.claim_id, c.service_date_from) for c in changes),
+            ],
         )
         moved = {row[0] for row in cursor.fetchall()}
         if len(moved) != len(changes):
@@ -123,8 +147,9 @@ def claims_status_change(
             INSERT INTO {history}
                 (claim_id, claim_service_date_from, from_status, to_status, changed_at, changed_by_id, source, note)
             SELECT ch.id, ch.service_date_from, ch.from_status, ch.to_status, %s, %s, %s, ch.note
-            FROM unnest(%s::bigint[], %s::date[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::text[])
-                 AS ch(id, service_date_from, from_status, to_status, carc, paid, note)
+            FROM unnest(%s::bigint[], %s::date[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::text[],
+                        %s::text[])
+                 AS ch(id, service_date_from, from_status, to_status, carc, paid, note, pend_reason)
             """,
             [at, actor_id, source, *arrays],
         )

@@ -3,8 +3,8 @@
 Loading and validating are separate on purpose: tokenizing and mapping run at tens of thousands of claims per
 second, pyx12's full 005010X222A1 validation at a few hundred (see ``claims.x12.validation``). The load commits
 first; this step then stores the 999 outcome on the batch and moves the batch's claims out of "received":
-to "validated" when the 999 accepts the file (A or E) and the claim's own code checks passed, else to
-"pended" for a person to look at. It is idempotent: only claims still "received" move.
+to "validated" when the 999 accepts the file (A or E), else to "pended" for a person to look at (the claim's
+own code checks are adjudication's to decide). It is idempotent: only claims still "received" move.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from claims.adjudication.edits import PendReason
 from claims.models import Claim, ClaimStatus, IngestBatch, IngestStatus, StatusSource, ValidationOutcome
 from claims.services.follow_ups import batch_follow_ups_send
 from claims.services.ingest import file_sha256
@@ -66,10 +67,19 @@ _NOTE_REJECTED = "999 rejected the transaction set: implementation guide errors"
 
 
 def _settled(claim: tuple[int, dt.date, list[str]], *, accepted: bool) -> StatusChange:
-    """A received claim after validation: validated when the 999 accepted its file and its code checks passed,
-    else pended with the reason."""
-    claim_id, service_date_from, problems = claim
-    if accepted and not problems:
+    """A received claim after validation: validated when the 999 accepted its file, else pended with the reason.
+
+    The claim's own code-check problems no longer pend it here: adjudication decides them (CO-16 with RARC M76
+    or N257, claims.adjudication.engine), so an examiner sees only what needs a person.
+    """
+    claim_id, service_date_from, _problems = claim
+    if accepted:
         return StatusChange(claim_id, service_date_from, ClaimStatus.RECEIVED, ClaimStatus.VALIDATED)
-    note = _NOTE_REJECTED if not accepted else "code checks: " + "; ".join(problems)
-    return StatusChange(claim_id, service_date_from, ClaimStatus.RECEIVED, ClaimStatus.PENDED, note)
+    return StatusChange(
+        claim_id,
+        service_date_from,
+        ClaimStatus.RECEIVED,
+        ClaimStatus.PENDED,
+        _NOTE_REJECTED,
+        pend_reason=PendReason.VALIDATION,
+    )

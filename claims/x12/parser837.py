@@ -52,6 +52,8 @@ class Party:
     date_of_birth: dt.date | None = None
     gender: str = ""
     taxonomy_code: str = ""
+    # 2010AA REF*EI: the billing provider's employer identification number (9 digits), for the 835's payee.
+    tax_id: str = ""
     position: int = 0
 
 
@@ -471,6 +473,9 @@ class _Parser:
         self.in_other_subscriber = False
 
     def on_ref(self, seg: Segment) -> None:
+        if self.current_party is not None and self.current_party is self.billing and seg.get(1) == "EI":
+            self.current_party.tax_id = seg.get(2).strip()[:9]
+            return
         if (
             self.claim is not None
             and self.line is None

@@ -42,7 +42,7 @@ from __future__ import annotations
 import io
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -93,6 +93,10 @@ def _error(position: int | None, segment: str, element: str, code: str, message:
     return {"position": position, "segment": segment, "element": element, "code": code, "message": message}
 
 
+# The error shape both validators report (``ValidationReport.errors``).
+validation_error = _error
+
+
 @dataclass
 class _Prepared:
     """What normalising found; the normalised copy itself is written to the file given to ``_prepare``."""
@@ -119,9 +123,30 @@ def _pieces(text: str, terminator: str) -> Iterator[tuple[str, bool]]:
         start = end + 1
 
 
-def _prepare(raw: bytes, copy: IO[str]) -> _Prepared:
-    """Normalise ``raw`` into ``copy`` for pyx12: no BOM, one segment per line, version label substituted.
+# Checks a GS or ST segment for the transaction set a validator expects: may rewrite ``elements`` (a version
+# label pyx12 has no map for, an element the IG does not use), may add notes, returns the error that makes the
+# file not of that kind, or None.
+EnvelopeCheck = Callable[[str, list[str], int, list[dict[str, Any]]], "dict[str, Any] | None"]
 
+
+def _prepare(raw: bytes, copy: IO[str]) -> _Prepared:
+    """Normalise an 837P for pyx12 (``prepare_for_pyx12`` with the 837P's GS/ST check)."""
+    return prepare_for_pyx12(
+        raw,
+        copy,
+        check=_check_version,
+        no_group=_error(
+            None, "GS", "", "not_837p", "no functional group (GS) segment: truncated, or not an 837P"
+        ),
+    )
+
+
+def prepare_for_pyx12(
+    raw: bytes, copy: IO[str], *, check: EnvelopeCheck, no_group: dict[str, Any]
+) -> _Prepared:
+    """Normalise ``raw`` into ``copy`` for pyx12: no BOM, one segment per line, GS/ST as ``check`` leaves them.
+
+    Shared by the 837P and 835 validators. ``no_group`` is the error of a file without a GS segment.
     ``copy`` is left positioned at its end; nothing useful is in it when the result is ``fatal``.
     """
     out = _Prepared()
@@ -149,7 +174,7 @@ def _prepare(raw: bytes, copy: IO[str]) -> _Prepared:
     joiner = terminator if terminator in "\r\n" else terminator + "\n"
     count = 0
     saw_gs = False
-    not_837p: dict[str, Any] | None = None
+    not_kind: dict[str, Any] | None = None
     for piece, is_last in _pieces(text, terminator):
         seg = piece.strip()
         if not seg:
@@ -177,7 +202,7 @@ def _prepare(raw: bytes, copy: IO[str]) -> _Prepared:
             out.fatal = True
         if seg_id in ("GS", "ST"):
             saw_gs = saw_gs or seg_id == "GS"
-            not_837p = not_837p or _check_version(seg_id, elements, position, out.notes)
+            not_kind = not_kind or check(seg_id, elements, position, out.notes)
             seg = element_sep.join(elements)
         if seg_id in _ENVELOPE:
             out.envelope_ids[position] = seg_id
@@ -186,11 +211,9 @@ def _prepare(raw: bytes, copy: IO[str]) -> _Prepared:
             copy.write(seg)
             copy.write(joiner)
     if not saw_gs:
-        not_837p = not_837p or _error(
-            None, "GS", "", "not_837p", "no functional group (GS) segment: truncated, or not an 837P"
-        )
-    if not_837p is not None:
-        out.notes.append(not_837p)
+        not_kind = not_kind or no_group
+    if not_kind is not None:
+        out.notes.append(not_kind)
         out.fatal = True
     return out
 
@@ -244,21 +267,34 @@ def _element_ref(seg_id: str, ele: dict[str, Any]) -> str:
 
 def _collect_errors(doc: dict[str, Any], envelope_ids: dict[int, str]) -> list[dict[str, Any]]:
     """Flatten pyx12's JSON error tree (errh_json) into error dicts, in file order."""
+    return collect_pyx12_errors(doc, envelope_ids)[0]
+
+
+def collect_pyx12_errors(
+    doc: dict[str, Any], envelope_ids: dict[int, str]
+) -> tuple[list[dict[str, Any]], bool]:
+    """Flatten pyx12's JSON error tree (errh_json) into error dicts in file order; and whether every group and
+    transaction set was closed with ack code A or E and at least one transaction set was seen."""
 
     def seg_at(position: int | None) -> str:
         return envelope_ids.get(position, "") if position is not None else ""
 
     errors: list[dict[str, Any]] = []
+    acks_ok = True
+    transactions = 0
     for isa in doc.get("interchanges", []):
         pos = isa.get("cur_line")
         for err in isa.get("errors", []):
             errors.append(_error(pos, seg_at(pos), "", f"TA105:{err['err_cde']}", err["err_str"]))
         for gs in isa.get("groups", []):
             pos = gs.get("cur_line")
+            acks_ok &= gs.get("ack_code") in ("A", "E")
             for err in gs.get("errors", []):
                 errors.append(_error(pos, seg_at(pos), "", f"AK905:{err['err_cde']}", err["err_str"]))
             for st in gs.get("transactions", []):
+                transactions += 1
                 pos = st.get("cur_line")
+                acks_ok &= st.get("ack_code") in ("A", "E")
                 for err in st.get("errors", []):
                     errors.append(_error(pos, seg_at(pos), "", f"IK502:{err['err_cde']}", err["err_str"]))
                 for seg in st.get("segments", []):
@@ -275,7 +311,7 @@ def _collect_errors(doc: dict[str, Any], envelope_ids: dict[int, str]) -> list[d
                                 msg += f" (value {err['err_val']!r})"
                             errors.append(_error(pos, seg_id, ref, f"IK403:{err['err_cde']}", msg))
     errors.sort(key=lambda e: e["position"] if e["position"] is not None else 0)
-    return errors
+    return errors, acks_ok and transactions > 0
 
 
 def outcome_from_999(ack: str) -> str:
@@ -304,9 +340,14 @@ def outcome_from_999(ack: str) -> str:
 
 
 def _run_pyx12(source: IO[str]) -> tuple[str, dict[str, Any]]:
-    """Validate ``source`` (read from its start) with pyx12; returns (999 text, errh_json document).
+    """Validate ``source`` (read from its start) with pyx12; returns (999 text, errh_json document)."""
+    _valid, ack, doc = run_pyx12(source)
+    return ack, doc
 
-    Raises whatever pyx12 raises.
+
+def run_pyx12(source: IO[str]) -> tuple[bool, str, dict[str, Any]]:
+    """Validate ``source`` (read from its start) with pyx12 (its map is chosen by GS08); returns (its valid
+    flag, 999 text, errh_json document). Raises whatever pyx12 raises: callers record that as an outcome.
     """
     import json
 
@@ -317,7 +358,7 @@ def _run_pyx12(source: IO[str]) -> tuple[str, dict[str, Any]]:
     param = pyx12.params.params()
     fd_999 = io.StringIO()
     fd_json = io.StringIO()
-    pyx12.x12n_document.x12n_document(
+    valid = pyx12.x12n_document.x12n_document(
         param=param,
         src_file=source,
         fd_997=fd_999,
@@ -327,7 +368,7 @@ def _run_pyx12(source: IO[str]) -> tuple[str, dict[str, Any]]:
     )
     raw_json = fd_json.getvalue()
     doc = json.loads(raw_json) if raw_json else {}
-    return fd_999.getvalue(), doc
+    return bool(valid), fd_999.getvalue(), doc
 
 
 def validate_837(path: Path) -> ValidationReport:

@@ -258,6 +258,65 @@ class _TransactionWriter:
         self.out.write(_seg("SE", str(self.segments), self.control))
 
 
+def envelope_header(
+    *,
+    functional_id: str,
+    version: str,
+    sender_id: str,
+    receiver_id: str,
+    created: dt.datetime,
+    control_number: int,
+    usage_indicator: str = "T",
+) -> str:
+    """ISA and GS of an interchange with one functional group (X12.5 envelope; GS01 ``functional_id`` "HC"
+    for an 837, "HP" for an 835; GS08 ``version``). ``sender_id``/``receiver_id``: ISA06/ISA08 (qualifier ZZ,
+    padded to 15) and GS02/GS03; ``control_number``: ISA13 and GS06; ``created``: ISA09/ISA10, GS04/GS05.
+
+    Raises ``ValueError`` for a control number outside 1..999,999,999, ids not 2 to 15 characters, or a usage
+    indicator other than T (test) or P (production).
+    """
+    if not 0 < control_number < 10**9:
+        raise ValueError(f"control_number must be 1..999999999, got {control_number}")
+    if not (2 <= len(sender_id) <= 15 and 2 <= len(receiver_id) <= 15):
+        # ISA06/ISA08 are 15 wide; 1000A/1000B NM109 require at least 2 characters.
+        raise ValueError("sender_id and receiver_id must be 2 to 15 characters")
+    if usage_indicator not in ("T", "P"):
+        raise ValueError(f"usage_indicator must be T or P, got {usage_indicator!r}")
+    isa = ELEMENT.join(
+        (
+            "ISA",
+            "00",
+            " " * 10,
+            "00",
+            " " * 10,
+            "ZZ",
+            f"{sender_id:<15}",
+            "ZZ",
+            f"{receiver_id:<15}",
+            created.strftime("%y%m%d"),
+            created.strftime("%H%M"),
+            REPETITION,
+            "00501",
+            f"{control_number:09d}",
+            "0",
+            usage_indicator,
+            COMPONENT,
+        )
+    )
+    gs = _seg(
+        "GS",
+        functional_id,
+        sender_id,
+        receiver_id,
+        created.strftime("%Y%m%d"),
+        created.strftime("%H%M"),
+        str(control_number),
+        "X",
+        version,
+    )
+    return isa + TERMINATOR + gs
+
+
 def write_837p_to(
     out: TextIO,
     claims: Iterable[X12Claim],
@@ -283,44 +342,15 @@ def write_837p_to(
     GS06; ``created``: ISA09/ISA10, GS04/GS05 and BHT04/BHT05. Raises ``ValueError`` on out-of-range
     identifiers or when there are no claims.
     """
-    if not 0 < control_number < 10**9:
-        raise ValueError(f"control_number must be 1..999999999, got {control_number}")
-    if not (2 <= len(sender_id) <= 15 and 2 <= len(receiver_id) <= 15):
-        # ISA06/ISA08 are 15 wide; 1000A/1000B NM109 require at least 2 characters.
-        raise ValueError("sender_id and receiver_id must be 2 to 15 characters")
-    isa = ELEMENT.join(
-        (
-            "ISA",
-            "00",
-            " " * 10,
-            "00",
-            " " * 10,
-            "ZZ",
-            f"{sender_id:<15}",
-            "ZZ",
-            f"{receiver_id:<15}",
-            created.strftime("%y%m%d"),
-            created.strftime("%H%M"),
-            REPETITION,
-            "00501",
-            f"{control_number:09d}",
-            "0",
-            usage_indicator,
-            COMPONENT,
-        )
-    )
-    out.write(isa + TERMINATOR)
     out.write(
-        _seg(
-            "GS",
-            "HC",
-            sender_id,
-            receiver_id,
-            created.strftime("%Y%m%d"),
-            created.strftime("%H%M"),
-            str(control_number),
-            "X",
-            VERSION,
+        envelope_header(
+            functional_id="HC",
+            version=VERSION,
+            sender_id=sender_id,
+            receiver_id=receiver_id,
+            created=created,
+            control_number=control_number,
+            usage_indicator=usage_indicator,
         )
     )
     segments = 2

@@ -108,6 +108,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # After a batch (or its validation) commits, queue the analytics refresh (analytics.tasks.refresh_after_batch).
 ANALYTICS_REFRESH_ON_COMMIT = env.bool("ANALYTICS_REFRESH_ON_COMMIT", default=True)
+# After a batch's validation commits, decide its claims (claims.tasks.adjudicate_batch).
+CLAIMS_ADJUDICATE_ON_COMMIT = env.bool("CLAIMS_ADJUDICATE_ON_COMMIT", default=True)
 # After a batch of claims commits, ANALYZE the month partitions it wrote to (ops.analyze; large batches only).
 OPS_ANALYZE_ON_COMMIT = env.bool("OPS_ANALYZE_ON_COMMIT", default=ANALYTICS_REFRESH_ON_COMMIT)
 # What follows a committed batch, by Celery task name: (task, on/off setting). claims sends these and never
@@ -117,7 +119,11 @@ CLAIMS_BATCH_FOLLOW_UPS = {
         ("analytics.tasks.refresh_after_batch", "ANALYTICS_REFRESH_ON_COMMIT"),
         ("ops.tasks.analyze_after_load", "OPS_ANALYZE_ON_COMMIT"),
     ],
-    "validated": [("analytics.tasks.refresh_after_batch", "ANALYTICS_REFRESH_ON_COMMIT")],
+    "validated": [
+        ("claims.tasks.adjudicate_batch", "CLAIMS_ADJUDICATE_ON_COMMIT"),
+        ("analytics.tasks.refresh_after_batch", "ANALYTICS_REFRESH_ON_COMMIT"),
+    ],
+    "decided": [("analytics.tasks.refresh_after_batch", "ANALYTICS_REFRESH_ON_COMMIT")],
 }
 
 # Where 837P files are read from by the demo; tests read ../shared directly.
@@ -131,4 +137,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# The payer's own identity on every 835 (1000A N3/N4, PER*BL, TRN03 "1" + tax id). The defaults are a
+# development payer: a tax id starting with 9 is never an EIN (IRS prefixes), so it cannot be mistaken for one.
+REMITTANCE_PAYER = {
+    "tax_id": env.str("PAYER_TAX_ID", default="990000001"),
+    "address_line1": env.str("PAYER_ADDRESS", default="1 PAYER WAY"),
+    "city": env.str("PAYER_CITY", default="COLUMBUS"),
+    "state_code": env.str("PAYER_STATE", default="OH"),
+    "zip_code": env.str("PAYER_ZIP", default="43215"),
+    "contact_name": env.str("PAYER_CONTACT", default="EDI SUPPORT"),
+    "contact_phone": env.str("PAYER_PHONE", default="6145550100"),
 }

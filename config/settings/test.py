@@ -8,3 +8,5 @@ CELERY_TASK_ALWAYS_EAGER = False
 # Tests that want the refresh call the services directly, or run a real worker (analytics/tests).
 ANALYTICS_REFRESH_ON_COMMIT = False
 OPS_ANALYZE_ON_COMMIT = False
+# Tests adjudicate by calling the service, or with a real worker (claims/tests).
+CLAIMS_ADJUDICATE_ON_COMMIT = False

@@ -45,6 +45,35 @@ class PlanSpec:
     has_dependents: bool
 
 
+@dataclass(frozen=True)
+class PlanTerms:
+    """A plan's adjudication terms (``members.HealthPlan``): filing limit in days, money in dollars, rates 0-1."""
+
+    filing_limit_days: int
+    deductible: Decimal
+    coinsurance_rate: Decimal
+    copay: Decimal
+    conversion_factor: Decimal = Decimal("33.4009")  # CMS PFS conversion factor, CY 2026
+    review_threshold: Decimal = Decimal("10000.00")
+    out_of_network_rate: Decimal = Decimal("0.600")
+
+
+# Typical terms by plan type. Medicare: one calendar year to file (42 CFR 424.44), Part B deductible and 20 %
+# coinsurance; Medicaid: no cost share; HMO: copays, no deductible; commercial: 180 days, deductible,
+# coinsurance and an office copay.
+COMMERCIAL_TERMS = PlanTerms(180, Decimal("500.00"), Decimal("0.200"), Decimal("25.00"))
+PLAN_TERMS: dict[str, PlanTerms] = {
+    PlanType.MEDICARE_B: PlanTerms(365, Decimal("283.00"), Decimal("0.200"), Decimal("0.00")),
+    PlanType.MEDICAID: PlanTerms(365, Decimal("0.00"), Decimal("0.000"), Decimal("0.00")),
+    PlanType.HMO: PlanTerms(180, Decimal("0.00"), Decimal("0.000"), Decimal("30.00")),
+    PlanType.EPO: PlanTerms(180, Decimal("250.00"), Decimal("0.100"), Decimal("30.00")),
+}
+
+
+def plan_terms(plan_type: str) -> PlanTerms:
+    return PLAN_TERMS.get(plan_type, COMMERCIAL_TERMS)
+
+
 PLAN_SPECS: tuple[PlanSpec, ...] = (
     PlanSpec("SUMMIT HEALTH PPO", "SMT01", PlanType.PPO, 22, 640, True),
     PlanSpec("MERIDIAN BLUE SHIELD", "MBS02", PlanType.BLUE_CROSS, 20, 620, True),

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from itertools import accumulate
 
+from claims.adjudication.edits import PendReason
 from claims.fee_schedule import line_rvus
 from claims.ingest_rules import note_duplicate, note_ended, note_void_of
 from claims.lifecycle import NEW, ClaimStatus, StatusSource, check_transition
@@ -697,20 +698,25 @@ class ClaimRows:
         line_id = self.next_line_id
         rvu_cents = 0
         head = f"\t{sdf}\t{claim_id}\t"
+        line_decision = draft.status if draft.status in (APPROVED, DENIED) else ""
         for number, (code, modifiers, charge, units, pointers, rvus, day) in enumerate(draft.lines, start=1):
             paid = (charge * permille + 500) // 1000 if permille else 0
             paid_total += paid
             # line_rvus quantizes to cents ("2.65", "0" for codes without an RVU): dropping the dot gives cents.
             rvu_cents += int(rvus.replace(".", ""))
             line_day = day_text[day]
+            # The history's decision is the claim's; what a decided line was allowed is what it paid (the
+            # generator draws the paid share, not a cost share: see ops.synthetic.reference PlanSpec).
             lines.append(
                 f"{line_id}{head}{number}\tHC\t{code}\t{modifiers}\t{charge // 100}.{charge % 100:02d}\tUN\t"
-                f"{units}\t\t{pointers}\t{paid // 100}.{paid % 100:02d}\t{rvus}\t{line_day}\t{line_day}\n"
+                f"{units}\t\t{pointers}\t{paid // 100}.{paid % 100:02d}\t{rvus}\t{line_day}\t{line_day}\t"
+                f"{paid // 100}.{paid % 100:02d}\t{line_decision}\n"
             )
             line_id += 1
         self.next_line_id = line_id
         related = draft.related
         processed = draft.processed
+        pend_reason = PendReason.REVIEW.value if draft.status == PENDED else ""
         total = draft.total
         claims.append(
             f"{claim_id}\t{sdf}\t{day_text[draft.sdt]}\t{draft.number}\t{draft.batch + 1}\t{draft.member}\t"
@@ -719,7 +725,9 @@ class ClaimRows:
             f"{total // 100}.{total % 100:02d}\t{paid_total // 100}.{paid_total % 100:02d}\t"
             f"{len(draft.lines)}\t{rvu_cents // 100}.{rvu_cents % 100:02d}\ticd10cm\t"
             f"{draft.diagnoses}\t{{}}\t{draft.pccn}\t"
-            f"{NULL if related is None else related.id}\t{NULL if related is None else sdf}\t{draft.relation}\n"
+            f"{NULL if related is None else related.id}\t{NULL if related is None else sdf}\t{draft.relation}\t"
+            # allowed, patient responsibility, pend reason, assignee, edits, processing ms (not drawn yet), 835
+            f"{paid_total // 100}.{paid_total % 100:02d}\t0.00\t{pend_reason}\t{NULL}\t{{}}\t{NULL}\t{NULL}\n"
         )
         # lifecycle: status history rows are formatted here, from the (from, to, seconds, source, note) steps
         # the draft collected, not produced by the claims app's lifecycle writer.

@@ -31,7 +31,9 @@ from ops.synthetic.reference import (
     PERSON_TAXONOMIES,
     PLAN_SPECS,
     STATES,
+    PlanSpec,
     TaxonomySpec,
+    plan_terms,
 )
 from ops.synthetic.values import make_npi, x12_text
 from providers.models import Provider, ProviderNetwork, Specialty
@@ -233,7 +235,7 @@ def build_people(
     chunks: list[CopyChunk] = []
     state_cum = weighted_cum([pop for _, pop, _ in STATES])
 
-    plan_rows = [f"{i}\t{p.name}\t{p.payer_id}\t{p.plan_type}\n" for i, p in enumerate(PLAN_SPECS, start=1)]
+    plan_rows = [_plan_row(i, p) for i, p in enumerate(PLAN_SPECS, start=1)]
     chunks.append(_chunk("plans", plan_rows))
     plan_ids = list(range(1, len(PLAN_SPECS) + 1))
 
@@ -315,7 +317,7 @@ def _build_providers(
             npi = make_npi(rng, used_npis)
             rows.append(
                 f"{pid}\t{npi}\tt\t2\t\t\t{x12_text(name, 60)}\t{specialty_id[spec.code]}\t{STATES[s][0]}\t"
-                f"{city}\t{zip_code}\t{'t' if rng.random() < 0.98 else 'f'}\t{created_at()}\n"
+                f"{city}\t{zip_code}\t{'t' if rng.random() < 0.98 else 'f'}\t{created_at()}\t{_payee_fields(pid)}\n"
             )
         else:
             spec = PERSON_TAXONOMIES[pick(rng, person_cum)]
@@ -332,7 +334,8 @@ def _build_providers(
             npi = make_npi(rng, used_npis)
             rows.append(
                 f"{pid}\t{npi}\tt\t1\t{first}\t{rng.choice(pools.last_names)}\t\t{specialty_id[spec.code]}\t"
-                f"{STATES[s][0]}\t{city}\t{zip_code}\t{'t' if rng.random() < 0.97 else 'f'}\t{created_at()}\n"
+                f"{STATES[s][0]}\t{city}\t{zip_code}\t{'t' if rng.random() < 0.97 else 'f'}\t{created_at()}\t"
+                f"{_payee_fields(pid)}\n"
             )
         # Each provider contracts with 2-5 plans, bigger plans more often.
         chosen: list[int] = []
@@ -516,3 +519,18 @@ def _build_members(
         _chunk("pii", pii_rows),
         _chunk("enrollments", enrollment_rows),
     ]
+
+
+def _plan_row(plan_id: int, spec: PlanSpec) -> str:
+    """A ``members_healthplan`` COPY row: identity, then the plan type's adjudication terms (``plan_terms``)."""
+    t = plan_terms(spec.plan_type)
+    return (
+        f"{plan_id}\t{spec.name}\t{spec.payer_id}\t{spec.plan_type}\t{t.filing_limit_days}\t{t.conversion_factor}\t"
+        f"{t.deductible}\t{t.coinsurance_rate}\t{t.copay}\t{t.review_threshold}\t{t.out_of_network_rate}\n"
+    )
+
+
+def _payee_fields(provider_id: int) -> str:
+    """Street and tax id of a synthetic provider (COPY text), drawn from no random stream so the other columns
+    keep their draws. EINs never start with 9 (IRS prefixes): a "9" tax id is visibly synthetic."""
+    return f"{provider_id % 9000 + 100} MAIN ST\t9{provider_id:08d}"
