@@ -49,9 +49,10 @@ from providers.models import ProviderNetwork
 
 logger = logging.getLogger(__name__)
 
-# Claims decided per transaction: large enough that the set-based reads and writes dominate, small enough that
-# the row locks (claims, accumulators) are held for well under a second.
-CHUNK = 2_000
+# Claims decided per transaction: large enough that the set-based reads and writes dominate (2,000 -> 5,000
+# took 20,000 claims from 2,436 to 2,524 claims/s at 1M on file), small enough that the row locks (claims,
+# accumulators) are held about two seconds at that rate.
+CHUNK = 5_000
 # The accumulator row lock (the concurrency test's negative control drops it and shows a deductible spent twice).
 _ACCUMULATOR_LOCK = "FOR UPDATE OF a"
 CLAIM_TABLE = Claim._meta.db_table
@@ -330,6 +331,10 @@ def _write(
                 denial_reason_code=d.carc or ("" if redecision else None),
                 total_paid=d.paid,
                 pend_reason=d.pend_reason or None,
+                allowed=d.allowed,
+                patient_responsibility=d.patient_responsibility,
+                edits=tuple(d.edits),
+                processing_ms=int((now - w.received_at).total_seconds() * 1000),
             )
             for w, d in decided
         ],
@@ -338,25 +343,6 @@ def _write(
         at=now,
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {CLAIM_TABLE} AS c
-            SET allowed = v.allowed, patient_responsibility = v.pr,
-                edits = string_to_array(v.edits, ',')::varchar(40)[], processing_ms = v.ms
-            FROM unnest(%s::bigint[], %s::date[], %s::numeric[], %s::numeric[], %s::text[], %s::bigint[])
-                 AS v(id, sdf, allowed, pr, edits, ms)
-            WHERE c.id = v.id AND c.service_date_from = v.sdf AND {KEYS_FILTER.format(alias="c", id="id")}
-            """,
-            [
-                [w.id for w, _ in decided],
-                [w.service_date_from for w, _ in decided],
-                [d.allowed for _, d in decided],
-                [d.patient_responsibility for _, d in decided],
-                [",".join(d.edits) for _, d in decided],
-                [int((now - w.received_at).total_seconds() * 1000) for w, _ in decided],
-                *keys_params((w.id, w.service_date_from) for w, _ in decided),
-            ],
-        )
         line_rows = [(w, line) for w, d in decided for line in d.lines]
         if line_rows:
             cursor.execute(

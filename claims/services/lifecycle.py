@@ -68,9 +68,11 @@ class StatusConflict(Exception):
 class StatusChange:
     """One claim moving from the status its caller read to a new one.
 
-    ``denial_reason_code`` (a CARC), ``total_paid`` (dollars, ``Decimal``) and ``pend_reason``
-    (claims.adjudication.edits.PendReason) are set with the decision when given; None leaves the column as it
-    is, except that a claim leaving "pended" always loses its pend reason.
+    The decision that goes with the status is set in the same UPDATE when given: ``denial_reason_code`` (a
+    CARC), ``total_paid``, ``allowed`` and ``patient_responsibility`` (dollars, ``Decimal``), ``pend_reason``
+    (claims.adjudication.edits.PendReason), ``edits`` (the edit ids that fired) and ``processing_ms``
+    (received -> decision, ms). None leaves the column as it is, except that a claim leaving "pended" always
+    loses its pend reason.
     """
 
     claim_id: int
@@ -81,6 +83,10 @@ class StatusChange:
     denial_reason_code: str | None = None
     total_paid: Decimal | None = None
     pend_reason: str | None = None
+    allowed: Decimal | None = None
+    patient_responsibility: Decimal | None = None
+    edits: tuple[str, ...] | None = None
+    processing_ms: int | None = None
 
 
 def claims_status_change(
@@ -114,6 +120,10 @@ def claims_status_change(
         [c.total_paid for c in changes],
         [c.note[:NOTE_MAX] for c in changes],
         [c.pend_reason for c in changes],
+        [c.allowed for c in changes],
+        [c.patient_responsibility for c in changes],
+        [None if c.edits is None else ",".join(c.edits) for c in changes],
+        [c.processing_ms for c in changes],
     ]
     claims = Claim._meta.db_table
     history = ClaimStatusHistory._meta.db_table
@@ -124,10 +134,15 @@ def claims_status_change(
             SET status = ch.to_status, processed_at = %s,
                 denial_reason_code = COALESCE(ch.carc, c.denial_reason_code),
                 total_paid = COALESCE(ch.paid, c.total_paid),
-                pend_reason = CASE WHEN ch.to_status <> %s THEN '' ELSE COALESCE(ch.pend_reason, c.pend_reason) END
+                pend_reason = CASE WHEN ch.to_status <> %s THEN '' ELSE COALESCE(ch.pend_reason, c.pend_reason) END,
+                allowed = COALESCE(ch.allowed, c.allowed),
+                patient_responsibility = COALESCE(ch.pr, c.patient_responsibility),
+                edits = COALESCE(string_to_array(ch.edits, ',')::varchar(40)[], c.edits),
+                processing_ms = COALESCE(ch.ms, c.processing_ms)
             FROM unnest(%s::bigint[], %s::date[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::text[],
-                        %s::text[])
-                 AS ch(id, service_date_from, from_status, to_status, carc, paid, note, pend_reason)
+                        %s::text[], %s::numeric[], %s::numeric[], %s::text[], %s::bigint[])
+                 AS ch(id, service_date_from, from_status, to_status, carc, paid, note, pend_reason, allowed, pr,
+                       edits, ms)
             WHERE c.id = ch.id AND c.service_date_from = ch.service_date_from {_COMPARE}
               AND {KEYS_FILTER.format(alias="c", id="id")}
             RETURNING c.id
@@ -147,11 +162,10 @@ def claims_status_change(
             INSERT INTO {history}
                 (claim_id, claim_service_date_from, from_status, to_status, changed_at, changed_by_id, source, note)
             SELECT ch.id, ch.service_date_from, ch.from_status, ch.to_status, %s, %s, %s, ch.note
-            FROM unnest(%s::bigint[], %s::date[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::text[],
-                        %s::text[])
-                 AS ch(id, service_date_from, from_status, to_status, carc, paid, note, pend_reason)
+            FROM unnest(%s::bigint[], %s::date[], %s::text[], %s::text[], %s::text[])
+                 AS ch(id, service_date_from, from_status, to_status, note)
             """,
-            [at, actor_id, source, *arrays],
+            [at, actor_id, source, *arrays[:4], arrays[6]],
         )
     return len(changes)
 
