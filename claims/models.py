@@ -217,6 +217,17 @@ class Claim(PlainPkPartitionedModel):
         db_index=False,
         related_name="claims_paid",
     )
+    # The 835 that took this claim's payment back (005010X221A1 CLP02 = 22 reversal) after a later claim
+    # replaced or voided it once remitted; null until then. Sent once (claims.services.remittance).
+    reversal_remittance = models.ForeignKey(
+        "Remittance",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="claims_reversed",
+    )
 
     class PartitioningMeta:
         method = PostgresPartitioningMethod.RANGE

@@ -1,4 +1,5 @@
-"""835 remittance advice out: every decided claim not yet remitted, one 005010X221A1 835 per payer and payee.
+"""835 remittance advice out: every decided claim not yet remitted, and the reversal of every remitted claim a
+later claim replaced or voided, in one 005010X221A1 835 per payer and payee.
 
 ``remittances_generate`` is the one entry point (the ``generate_835`` command, the weekly beat task). Under the
 advisory lock ``claims.remittance`` (one cycle at a time), for each (health plan, billing provider) with
@@ -7,13 +8,26 @@ decided, unremitted claims, in one transaction each:
 * take those claims ``FOR UPDATE SKIP LOCKED``, with their lines and CAS adjustments (``ClaimAdjustment``);
 * build the 835's claim payments: CLP02 1 (processed as primary) for approved, 4 for denied; CLP05 the member's
   share; CAS per line from the adjustments (group, CARC, amount), RARCs as LQ*HE;
+* take back what was paid on claims ended after they were remitted: a claim "replaced" (CLM05-3 = 7) or
+  "voided" (8) by a later claim, with ``remittance`` set and ``reversal_remittance`` not, is written again as
+  it was remitted (same CLP01, CLP03-CLP05, lines, CAS from its ``ClaimAdjustment`` rows, same CLP07 = the
+  claim id) with ``reversal=True``: CLP02 = 22 and every amount negated (IG 1.10.2.8, reversals and
+  corrections), in the 835 of the original's own plan and billing provider, before the cycle's claim payments
+  (a replacement decided in the same cycle follows its reversal in the same file). A claim replaced or voided
+  before it was remitted was never paid and needs no reversal;
+* when the reversals take back more than the cycle pays (a void alone, say), the negative net is carried
+  forward with a provider-level adjustment PLB "FB" (forwarding balance, PLB04 negative: IG PLB, BPR02 must be
+  zero or more), so BPR02 = 0 (BPR04 NON) and BPR02 = sum CLP04 - sum PLB04 still holds (PLB03-2 is the
+  file's TRN02). Withholding that balance from a later cycle (a positive PLB FB) is not done here yet: it
+  needs the outstanding balance stored per payer and payee;
 * write the file with ``claims.x12.writer835`` (which refuses anything that does not balance: per line
   SVC02 - SVC03 = CAS, per claim CLP03 - CLP04 = CAS, BPR02 = sum CLP04 - PLB), store it as a ``Remittance``
   (text, sha256, trace number TRN02) and mark the claims remitted with a compare-and-set on
-  ``remittance IS NULL``: a claim is remitted once, a second run finds nothing to do.
+  ``remittance IS NULL`` (reversals: ``reversal_remittance`` set, compare-and-set on it being null): a claim
+  is remitted once and reversed at most once, a second run finds nothing to do.
 
 A claim whose lines and adjustments do not balance (synthetic history decided before adjudication recorded CAS
-entries) is left unremitted and counted in the run's ``error``; nothing about it is guessed.
+entries) is left unremitted (or its reversal unsent) and counted in the run's ``error``; nothing is guessed.
 The payer's own identity (tax id, address, contact) comes from settings ``REMITTANCE_PAYER``.
 """
 
@@ -32,7 +46,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from claims.lifecycle import ClaimStatus
-from claims.models import Claim, ClaimAdjustment, ClaimLine, Remittance, RemittanceRun
+from claims.models import Claim, ClaimAdjustment, ClaimLine, ClaimStatusHistory, Remittance, RemittanceRun
 from claims.x12 import model835 as m
 from claims.x12.writer835 import balance_problems, format_problems, write_835
 from members.models import HealthPlan, Member, PlanType
@@ -47,6 +61,11 @@ CLAIM_TABLE = Claim._meta.db_table
 LINE_TABLE = ClaimLine._meta.db_table
 # CLP02 (005010X221A1 2100 CLP02): 1 processed as primary, 4 denied.
 _CLAIM_STATUS: dict[str, str] = {ClaimStatus.APPROVED.value: "1", ClaimStatus.DENIED.value: "4"}
+# A remitted claim in one of these states was ended by a later claim (replacement, void): its payment is
+# taken back with a CLP02 = 22 reversal.
+_ENDED = [ClaimStatus.REPLACED.value, ClaimStatus.VOIDED.value]
+# PLB03-1 "FB" (forwarding balance): a payee's negative net carried forward so that BPR02 is zero.
+FORWARD_BALANCE = "FB"
 # CLP06 has no "CI" (commercial) or "BL" (Blue Cross/Blue Shield) of the 837P's SBR09 list: commercial is
 # reported as 15 (indemnity insurance), the rest of what the 835's list lacks as ZZ (mutually defined).
 _FILING_CODE: dict[str, str] = {PlanType.COMMERCIAL.value: "15"}
@@ -99,11 +118,17 @@ def _payee(provider: Provider) -> m.RemitPayee:
     )
 
 
+_COLUMNS = (
+    "id, service_date_from, claim_number, status, total_charge, total_paid, patient_responsibility, "
+    "payer_claim_control_number, place_of_service, frequency_code, member_id"
+)
+
+
 def _take(plan_id: int, provider_id: int) -> list[_Claim]:
+    """The decided, unremitted claims of one payer and payee, locked (``SKIP LOCKED``: another cycle's)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, service_date_from, claim_number, status, total_charge, total_paid, patient_responsibility, "
-            f"payer_claim_control_number, place_of_service, frequency_code, member_id FROM {CLAIM_TABLE} "
+            f"SELECT {_COLUMNS} FROM {CLAIM_TABLE} "
             f"WHERE health_plan_id = %s AND billing_provider_id = %s AND remittance_id IS NULL "
             f"AND status = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED",
             [plan_id, provider_id, list(_CLAIM_STATUS)],
@@ -111,8 +136,44 @@ def _take(plan_id: int, provider_id: int) -> list[_Claim]:
         return [_Claim(*row) for row in cursor.fetchall()]
 
 
-def _payments(claims: list[_Claim], plan: HealthPlan) -> tuple[list[m.ClaimPayment], list[int], int]:
-    """Claim payments of ``claims`` that balance, their ids, and how many did not balance (left out)."""
+def _take_reversals(plan_id: int, provider_id: int) -> list[_Claim]:
+    """The remitted claims of one payer and payee that a later claim replaced or voided and whose payment was
+    not taken back yet (``reversal_remittance`` null), locked as ``_take`` does."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_COLUMNS} FROM {CLAIM_TABLE} "
+            f"WHERE health_plan_id = %s AND billing_provider_id = %s AND remittance_id IS NOT NULL "
+            f"AND reversal_remittance_id IS NULL AND status = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED",
+            [plan_id, provider_id, _ENDED],
+        )
+        return [_Claim(*row) for row in cursor.fetchall()]
+
+
+def _remitted_status(claims: list[_Claim]) -> dict[int, str]:
+    """CLP02 each ended claim was remitted with: the status the replacement or void moved it from (history).
+
+    The written CLP02 of a reversal is 22 whatever this is; it keeps the reversal "the original payment as
+    sent" (``model835.ClaimPayment``). A claim without that history row (not written by the lifecycle service)
+    is taken as approved when something was paid, denied otherwise.
+    """
+    if not claims:
+        return {}
+    before = dict(
+        ClaimStatusHistory.objects.filter(claim_id__in=[c.id for c in claims], to_status__in=_ENDED)
+        .order_by("changed_at", "id")
+        .values_list("claim_id", "from_status")
+    )
+    return {c.id: _CLAIM_STATUS.get(before.get(c.id, ""), "1" if c.total_paid else "4") for c in claims}
+
+
+def _payments(
+    claims: list[_Claim], plan: HealthPlan, *, reversed_as: dict[int, str] | None = None
+) -> tuple[list[m.ClaimPayment], list[int], int]:
+    """Claim payments of ``claims`` that balance, their ids, and how many did not balance (left out).
+
+    With ``reversed_as`` (claim id -> CLP02 it was remitted with) each is the reversal of the claim's payment
+    as it was remitted (``reversal=True``: 005010X221A1 CLP02 = 22, amounts negated by the writer).
+    """
     keys = ([c.id for c in claims], [c.service_date_from for c in claims])
     lines: dict[int, list[ClaimLine]] = defaultdict(list)
     for line in ClaimLine.objects.raw(
@@ -149,7 +210,7 @@ def _payments(claims: list[_Claim], plan: HealthPlan) -> tuple[list[m.ClaimPayme
         )
         payment = m.ClaimPayment(
             patient_control_number=c.claim_number,
-            status_code=_CLAIM_STATUS[c.status],
+            status_code=reversed_as[c.id] if reversed_as is not None else _CLAIM_STATUS[c.status],
             total_charge=c.total_charge,
             paid=c.total_paid,
             patient_responsibility=c.patient_responsibility,
@@ -160,14 +221,26 @@ def _payments(claims: list[_Claim], plan: HealthPlan) -> tuple[list[m.ClaimPayme
             lines=services,
             adjustments=tuple(m.Adjustment(a.group_code, a.carc, a.amount) for a in cas[(c.id, 0)]),
             frequency_code=c.frequency_code,
+            reversal=reversed_as is not None,
+        )
+        # The claim alone, its payment as BPR02 (a reversal's negated payment as a forward balance).
+        forward = (
+            (m.ProviderAdjustment("0000000000", dt.date.today(), FORWARD_BALANCE, -c.total_paid),)
+            if payment.reversal
+            else ()
         )
         probe = m.Remittance(
             payer=_payer(plan),
             payee=m.RemitPayee("PROBE", "0000000000", "000000000", m.RemitAddress("X", "X", "XX", "00000")),
-            payment=m.RemitPayment(c.total_paid, "CHK" if c.total_paid else "NON", dt.date.today()),
+            payment=m.RemitPayment(
+                Decimal("0") if payment.reversal else c.total_paid,
+                "CHK" if c.total_paid and not payment.reversal else "NON",
+                dt.date.today(),
+            ),
             trace_number="probe",
             production_date=dt.date.today(),
             claims=(payment,),
+            provider_adjustments=forward,
         )
         if balance_problems(probe):
             unbalanced += 1
@@ -182,6 +255,9 @@ def remittances_generate(
 ) -> RemittanceRun:
     """Write the 835s of one payment cycle (``payment_date``, default today) and return the saved run.
 
+    Each payee's file holds the reversals (CLP02 = 22) of its remitted claims since replaced or voided, then
+    its newly decided claims; ``run.claims`` counts both, ``run.total_paid`` sums BPR02.
+
     Each file is also written to ``out_dir`` when given. Raises ``LockTimeout`` when another cycle is running,
     and ``ValueError`` (from the writer) for values an 835 cannot carry (the run is recorded as failed; the
     payee groups written before it stay written).
@@ -189,14 +265,19 @@ def remittances_generate(
     day = payment_date or timezone.now().date()
     run = RemittanceRun.objects.create(started_at=timezone.now(), payment_date=day)
     skipped = 0
+    skipped_reversals = 0
     try:
         with transaction.atomic():
             locks.xact_lock(LOCK, timeout="1s")
-        groups = list(
-            Claim.objects.filter(remittance__isnull=True, status__in=list(_CLAIM_STATUS))
-            .values_list("health_plan_id", "billing_provider_id")
-            .distinct()
-            .order_by("health_plan_id", "billing_provider_id")
+        decided = Claim.objects.filter(remittance__isnull=True, status__in=list(_CLAIM_STATUS))
+        ended = Claim.objects.filter(
+            remittance__isnull=False, reversal_remittance__isnull=True, status__in=_ENDED
+        )
+        groups = sorted(
+            {
+                *decided.values_list("health_plan_id", "billing_provider_id").order_by().distinct(),
+                *ended.values_list("health_plan_id", "billing_provider_id").order_by().distinct(),
+            }
         )
         plans = HealthPlan.objects.in_bulk({p for p, _ in groups})
         providers = Provider.objects.in_bulk({b for _, b in groups})
@@ -204,19 +285,27 @@ def remittances_generate(
             with transaction.atomic():
                 # One cycle at a time: a second run waits here at most briefly, then fails as "running".
                 locks.xact_lock(LOCK, timeout="30s")
-                written, left_out = _remit_group(
+                written, left_out, reversals_left_out = _remit_group(
                     run, plans[plan_id], providers[provider_id], index=index, method=method, out_dir=out_dir
                 )
                 skipped += left_out
+                skipped_reversals += reversals_left_out
                 if written is not None:
                     run.payees += 1
                     run.claims += written.claims
                     run.total_paid += written.paid
         run.outcome = RunOutcome.SUCCESS
+        errors = []
         if skipped:
-            run.error = (
+            errors.append(
                 f"{skipped} decided claims left unremitted: their lines and adjustments do not balance"
             )
+        if skipped_reversals:
+            errors.append(
+                f"{skipped_reversals} reversals of replaced or voided claims left unsent: "
+                "their lines and adjustments do not balance"
+            )
+        run.error = "; ".join(errors)
     except Exception as exc:
         logger.exception("835 cycle %s failed", run.pk)
         run.outcome = RunOutcome.FAILED
@@ -230,22 +319,41 @@ def remittances_generate(
 
 def _remit_group(
     run: RemittanceRun, plan: HealthPlan, provider: Provider, *, index: int, method: str, out_dir: Path | None
-) -> tuple[Remittance | None, int]:
+) -> tuple[Remittance | None, int, int]:
+    """One payer's 835 to one payee: reversals first (CLP02 = 22), then the decided claims.
+
+    Returns the stored ``Remittance`` (None when there was nothing to write), and how many claims and how
+    many reversals were left out because they do not balance.
+    """
+    ended = _take_reversals(plan.pk, provider.pk)
     claims = _take(plan.pk, provider.pk)
-    if not claims:
-        return None, 0
-    payments, ids, unbalanced = _payments(claims, plan)
-    if not payments:
-        return None, unbalanced
-    amount = sum((p.paid for p in payments), Decimal("0"))
+    if not claims and not ended:
+        return None, 0, 0
+    reversals, reversed_ids, unbalanced_reversals = (
+        _payments(ended, plan, reversed_as=_remitted_status(ended)) if ended else ([], [], 0)
+    )
+    payments, ids, unbalanced = _payments(claims, plan) if claims else ([], [], 0)
+    if not payments and not reversals:
+        return None, unbalanced, unbalanced_reversals
+    # X12 RFI 791: a reversal goes before its correction, in the same 835.
+    every = (*reversals, *payments)
+    net = sum((p.sign * p.paid for p in every), Decimal("0"))
     trace = f"{run.pk:06d}{plan.pk:04d}{provider.pk:08d}"
+    # IG BPR02 is zero or more: a payee owing money after its reversals gets BPR02 = 0 and the negative net as
+    # a PLB "FB" forwarding balance (PLB04 negative increases the payment), so BPR02 = sum CLP04 - sum PLB04.
+    forward: tuple[m.ProviderAdjustment, ...] = ()
+    if net < 0:
+        fiscal_year_end = dt.date(run.payment_date.year, 12, 31)
+        forward = (m.ProviderAdjustment(provider.npi, fiscal_year_end, FORWARD_BALANCE, net, trace),)
+    amount = max(net, Decimal("0"))
     remittance = m.Remittance(
         payer=_payer(plan),
         payee=_payee(provider),
         payment=m.RemitPayment(amount, method if amount else "NON", run.payment_date),
         trace_number=trace,
         production_date=run.payment_date,
-        claims=tuple(payments),
+        claims=every,
+        provider_adjustments=forward,
     )
     problems = format_problems(remittance)
     if problems:
@@ -265,14 +373,21 @@ def _remit_group(
         file_name=f"{run.payment_date:%Y%m%d}_{plan.payer_id}_{provider.npi}_{trace}.835"[:120],
         sha256=hashlib.sha256(data).hexdigest(),
         size_bytes=len(data),
-        claims=len(ids),
+        claims=len(ids) + len(reversed_ids),
         paid=amount,
         content=text,
     )
     marked = Claim.objects.filter(id__in=ids, remittance__isnull=True).update(remittance=row)
     if marked != len(ids):
         raise RuntimeError(f"835 {trace}: {len(ids) - marked} claims were remitted meanwhile")
+    reversed_marked = Claim.objects.filter(
+        id__in=reversed_ids, remittance__isnull=False, reversal_remittance__isnull=True
+    ).update(reversal_remittance=row)
+    if reversed_marked != len(reversed_ids):
+        raise RuntimeError(
+            f"835 {trace}: {len(reversed_ids) - reversed_marked} claims were reversed meanwhile"
+        )
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / row.file_name).write_bytes(data)
-    return row, unbalanced
+    return row, unbalanced, unbalanced_reversals

@@ -727,7 +727,7 @@ class ClaimRows:
             f"{draft.diagnoses}\t{{}}\t{draft.pccn}\t"
             f"{NULL if related is None else related.id}\t{NULL if related is None else sdf}\t{draft.relation}\t"
             # allowed, patient responsibility, pend reason, assignee, edits, processing ms (not drawn yet), 835
-            f"{paid_total // 100}.{paid_total % 100:02d}\t0.00\t{pend_reason}\t{NULL}\t{{}}\t{NULL}\t{NULL}\n"
+            f"{paid_total // 100}.{paid_total % 100:02d}\t0.00\t{pend_reason}\t{NULL}\t{{}}\t{NULL}\t{NULL}\t{NULL}\n"
         )
         # lifecycle: status history rows are formatted here, from the (from, to, seconds, source, note) steps
         # the draft collected, not produced by the claims app's lifecycle writer.
