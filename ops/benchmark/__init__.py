@@ -15,6 +15,8 @@ indexes and monthly partitions). Modules:
   files from ``ops.synthetic.x12_files``.
 * ``refresh``: the analytics views' and summaries' refresh durations, full and incremental.
 * ``pages``: every analytics URL through the test client, with its SQL statements timed.
+* ``decisions``: adjudication claims/s, examiner actions, the admin work queue and 835s (with pyx12 validation),
+  in one transaction rolled back at the end.
 * ``stats``: percentiles and timing summaries.
 * ``runner``: timing, ``search_path`` switching, the view variants, the admin requests, the whole run.
 * ``report``: the JSON and markdown files in ``bench/results/``.

@@ -52,6 +52,7 @@ from ops.benchmark.baseline import (
     vacuum_analyze,
 )
 from ops.benchmark.catalog import ADMIN_REQUESTS, CATALOG, AdminRequest, CatalogQuery, Group, select
+from ops.benchmark.decisions import DecisionsBench, run_decisions
 from ops.benchmark.ingest import IngestBench, IngestBenchError, run_ingest_benchmark
 from ops.benchmark.pages import PagesBench, analytics_pages, run_pages, superuser_client
 from ops.benchmark.params import BenchParams, pick_params
@@ -100,6 +101,12 @@ class BenchOptions:
     skip_ingest: bool = False
     skip_refresh: bool = False
     skip_pages: bool = False
+    skip_adjudicate: bool = False
+    skip_835: bool = False
+    skip_examiner: bool = False
+    skip_work_queue: bool = False
+    adjudicate_claims: int = 20_000
+    examiner_actions: int = 20
     ingest_claims: int = 100_000
     validate_claims: int = 5_000
     rebuild_baseline: bool = False
@@ -208,6 +215,7 @@ class BenchmarkRun:
     analytics_vacuum_seconds: float = 0.0
     pages: PagesBench | None = None
     pages_note: str = ""
+    decisions: DecisionsBench | None = None
     ingest: IngestBench | None = None
     ingest_error: str = ""
     seconds: float = 0.0
@@ -527,11 +535,13 @@ def run_benchmark(
     options: BenchOptions, *, log: Log = lambda message: None, workdir: Path | None = None
 ) -> BenchmarkRun:
     """Build or reuse the baseline, pick parameters, time the refresh paths, the catalog (and its view
-    variants), the analytics pages, the admin pages and ingest.
+    variants), the analytics pages, the admin pages, adjudication, examiner actions, the work queue and 835s (in
+    one rolled-back transaction: ``decisions``) and ingest.
 
     ``workdir`` holds the ingest benchmark's generated files and logs (a temporary directory when None).
     Raises ``params.NoDataError`` without claims, ``SchemaSwitchError`` if a schema cannot be selected,
-    ``pages.PageError`` if an analytics page does not answer 200, ``DatabaseError`` if a summary refresh fails.
+    ``pages.PageError`` if an analytics page does not answer 200, ``decisions.DecisionsError`` if the work queue
+    does not or there is nothing to adjudicate, ``DatabaseError`` if a summary refresh fails.
     """
     started = time.perf_counter()
     using = options.using
@@ -590,6 +600,24 @@ def run_benchmark(
         elif pages:
             run.pages = run_pages(
                 pages, iterations=options.iterations, warmup=options.warmup, using=using, log=log
+            )
+
+        if not (
+            options.skip_adjudicate and options.skip_835 and options.skip_examiner and options.skip_work_queue
+        ):
+            # One transaction, rolled back: the database is left as found.
+            run.decisions = run_decisions(
+                params,
+                adjudicate=not options.skip_adjudicate,
+                remit=not options.skip_835,
+                examiner=not options.skip_examiner,
+                work_queue=not options.skip_work_queue,
+                adjudicate_claims=options.adjudicate_claims,
+                actions=options.examiner_actions,
+                iterations=options.iterations,
+                warmup=options.warmup,
+                using=using,
+                log=log,
             )
 
         if not options.skip_ingest:

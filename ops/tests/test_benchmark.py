@@ -25,8 +25,9 @@ from django.urls import URLPattern
 from analytics import urls as analytics_urls
 from analytics.services.refresh import ALL_VIEWS, view_name
 from analytics.services.summaries import SUMMARIES
+from claims.models import AdjudicationRun, Claim, Remittance, RemittanceRun
 from claims.services.ingest import batch_ingest
-from members.models import HealthPlan
+from members.models import Enrollment, HealthPlan
 from ops.benchmark.baseline import (
     BASELINE_SCHEMA,
     baseline_tables,
@@ -343,7 +344,7 @@ def test_views_answer_the_analytics_queries_as_the_claim_tables_do(
         "incremental refresh after a 10,000-claim batch",
     }
 
-    for section in ("## View-backed analytics", "## Refresh", "## Pages", "## Analytics targets"):
+    for section in ("## View-backed analytics", "## Refresh", "## Pages", "## Targets"):
         assert section in markdown
     for name in [*(query.name for query in ANALYTICS_QUERIES), *(page.name for page in analytics_pages())]:
         assert f"| {name} |" in markdown, name
@@ -381,3 +382,115 @@ def test_answer_digest_compares_numbers_by_value_and_leaves_columns_out() -> Non
     assert answer_digest(base, columns, ("patients",)) == answer_digest(view, columns, ("patients",))
     assert answer_digest(base, columns, ()) != answer_digest(view, columns, ())
     assert answer_digest([(0, True)], ("a", "b"), ()) != answer_digest([(0, 1)], ("a", "b"), ())
+
+
+DECISION_SECTIONS = ("--skip-adjudicate", "--skip-835", "--skip-examiner", "--skip-work-queue")
+
+
+def _database_state() -> dict[str, object]:
+    """What the decision sections touch, summed up: statuses, CAS rows, line decisions, runs, remittances, users."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT status, pend_reason, denial_reason_code, COUNT(*), SUM(total_paid), SUM(allowed), "
+            "COUNT(assignee_id), COUNT(remittance_id) FROM claims_claim GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        )
+        claims = cursor.fetchall()
+        cursor.execute(
+            "SELECT decision, COUNT(*), SUM(paid), SUM(allowed) FROM claims_claimline GROUP BY 1 ORDER BY 1"
+        )
+        lines = cursor.fetchall()
+        cursor.execute("SELECT COUNT(*), SUM(amount) FROM claims_claimadjustment")
+        adjustments = cursor.fetchone()
+        cursor.execute("SELECT COUNT(*) FROM claims_claimstatushistory")
+        history = cursor.fetchone()
+        cursor.execute("SELECT COUNT(*), SUM(deductible_met) FROM members_memberaccumulator")
+        accumulators = cursor.fetchone()
+        cursor.execute("SELECT COUNT(*) FROM auth_user")
+        users = cursor.fetchone()
+    return {
+        "claims": claims,
+        "lines": lines,
+        "adjustments": adjustments,
+        "history": history,
+        "accumulators": accumulators,
+        "users": users,
+        "runs": (AdjudicationRun.objects.count(), RemittanceRun.objects.count(), Remittance.objects.count()),
+    }
+
+
+def test_decision_sections_measure_and_leave_the_database_as_found(
+    claims_loaded: None, tmp_path: Path
+) -> None:
+    out = tmp_path / "results"
+    # Members enrolled and no review threshold in reach, so that the engine approves or denies the claims.
+    pairs = set(Claim.objects.values_list("member_id", "health_plan_id"))
+    Enrollment.objects.bulk_create(
+        Enrollment(member_id=member, plan_id=plan, effective_date=dt.date(2000, 1, 1))
+        for member, plan in pairs
+    )
+    HealthPlan.objects.update(review_threshold=Decimal("1000000"))
+    before = _database_state()
+    args = ["--iterations", "2", "--warmup", "1", "--skip-ingest", "--skip-admin", "--skip-refresh"]
+    args += ["--skip-pages", "--no-vacuum", "--only", "member_by_number"]
+    args += ["--adjudicate-claims", "60", "--examiner-actions", "3"]
+    call_command("benchmark", *args, "--output-dir", str(out))
+    assert _database_state() == before
+
+    report = json.loads(next(out.glob("*.json")).read_text())
+    decisions = report["decisions"]
+    assert decisions["rolled_back"] is True and decisions["notes"] == {}
+    adjudicate = decisions["adjudicate"]
+    assert adjudicate["claims"] == adjudicate["decided"] == 60
+    assert sum(adjudicate["outcomes"].values()) == 60 and adjudicate["claims_per_second"] > 0
+    assert set(adjudicate["outcomes"]) <= {"approved", "denied", "pended"}
+    remit = decisions["generate_835"]
+    decided = adjudicate["outcomes"].get("approved", 0) + adjudicate["outcomes"].get("denied", 0)
+    # The adjudicated claims have their CAS rows: every decided one balances and is remitted.
+    assert remit["claims"] == decided > 0 and remit["left_out"] == remit["refused_groups"] == 0
+    assert remit["files"] >= 1 and remit["claims_per_second"] > 0
+    assert 1 <= remit["validate_files"] <= remit["files"] and remit["validate_claims"] >= 1
+    assert remit["validate_outcome"] == "accepted"
+    examiner = decisions["examiner"]
+    assert examiner["actions"] == 3
+    for action in ("deny", "approve"):
+        timing = examiner[action]
+        assert timing["iterations"] == 3 and 0 < timing["p50_ms"] <= timing["p95_ms"] <= timing["max_ms"]
+    assert sum(examiner["approve_outcomes"].values()) == 3
+    queue = decisions["work_queue"]
+    assert queue["url"] == "/admin/claims/workqueueclaim/"
+    assert queue["request"]["iterations"] == 2 and queue["pended"] >= 6 and queue["rows"] >= 6
+    assert {target["target"] for target in report["targets"]} == {
+        "adjudication throughput (at least)",
+        "examiner deny, one claim, p95",
+        "examiner approve, one claim, p95",
+        "work queue page, p95",
+    }
+    (rate,) = [target for target in report["targets"] if target["unit"] == "claims/s"]
+    assert rate["limit"] == 5_000 and rate["met"] == (rate["measured"] >= 5_000)
+
+    markdown = next(out.glob("*.md")).read_text()
+    assert "## Adjudication, examiner actions, work queue, 835s" in markdown
+    for row in ("| claims_adjudicate |", "| generate_835 |", "| pyx12 validation (validate_835) |"):
+        assert row in markdown
+    assert "| claims_deny (one pended claim) |" in markdown and "| work queue `" in markdown
+    assert "| adjudication throughput (at least) | 5,000 claims/s |" in markdown
+    assert "NOT rolled back" not in markdown
+
+
+def test_decision_sections_skip_one_by_one(claims_loaded: None, tmp_path: Path) -> None:
+    before = _database_state()
+    args = ["--iterations", "1", "--warmup", "0", "--skip-ingest", "--skip-admin", "--skip-refresh"]
+    args += ["--skip-pages", "--no-vacuum", "--only", "member_by_number", "--examiner-actions", "1"]
+    call_command(
+        "benchmark", *args, "--skip-adjudicate", "--skip-work-queue", "--output-dir", str(tmp_path / "a")
+    )
+    decisions = json.loads(next((tmp_path / "a").glob("*.json")).read_text())["decisions"]
+    assert decisions["adjudicate"] is None and decisions["generate_835"] is None
+    assert decisions["work_queue"] is None and decisions["examiner"]["actions"] == 1
+    assert set(decisions["notes"]) == {"adjudicate", "remit", "work_queue"}
+
+    call_command("benchmark", *args, *DECISION_SECTIONS, "--output-dir", str(tmp_path / "b"))
+    report = json.loads(next((tmp_path / "b").glob("*.json")).read_text())
+    assert report["decisions"] is None and report["targets"] == []
+    assert "--skip-835" in report["command"] and "--skip-work-queue" in report["command"]
+    assert _database_state() == before

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ops.benchmark.baseline import BASELINE_SCHEMA, drop_baseline
 from ops.benchmark.catalog import ADMIN_REQUESTS, CATALOG, select
+from ops.benchmark.decisions import DecisionsError
 from ops.benchmark.pages import PageError, analytics_pages
 from ops.benchmark.params import NoDataError
 from ops.benchmark.report import write_reports
@@ -76,6 +77,32 @@ class Command(BaseCommand):
         )
         parser.add_argument("--skip-pages", action="store_true", help="do not time the analytics pages")
         parser.add_argument(
+            "--skip-adjudicate",
+            action="store_true",
+            help="do not time claims_adjudicate (then generate_835 has no claims to remit and is not run either)",
+        )
+        parser.add_argument(
+            "--skip-835", action="store_true", help="do not time generate_835 and 835 validation"
+        )
+        parser.add_argument(
+            "--skip-examiner", action="store_true", help="do not time the examiner's deny and approve actions"
+        )
+        parser.add_argument(
+            "--skip-work-queue", action="store_true", help="do not time the admin work queue page"
+        )
+        parser.add_argument(
+            "--adjudicate-claims",
+            type=_positive,
+            default=defaults.adjudicate_claims,
+            help="decided claims set back to validated and adjudicated again (in a rolled-back transaction)",
+        )
+        parser.add_argument(
+            "--examiner-actions",
+            type=_positive,
+            default=defaults.examiner_actions,
+            help="single-claim denials, and as many approvals, timed (in a rolled-back transaction)",
+        )
+        parser.add_argument(
             "--ingest-claims",
             type=_positive,
             default=defaults.ingest_claims,
@@ -122,6 +149,12 @@ class Command(BaseCommand):
             skip_ingest=options["skip_ingest"],
             skip_refresh=options["skip_refresh"],
             skip_pages=options["skip_pages"],
+            skip_adjudicate=options["skip_adjudicate"],
+            skip_835=options["skip_835"],
+            skip_examiner=options["skip_examiner"],
+            skip_work_queue=options["skip_work_queue"],
+            adjudicate_claims=options["adjudicate_claims"],
+            examiner_actions=options["examiner_actions"],
             ingest_claims=options["ingest_claims"],
             validate_claims=options["validate_claims"],
             rebuild_baseline=options["rebuild_baseline"],
@@ -132,7 +165,7 @@ class Command(BaseCommand):
             raise CommandError(f"--only {options['only']!r} matches none of: {', '.join(every)}")
         try:
             run = run_benchmark(bench, log=self.stdout.write)
-        except (NoDataError, SchemaSwitchError, AdminPageError, PageError) as exc:
+        except (NoDataError, SchemaSwitchError, AdminPageError, PageError, DecisionsError) as exc:
             raise CommandError(str(exc)) from exc
         json_path, md_path = write_reports(run, options["output_dir"])
         differ = [result.name for result in (*run.queries, *run.admin) if not result.same_answer]
@@ -149,6 +182,8 @@ class Command(BaseCommand):
             raise CommandError(f"freshly refreshed views answered differently: {', '.join(views_differ)}")
         if run.refresh is not None and not run.views_refreshed:
             raise CommandError("an analytics refresh did not succeed (failed or skipped): see the report")
+        if run.decisions is not None and not run.decisions.rolled_back:
+            raise CommandError("the decisions benchmark's transaction was not rolled back")
         if run.ingest_error:
             raise CommandError(f"ingest benchmark failed: {run.ingest_error}")
         self.stdout.write(self.style.SUCCESS("benchmark done"))

@@ -1,0 +1,450 @@
+"""Adjudication, examiner actions, the work queue and 835s, timed inside one transaction that is rolled back.
+
+Everything here runs in a single ``transaction.atomic()`` that ends with an exception, so the benchmarked
+database is left as it was found (sequences aside: ids drawn are not given back). Inside it:
+
+* **adjudicate**: ``claims`` decided claims (approved or denied, not remitted) of the latest full months, newest
+  service first, are set back to "validated" (CARC, paid, allowed, patient responsibility, pend reason, edits
+  cleared; their ``ClaimAdjustment`` rows deleted; their lines' allowed, paid and decision cleared), then
+  ``claims_adjudicate(claim_ids=...)`` decides them; claims/s of that call (its chunks are savepoints of the
+  outer transaction; ``FOR UPDATE SKIP LOCKED`` and the accumulator locks behave as in a transaction of their
+  own).
+* **generate_835**: the 835s of the claims just decided. ``remittances_generate`` would take every decided,
+  unremitted claim on file (the whole synthetic history), so the run is narrowed to the benchmark's claims:
+  the same per-payee path (``claims.services.remittance._remit_group``: take FOR UPDATE SKIP LOCKED, balance,
+  write with the 835 writer, store the ``Remittance``, mark the claims; one savepoint and the cycle's advisory
+  lock per payee) over the (plan, billing provider) groups of those claims, its claim query restricted to
+  them. Payees without a 9-digit tax id (synthetic providers) get a placeholder one, counted. A group whose
+  file the writer refuses all the same (``ValueError``), which would stop ``remittances_generate``'s cycle, is
+  rolled back to its savepoint, counted and reported, and the next group written. Then pyx12 validation
+  (``validate_835``) of the files with the most claims (``VALIDATE_FILES``), claims/s.
+* **examiner**: ``actions`` claims not among the above are made pended (pend reason "review", their
+  decision cleared as above), then ``claims_deny`` and ``claims_approve`` each on ``actions`` single claims,
+  ms per call.
+* **work queue**: the admin changelist ``/admin/claims/workqueueclaim/`` through the test client as a
+  superuser, with the claims pended above (and any already pended) in the queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from django.contrib.auth import get_user_model
+from django.db import connections, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from claims.adjudication.edits import PendReason
+from claims.lifecycle import ClaimStatus
+from claims.models import Claim, ClaimAdjustment, ClaimLine, RemittanceRun
+from claims.services import remittance as remittance_service
+from claims.services.adjudication import CHUNK, claims_adjudicate
+from claims.services.examiner import SeenClaim, claims_approve, claims_deny
+from claims.x12.validation835 import validate_835
+from members.models import HealthPlan
+from ops.benchmark.pages import superuser_client
+from ops.benchmark.params import BenchParams, add_months
+from ops.benchmark.stats import Timing
+from ops.platform import locks
+from providers.models import Provider
+
+Log = Callable[[str], None]
+
+CLAIM_TABLE = Claim._meta.db_table
+LINE_TABLE = ClaimLine._meta.db_table
+ADJUSTMENT_TABLE = ClaimAdjustment._meta.db_table
+WORK_QUEUE_URL_NAME = "admin:claims_workqueueclaim_changelist"
+DECIDED = (ClaimStatus.APPROVED.value, ClaimStatus.DENIED.value)
+# How far back from the latest full month the decided claims are looked for.
+LOOKBACK_MONTHS = 12
+# The 835s validated through pyx12: the files with the most claims, up to this many.
+VALIDATE_FILES = 5
+DENY_CARC = "50"  # not medically necessary
+_RESULT_TBODY = re.compile(rb'<table id="result_list">.*?<tbody>(.*?)</tbody>', re.DOTALL)
+
+
+class DecisionsError(Exception):
+    """A step did not do what it must (a page not 200, no claims to work on)."""
+
+
+@dataclass(frozen=True)
+class AdjudicateBench:
+    claims: int  # set back to validated
+    decided: int  # decided by claims_adjudicate
+    seconds: float
+    claims_per_second: float
+    outcomes: dict[str, int]  # status -> claims
+    chunk: int
+    first_day: str  # service dates of the claims
+    last_day: str
+
+
+@dataclass(frozen=True)
+class RemitBench:
+    files: int
+    claims: int  # remitted
+    left_out: int  # decided but not balanced (left unremitted)
+    placeholder_tax_ids: int  # payees without a 9-digit tax id given one for the run (rolled back)
+    refused_groups: int  # payer/payee groups the 835 writer refused (ValueError: a payee's tax id, ...)
+    refused_claims: int  # their claims
+    refusal: str  # the first refusal's message
+    seconds: float
+    claims_per_second: float
+    validate_files: int
+    validate_claims: int
+    validate_seconds: float
+    validate_claims_per_second: float
+    validate_outcome: str  # "accepted" when every file was; else outcome counts
+
+
+@dataclass(frozen=True)
+class ExaminerBench:
+    actions: int  # per action kind
+    deny: Timing
+    approve: Timing
+    approve_outcomes: dict[str, int]
+
+
+@dataclass(frozen=True)
+class WorkQueueBench:
+    url: str
+    request: Timing
+    rows: int  # rows listed on the page
+    pended: int  # pended claims in the queue while timed
+
+
+@dataclass
+class DecisionsBench:
+    adjudicate: AdjudicateBench | None = None
+    remit: RemitBench | None = None
+    examiner: ExaminerBench | None = None
+    work_queue: WorkQueueBench | None = None
+    notes: dict[str, str] = field(default_factory=dict)  # section -> why it did not run
+    rolled_back: bool = False
+
+
+class _Rollback(Exception):
+    """Ends the benchmark's transaction."""
+
+
+def _rate(claims: int, seconds: float) -> float:
+    return round(claims / seconds, 1) if seconds > 0 else 0.0
+
+
+def pick_decided(
+    params: BenchParams, limit: int, *, exclude: Sequence[int] = (), using: str = "default"
+) -> list[tuple[int, dt.date]]:
+    """Up to ``limit`` decided, unremitted claims of the ``LOOKBACK_MONTHS`` up to the latest full month,
+    newest service first: (id, service date from)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, service_date_from FROM {CLAIM_TABLE} WHERE service_date_from >= %s "
+            f"AND service_date_from < %s AND status = ANY(%s) AND remittance_id IS NULL AND NOT id = ANY(%s) "
+            f"ORDER BY service_date_from DESC, id DESC LIMIT %s",
+            [
+                add_months(params.period_end, -LOOKBACK_MONTHS),
+                params.period_end,
+                list(DECIDED),
+                list(exclude),
+                limit,
+            ],
+        )
+        return [(row[0], row[1]) for row in cursor.fetchall()]
+
+
+def reset_claims(
+    keys: Sequence[tuple[int, dt.date]], *, status: str, pend_reason: str = "", using: str = "default"
+) -> None:
+    """Put claims back as they were before a decision, in ``status``: the decision's fields on the claim cleared,
+    their CAS rows deleted, their lines' allowed, paid and decision cleared. For the rolled-back transaction."""
+    ids = [cid for cid, _ in keys]
+    days = sorted({sdf for _, sdf in keys})
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CLAIM_TABLE} SET status = %s, pend_reason = %s, denial_reason_code = '', total_paid = 0, "
+            f"allowed = 0, patient_responsibility = 0, edits = '{{}}', processing_ms = NULL, assignee_id = NULL "
+            f"WHERE id = ANY(%s) AND service_date_from = ANY(%s)",
+            [status, pend_reason, ids, days],
+        )
+        cursor.execute(f"DELETE FROM {ADJUSTMENT_TABLE} WHERE claim_id = ANY(%s)", [ids])
+        cursor.execute(
+            f"UPDATE {LINE_TABLE} SET allowed = 0, paid = 0, decision = '' "
+            f"WHERE claim_id = ANY(%s) AND service_date_from = ANY(%s)",
+            [ids, days],
+        )
+
+
+def _adjudicate(params: BenchParams, claims: int, using: str) -> tuple[AdjudicateBench, list[int]]:
+    keys = pick_decided(params, claims, using=using)
+    if not keys:
+        raise DecisionsError("no decided, unremitted claims in the latest months to adjudicate")
+    reset_claims(keys, status=ClaimStatus.VALIDATED, using=using)
+    ids = [cid for cid, _ in keys]
+    started = time.perf_counter()
+    result = claims_adjudicate(claim_ids=ids, trigger="benchmark")
+    seconds = time.perf_counter() - started
+    days = sorted(sdf for _, sdf in keys)
+    return (
+        AdjudicateBench(
+            claims=len(keys),
+            decided=result.claims,
+            seconds=round(seconds, 3),
+            claims_per_second=_rate(result.claims, seconds),
+            outcomes=dict(sorted(result.decided.items())),
+            chunk=CHUNK,
+            first_day=days[0].isoformat(),
+            last_day=days[-1].isoformat(),
+        ),
+        ids,
+    )
+
+
+def _remit(ids: Sequence[int], workdir: Path, using: str) -> RemitBench:
+    """The 835s of the claims ``ids`` (those decided): the per-payee path of ``remittances_generate``, its claim
+    query restricted to them and no reversals (none of them was remitted before)."""
+    out_dir = workdir / "835"
+    with connections[using].cursor() as cursor:
+        # Synthetic providers can have no tax id, which the writer refuses (1000B REF*TJ is required): within
+        # this rolled-back transaction they get a placeholder (the NPI's last 9 digits), counted in the report.
+        cursor.execute(
+            f"UPDATE {Provider._meta.db_table} SET tax_id = right(npi, 9) WHERE tax_id !~ '^[0-9]{{9}}$' "
+            f"AND npi ~ '^[0-9]{{9,}}$' AND id IN (SELECT billing_provider_id FROM {CLAIM_TABLE} WHERE id = ANY(%s))",
+            [list(ids)],
+        )
+        placeholders = cursor.rowcount
+    started = time.perf_counter()
+    by_group: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for cid, plan_id, provider_id in (
+        Claim.objects.using(using)
+        .filter(id__in=list(ids), remittance__isnull=True, status__in=list(DECIDED))
+        .values_list("id", "health_plan_id", "billing_provider_id")
+    ):
+        by_group[(plan_id, provider_id)].append(cid)
+    groups = sorted(by_group)
+    plans = HealthPlan.objects.using(using).in_bulk({p for p, _ in groups})
+    providers = Provider.objects.using(using).in_bulk({b for _, b in groups})
+
+    def take_ours(plan_id: int, provider_id: int) -> list[Any]:
+        # remittance._take, with "id = ANY(...)" added: only this benchmark's claims of the group.
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                f"SELECT {remittance_service._COLUMNS} FROM {CLAIM_TABLE} "
+                f"WHERE id = ANY(%s) AND health_plan_id = %s AND billing_provider_id = %s "
+                f"AND remittance_id IS NULL AND status = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED",
+                [by_group[(plan_id, provider_id)], plan_id, provider_id, list(DECIDED)],
+            )
+            return [remittance_service._Claim(*row) for row in cursor.fetchall()]
+
+    run = RemittanceRun.objects.using(using).create(
+        started_at=timezone.now(), payment_date=timezone.now().date()
+    )
+    files = claims = left_out = refused = refused_claims = 0
+    first_refusal = ""
+    paths: list[tuple[Path, int]] = []
+    with (
+        mock.patch.object(remittance_service, "_take", take_ours),
+        mock.patch.object(remittance_service, "_take_reversals", lambda plan_id, provider_id: []),
+    ):
+        for index, (plan_id, provider_id) in enumerate(groups, start=1):
+            try:
+                with transaction.atomic(using=using):
+                    locks.xact_lock(remittance_service.LOCK, timeout="30s", using=using)
+                    group_result = remittance_service._remit_group(
+                        run,
+                        plans[plan_id],
+                        providers[provider_id],
+                        index=index,
+                        method="CHK",
+                        out_dir=out_dir,
+                    )
+            except ValueError as exc:
+                # The writer refused a value of the payee or payer (remittances_generate would stop the cycle
+                # here): counted and reported, the group's savepoint rolled back, the next group written.
+                refused += 1
+                refused_claims += len(by_group[(plan_id, provider_id)])
+                first_refusal = first_refusal or str(exc)
+                continue
+            written, skipped = group_result[0], group_result[1]
+            left_out += skipped
+            if written is not None:
+                files += 1
+                claims += written.claims
+                paths.append((out_dir / written.file_name, written.claims))
+    seconds = time.perf_counter() - started
+
+    # The files with the most claims: per-file start-up weighs least on the claims/s.
+    chosen = sorted(paths, key=lambda item: -item[1])[:VALIDATE_FILES]
+    outcomes: Counter[str] = Counter()
+    validate_started = time.perf_counter()
+    for path, _ in chosen:
+        outcomes[validate_835(path).outcome] += 1
+    validate_seconds = time.perf_counter() - validate_started
+    validate_claims = sum(count for _, count in chosen)
+    outcome = (
+        "accepted"
+        if set(outcomes) == {"accepted"}
+        else ", ".join(f"{name} {count}" for name, count in sorted(outcomes.items())) or "nothing to validate"
+    )
+    return RemitBench(
+        files=files,
+        claims=claims,
+        left_out=left_out,
+        placeholder_tax_ids=placeholders,
+        refused_groups=refused,
+        refused_claims=refused_claims,
+        refusal=first_refusal,
+        seconds=round(seconds, 3),
+        claims_per_second=_rate(claims, seconds),
+        validate_files=len(chosen),
+        validate_claims=validate_claims,
+        validate_seconds=round(validate_seconds, 3),
+        validate_claims_per_second=_rate(validate_claims, validate_seconds),
+        validate_outcome=outcome,
+    )
+
+
+def _examiner(keys: Sequence[tuple[int, dt.date]], actions: int, using: str) -> ExaminerBench:
+    deny_keys, approve_keys = keys[:actions], keys[actions : 2 * actions]
+    actor = (
+        get_user_model()
+        .objects.db_manager(using)
+        .create_user(username=f"benchmark-examiner-{time.monotonic_ns()}", password=None, is_staff=True)
+    )
+    deny_ms: list[float] = []
+    for cid, sdf in deny_keys:
+        started = time.perf_counter()
+        claims_deny(claims=[SeenClaim(cid, sdf, ClaimStatus.PENDED)], actor=actor, carc=DENY_CARC)
+        deny_ms.append((time.perf_counter() - started) * 1000)
+    approve_ms: list[float] = []
+    outcomes: Counter[str] = Counter()
+    for cid, sdf in approve_keys:
+        started = time.perf_counter()
+        result = claims_approve(claims=[SeenClaim(cid, sdf, ClaimStatus.PENDED)], actor=actor)
+        approve_ms.append((time.perf_counter() - started) * 1000)
+        outcomes.update(result.decided)
+    return ExaminerBench(
+        actions=min(len(deny_ms), len(approve_ms)),
+        deny=Timing.of(deny_ms),
+        approve=Timing.of(approve_ms),
+        approve_outcomes=dict(sorted(outcomes.items())),
+    )
+
+
+def _listed_rows(content: bytes) -> int:
+    """Rows in the changelist's result table."""
+    match = _RESULT_TBODY.search(content)
+    return len(re.findall(rb"<tr.*?</tr>", match.group(1), re.DOTALL)) if match else 0
+
+
+def _work_queue(client: Client, *, iterations: int, warmup: int, using: str) -> WorkQueueBench:
+    url = reverse(WORK_QUEUE_URL_NAME)
+
+    def get() -> bytes:
+        response = client.get(url)
+        if response.status_code != 200:
+            raise DecisionsError(f"the work queue answered HTTP {response.status_code}")
+        return response.content
+
+    for _ in range(warmup):
+        get()
+    samples: list[float] = []
+    content = b""
+    for _ in range(iterations):
+        started = time.perf_counter()
+        content = get()
+        samples.append((time.perf_counter() - started) * 1000)
+    pended = Claim.objects.using(using).filter(status=ClaimStatus.PENDED).count()
+    return WorkQueueBench(url=url, request=Timing.of(samples), rows=_listed_rows(content), pended=pended)
+
+
+@contextmanager
+def _rolled_back(using: str) -> Iterator[DecisionsBench]:
+    bench = DecisionsBench()
+    try:
+        with transaction.atomic(using=using):
+            yield bench
+            raise _Rollback
+    except _Rollback:
+        bench.rolled_back = True
+
+
+def run_decisions(
+    params: BenchParams,
+    *,
+    adjudicate: bool = True,
+    remit: bool = True,
+    examiner: bool = True,
+    work_queue: bool = True,
+    adjudicate_claims: int = 20_000,
+    actions: int = 20,
+    iterations: int = 30,
+    warmup: int = 3,
+    using: str = "default",
+    log: Log = lambda message: None,
+) -> DecisionsBench:
+    """Time the sections asked for (module docstring) in one transaction rolled back at the end.
+
+    Raises ``DecisionsError`` when the work queue does not answer 200 or there are no claims to adjudicate.
+    """
+    with _rolled_back(using) as bench, tempfile.TemporaryDirectory(prefix="bench_835_") as tmp:
+        decided_ids: list[int] = []
+        if adjudicate:
+            bench.adjudicate, decided_ids = _adjudicate(params, adjudicate_claims, using)
+            a = bench.adjudicate
+            log(
+                f"adjudicate: {a.decided:,} claims in {a.seconds:.1f} s ({a.claims_per_second:,.0f} claims/s): "
+                + ", ".join(f"{status} {count:,}" for status, count in a.outcomes.items())
+            )
+        else:
+            bench.notes["adjudicate"] = "skipped (--skip-adjudicate)"
+        if remit and decided_ids:
+            bench.remit = _remit(decided_ids, Path(tmp), using)
+            r = bench.remit
+            log(
+                f"generate_835: {r.files:,} files, {r.claims:,} claims in {r.seconds:.1f} s "
+                f"({r.claims_per_second:,.0f} claims/s); pyx12 {r.validate_claims_per_second:,.0f} claims/s, "
+                f"{r.validate_outcome}"
+            )
+        elif remit:
+            bench.notes["remit"] = "not run: it remits the claims the adjudicate section decided (skipped)"
+        else:
+            bench.notes["remit"] = "skipped (--skip-835)"
+        pend_keys: list[tuple[int, dt.date]] = []
+        if examiner or work_queue:
+            pend_keys = pick_decided(params, 2 * actions, exclude=decided_ids, using=using)
+            reset_claims(pend_keys, status=ClaimStatus.PENDED, pend_reason=PendReason.REVIEW, using=using)
+        if work_queue:
+            # The savepoint: a failing page aborts it, not the transaction the client's logout then runs in.
+            with superuser_client(using=using) as client, transaction.atomic(using=using):
+                bench.work_queue = _work_queue(client, iterations=iterations, warmup=warmup, using=using)
+            w = bench.work_queue
+            log(
+                f"work queue: p50 {w.request.p50_ms} ms, p95 {w.request.p95_ms} ms, "
+                f"{w.rows} rows listed, {w.pended:,} pended"
+            )
+        else:
+            bench.notes["work_queue"] = "skipped (--skip-work-queue)"
+        if examiner and len(pend_keys) >= 2:
+            bench.examiner = _examiner(pend_keys, min(actions, len(pend_keys) // 2), using)
+            e = bench.examiner
+            log(
+                f"examiner: deny p50 {e.deny.p50_ms} / p95 {e.deny.p95_ms} ms, "
+                f"approve p50 {e.approve.p50_ms} / p95 {e.approve.p95_ms} ms ({e.actions} each)"
+            )
+        elif examiner:
+            bench.notes["examiner"] = "not run: no decided claims to pend"
+        else:
+            bench.notes["examiner"] = "skipped (--skip-examiner)"
+    log("decisions: rolled back" if bench.rolled_back else "decisions: NOT rolled back")
+    return bench
