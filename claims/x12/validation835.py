@@ -7,7 +7,7 @@ caller), and its logging is silenced (it logs element values). The result is the
 (outcome "accepted" / "accepted_with_errors" / "rejected", errors with position, segment, element, code and
 message).
 
-What differs from the 837P, measured on pyx12 4.0 with the shared samples (/work/shared/data/x12/835):
+What differs from the 837P, measured on pyx12 4.0 with the shared samples (../shared/data/x12/835):
 
 * **The outcome comes from pyx12's error tree, not its 999.** pyx12's 999 writer needs ST03 to write AK2-03,
   and the 835 IG marks ST03 "Not Used": for every conformant 835 it raises inside (logged as "Failed to
