@@ -1,6 +1,6 @@
 """pyx12 validation of 837P files (claims.x12.validation) on the shared real-world samples.
 
-Expected outcomes come from running pyx12 4.0 on these files (see /work/shared/data/x12/SOURCES.md).
+Expected outcomes come from running pyx12 4.0 on these files (see ../shared/data/x12/SOURCES.md).
 No database: validation is pure file work.
 """
 

@@ -6,7 +6,7 @@ it (AK9/IK5 codes A, E, R -> "accepted", "accepted_with_errors", "rejected"), th
 and the 999 text itself. It never raises for a bad file: pyx12 is called defensively.
 
 pyx12 is handed a normalised temporary copy of the file, never the original, because of what it cannot read
-(measured on the shared samples, see /work/shared/data/x12/SOURCES.md):
+(measured on the shared samples, see ../shared/data/x12/SOURCES.md):
 
 * It decodes as ASCII: a UTF-8 byte-order mark raises ``UnicodeDecodeError``. The BOM is dropped.
 * It stops at the first empty segment and does not strip indentation (OopFactory samples indent segments and
