@@ -2,17 +2,20 @@
 
 Pure: no database. ``claims.services.ingest`` reads the claims on file that share a (billing provider, claim
 number) pair with the file (``claims_on_file``, whose SQL orders lines as ``fingerprint`` does), calls
-``decide``, and writes what it returns. The rules:
+``decide``, and stores the links it returns. Ingest only links: every claim loads as received, and the
+adjudication engine decides what a link means (``claims.adjudication.engine``: a duplicate denied CARC 18, the
+original of a replacement or void ended). The rules:
 
 * **Exact duplicate**: same billing provider, member, claim number (CLM01), service dates, total charge, and
   service lines (procedure code and charge, in LX order) as a claim already on file or earlier in the file,
-  that is not itself a duplicate, and the new claim is an original (CLM05-3 = 1). It is loaded, denied with
-  CARC 18 ("Exact duplicate claim/service", X12 Claim Adjustment Reason Code list) and linked to the original.
+  that is not itself a duplicate, and the new claim is an original (CLM05-3 = 1). It is linked to the original
+  ("duplicate_of"); the engine denies it with CARC 18 ("Exact duplicate claim/service", X12 CARC list).
 * **Replacement** (CLM05-3 = 7) and **void** (8): the latest claim (on file, then earlier in the file) with the
-  same billing provider, claim number and member that is not a void is the original. Unless it is already
-  replaced or voided, it becomes "replaced" / "voided" and the new claim links to it; a void is itself voided.
-  With no such original the claim loads as received and a warning names CLM05-3 (005010X222A1 2300 CLM05-3;
-  NUBC claim frequency code list).
+  same billing provider, claim number and member that is not a void is the original, unless it is already
+  replaced or voided (or a claim earlier in the file already ends it). The new claim links to it ("replaces" /
+  "voids"); the engine ends the original when it decides the new claim. With no such original the claim loads
+  unlinked and a warning names CLM05-3 (005010X222A1 2300 CLM05-3; NUBC claim frequency code list); the
+  engine then pends it for an examiner.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from claims.carc import Carc
 from claims.lifecycle import FINAL_STATUSES, ClaimStatus
 from claims.models import ClaimRelation, FrequencyCode
 from claims.x12.errors import Finding
@@ -85,46 +87,21 @@ class Incoming:
 
 @dataclass
 class Decision:
-    """What to load a claim of the file as: its status, CARC, link and the note of its status history."""
+    """The link of a claim of the file: the claim it relates to (id, service date from) and how."""
 
-    status: str = ClaimStatus.RECEIVED
-    denial_reason_code: str = ""
     related: tuple[int, dt.date] | None = None
     relation: str = ""
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class OriginalChange:
-    """A claim already on file that a replacement or void in this file ends."""
-
-    id: int
-    service_date_from: dt.date
-    from_status: str
-    to_status: str
-    note: str
 
 
 @dataclass
 class Decisions:
     claims: list[Decision]  # one per incoming claim, in the same order
-    originals: list[OriginalChange] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
-
-
-def note_duplicate(original_id: int) -> str:
-    """History note of a claim denied as an exact duplicate of ``original_id`` (CARC 18)."""
-    return f"CARC {Carc.DUPLICATE.value}: exact duplicate of claim {original_id}"
 
 
 def note_ended(*, replaced: bool, by_claim_id: int) -> str:
     """History note of an original ended by a replacement (``replaced``) or a void, claim ``by_claim_id``."""
     return f"{'replaced' if replaced else 'voided'} by claim {by_claim_id}"
-
-
-def note_void_of(original_id: int) -> str:
-    """History note of a void claim, itself voided as it loads."""
-    return f"void of claim {original_id}"
 
 
 def _series_key(fp: Fingerprint) -> tuple[int, str, int]:
@@ -136,8 +113,9 @@ def decide(incoming: Sequence[Incoming], on_file: Sequence[OnFile]) -> Decisions
     """Decide duplicates, replacements and voids for ``incoming`` (file order) against ``on_file``.
 
     ``on_file`` must be ordered oldest first (received time, then id): the latest of a series wins.
-    Returns a ``Decision`` per incoming claim, the status changes of originals already on file, and a warning
-    per replacement or void that found no original.
+    Returns a ``Decision`` (the link) per incoming claim and a warning per replacement or void that found no
+    original. An original that a replacement or void of the file names counts as ended for the rest of the
+    file, so a second void of it warns instead of linking.
     """
     originals: dict[Fingerprint, tuple[int, dt.date]] = {}
     latest: dict[tuple[int, str, int], OnFile] = {}
@@ -146,68 +124,43 @@ def decide(incoming: Sequence[Incoming], on_file: Sequence[OnFile]) -> Decisions
             originals.setdefault(f.fingerprint, (f.id, f.service_date_from))
             if f.frequency_code != FrequencyCode.VOID:
                 latest[_series_key(f.fingerprint)] = f
-    stored = {f.id for f in on_file}
     decisions = [Decision() for _ in incoming]
-    by_id = {c.id: d for c, d in zip(incoming, decisions, strict=True)}
-    changes: dict[int, OriginalChange] = {}
+    ended: set[int] = set()
     warnings: list[Finding] = []
     for claim, decision in zip(incoming, decisions, strict=True):
         fp = claim.fingerprint
         ends_another = claim.frequency_code in (FrequencyCode.REPLACEMENT, FrequencyCode.VOID)
         if fp in originals and not ends_another:
-            original = originals[fp]
-            decision.status = ClaimStatus.DENIED
-            decision.denial_reason_code = Carc.DUPLICATE
-            decision.related = original
+            decision.related = originals[fp]
             decision.relation = ClaimRelation.DUPLICATE_OF
-            decision.note = note_duplicate(original[0])
             continue
         if ends_another:
-            _end_original(claim, decision, latest.get(_series_key(fp)), stored, by_id, changes, warnings)
+            _link_original(claim, decision, latest.get(_series_key(fp)), ended, warnings)
         originals.setdefault(fp, (claim.id, claim.service_date_from))
         if claim.frequency_code != FrequencyCode.VOID:
             latest[_series_key(fp)] = OnFile(
                 claim.id,
                 claim.service_date_from,
-                decision.status,
+                ClaimStatus.RECEIVED,
                 claim.frequency_code,
                 decision.relation,
                 fp,
             )
-    return Decisions(decisions, list(changes.values()), warnings)
+    return Decisions(decisions, warnings)
 
 
-def _end_original(
-    claim: Incoming,
-    decision: Decision,
-    target: OnFile | None,
-    stored: set[int],
-    by_id: dict[int, Decision],
-    changes: dict[int, OriginalChange],
-    warnings: list[Finding],
+def _link_original(
+    claim: Incoming, decision: Decision, target: OnFile | None, ended: set[int], warnings: list[Finding]
 ) -> None:
-    """A replacement or void: end its original (in the file, or on file), or warn that there is none."""
+    """A replacement or void: link it to its original (in the file, or on file), or warn that there is none."""
     replace = claim.frequency_code == FrequencyCode.REPLACEMENT
-    if target is None or target.status in FINAL_STATUSES:
+    if target is None or target.status in FINAL_STATUSES or target.id in ended:
         kind = "replacement" if replace else "void"
         number = claim.fingerprint[2]
         warnings.append(
             Finding(claim.position, "CLM", "CLM05-3", f"{kind} of claim {number!r}: no original on file")
         )
         return
-    new_status = ClaimStatus.REPLACED if replace else ClaimStatus.VOIDED
     decision.related = (target.id, target.service_date_from)
     decision.relation = ClaimRelation.REPLACES if replace else ClaimRelation.VOIDS
-    note = note_ended(replaced=replace, by_claim_id=claim.id)
-    if target.id in stored:
-        changes[target.id] = OriginalChange(
-            target.id, target.service_date_from, target.status, new_status, note
-        )
-    else:
-        earlier = by_id[target.id]
-        earlier.note = note
-        earlier.status = new_status
-    target.status = new_status
-    if not replace:
-        decision.status = ClaimStatus.VOIDED
-        decision.note = note_void_of(target.id)
+    ended.add(target.id)

@@ -51,11 +51,12 @@ class StatusSource(models.TextChoices):
 _ENDED_BY_LATER_CLAIM = {ClaimStatus.REPLACED, ClaimStatus.VOIDED}
 _DECIDED = {ClaimStatus.APPROVED, ClaimStatus.DENIED, ClaimStatus.PENDED}
 
-# from status -> the statuses it may move to. Ingest denies an exact duplicate (CARC 18) and voids a void claim
-# as it loads them, so "received" may be decided at once; a pended claim may be pended again (a new reason) or
-# sent back to validated for re-adjudication. A decided claim may be turned over (approved <-> denied) only by a
-# supervisor's override with a reason (StatusSource.SUPERVISOR): an appeal, or an examiner's mistake caught before
-# the 835 went out; nothing else ever moves a decided claim except a later replacement or void.
+# from status -> the statuses it may move to. "received" may be decided at once (a claim of a file the 999
+# rejected is pended; a replacement or void may end an original not yet validated); a pended claim may be
+# pended again (a new reason) or sent back to validated for re-adjudication. A decided claim may be turned
+# over (approved <-> denied) only by a supervisor's override with a reason (StatusSource.SUPERVISOR): an
+# appeal, or an examiner's mistake caught before the 835 went out; nothing else ever moves a decided claim
+# except a later replacement or void.
 TRANSITIONS: dict[str, frozenset[str]] = {
     NEW: frozenset({ClaimStatus.RECEIVED}),
     ClaimStatus.RECEIVED: frozenset({ClaimStatus.VALIDATED, *_DECIDED, *_ENDED_BY_LATER_CLAIM}),

@@ -44,10 +44,12 @@ class PendReason(models.TextChoices):
     REVIEW = "review", "Pended for medical review"
     VALIDATION = "validation", "999 rejected the file"
     EXAMINER = "examiner", "Pended by an examiner"
+    ORIGINAL = "original", "No open original claim to replace or void"
 
 
 class Action(models.TextChoices):
     DENY_CLAIM = "deny_claim", "Deny the claim"
+    END_ORIGINAL = "end_original", "End the original claim (replaced or voided)"
     DENY_LINE = "deny_line", "Deny the service line"
     PEND = "pend", "Pend for review"
     PRICE = "price", "Priced differently"
@@ -96,6 +98,18 @@ _EDITS = (
         rarc=Rarc.M54,
     ),
     Edit("exact_duplicate", Action.DENY_CLAIM, "Exact duplicate of a claim on file", carc=Carc.DUPLICATE),
+    Edit(
+        "replacement",
+        Action.END_ORIGINAL,
+        "Replacement (CLM05-3 = 7): the original is replaced, this claim decided in its place",
+    ),
+    Edit("void", Action.END_ORIGINAL, "Void (CLM05-3 = 8): the original and this claim are voided"),
+    Edit(
+        "original_not_open",
+        Action.PEND,
+        "Replacement or void whose original is missing or already replaced or voided",
+        pend_reason=PendReason.ORIGINAL,
+    ),
     Edit(
         "diagnosis_invalid",
         Action.DENY_CLAIM,

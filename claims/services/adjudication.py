@@ -31,10 +31,21 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from claims.adjudication.edits import GroupCode
 from claims.adjudication.engine import Benefits, ClaimDecision, ClaimFacts, LineFacts, decide
 from claims.adjudication.pricing import ZERO
-from claims.lifecycle import ClaimStatus, StatusSource
-from claims.models import AdjudicationRun, Claim, ClaimAdjustment, ClaimLine
+from claims.carc import Carc
+from claims.ingest_rules import note_ended
+from claims.lifecycle import FINAL_STATUSES, ClaimStatus, StatusSource
+from claims.models import (
+    AdjudicationRun,
+    Claim,
+    ClaimAdjustment,
+    ClaimLine,
+    ClaimRelation,
+    ClaimStatusHistory,
+    FrequencyCode,
+)
 from claims.services.follow_ups import batch_follow_ups_send
 from claims.services.lifecycle import (
     KEYS_FILTER,
@@ -44,7 +55,9 @@ from claims.services.lifecycle import (
     keys_params,
 )
 from members.models import Enrollment, HealthPlan, MemberAccumulator
+from ops.platform.binding import bound_cursor, stage_rows
 from ops.platform.models import RunOutcome
+from ops.platform.workers import process_pool
 from providers.models import ProviderNetwork
 
 logger = logging.getLogger(__name__)
@@ -58,7 +71,14 @@ _ACCUMULATOR_LOCK = "FOR UPDATE OF a"
 CLAIM_TABLE = Claim._meta.db_table
 LINE_TABLE = ClaimLine._meta.db_table
 ADJUSTMENT_TABLE = ClaimAdjustment._meta.db_table
+HISTORY_TABLE = ClaimStatusHistory._meta.db_table
 ACCUMULATOR_TABLE = MemberAccumulator._meta.db_table
+ENROLLMENT_TABLE = Enrollment._meta.db_table
+NETWORK_TABLE = ProviderNetwork._meta.db_table
+_ENDING = frozenset({ClaimRelation.REPLACES, ClaimRelation.VOIDS})
+_LINE_STAGE_COLUMNS = (
+    "claim_id bigint, sdf date, line_number int, allowed numeric, paid numeric, decision text"
+)
 
 
 @dataclass
@@ -75,6 +95,16 @@ class AdjudicationResult:
 
 
 @dataclass(frozen=True)
+class Shard:
+    """One of ``of`` workers deciding side by side: it takes the claims of the members whose id is ``index``
+    modulo ``of``. A member's claims are all in one shard, so two workers never wait on each other's
+    accumulator row locks (without shards, two runs serialized on shared members' locks)."""
+
+    index: int
+    of: int
+
+
+@dataclass(frozen=True)
 class _Waiting:
     id: int
     service_date_from: dt.date
@@ -84,6 +114,11 @@ class _Waiting:
     received_at: dt.datetime
     total_charge: Decimal
     code_problems: tuple[str, ...]
+    frequency_code: str = FrequencyCode.ORIGINAL
+    relation: str = ""
+    related_id: int | None = None
+    related_service_date_from: dt.date | None = None
+    place_of_service: str = ""  # CLM05-1: a line's place when its SV1-05 is empty
 
 
 def benefits_of(plan: HealthPlan) -> Benefits:
@@ -109,11 +144,15 @@ def claims_adjudicate(
     chunk: int = CHUNK,
     now: dt.datetime | None = None,
     reviewed: bool = False,
+    shard: Shard | None = None,
+    follow_ups: bool = True,
 ) -> AdjudicationResult:
     """Decide every "validated" claim (of batch ``batch_id``, or only ``claim_ids``), chunk by chunk.
 
     ``dry_run`` decides the first chunk and rolls it back (the counts say what would happen). ``reviewed``
     skips the review pends (an examiner approved the claims: ``claims.services.examiner.claims_approve``).
+    ``shard`` takes only that shard's members' claims (``claims_adjudicate_parallel``); ``follow_ups=False``
+    leaves the batch's follow-up tasks to the caller.
     Returns the counts and the saved ``AdjudicationRun``. Raises whatever a chunk raised, after recording the
     run as failed (the chunks before it stay decided; the failed one stays "validated").
     """
@@ -124,21 +163,22 @@ def claims_adjudicate(
     start = time.perf_counter()
     try:
         while True:
-            decided = _adjudicate_chunk(
+            decided, taken = _adjudicate_chunk(
                 batch_id=batch_id,
                 claim_ids=claim_ids,
                 chunk=chunk,
                 now=now or timezone.now(),
                 dry_run=dry_run,
                 reviewed=reviewed,
+                shard=shard,
             )
             for decision in decided:
                 result.decided[decision.status] += 1
                 result.edits.update(decision.edits)
-            if dry_run or len(decided) < chunk:
+            if dry_run or taken < chunk:
                 break
         run.outcome = RunOutcome.SUCCESS
-        if batch_id is not None and result.claims and not dry_run:
+        if follow_ups and batch_id is not None and result.claims and not dry_run:
             # The batch's claims changed status: its analytics are stale (settings CLAIMS_BATCH_FOLLOW_UPS).
             batch_follow_ups_send(event="decided", batch_id=batch_id)
     except Exception as exc:
@@ -158,6 +198,81 @@ def claims_adjudicate(
     return result
 
 
+@dataclass(frozen=True)
+class ParallelResult:
+    """What ``claims_adjudicate_parallel`` decided: counts summed over the shards, their run ids, wall time."""
+
+    decided: Counter[str]
+    edits: Counter[str]
+    runs: list[int]
+    seconds: float
+
+    @property
+    def claims(self) -> int:
+        return sum(self.decided.values())
+
+
+def claims_adjudicate_parallel(
+    *, workers: int, batch_id: int | None = None, trigger: str = "command", now: dt.datetime | None = None
+) -> ParallelResult:
+    """``claims_adjudicate`` in ``workers`` processes side by side, one ``Shard`` each (members by id modulo
+    ``workers``), each with its own connection, chunks and ``AdjudicationRun``; the batch's follow-up tasks
+    are sent once at the end. ``workers`` = 1, or a call inside an open transaction, runs in this process.
+
+    Why processes: the engine is Python and the writes are PostgreSQL's, so one process leaves a core idle while
+    it waits on the other (measured at 1M claims on file, 2 cores: 40,000 claims 2,650 claims/s in one process,
+    5,600 claims/s in two). Raises ``AdjudicationFailed`` naming the shards that failed; the others' chunks stay
+    decided, the failed chunks' claims stay "validated" (each shard's run records its error).
+    """
+    now = now or timezone.now()
+    started = time.perf_counter()
+    if workers <= 1 or connection.in_atomic_block:
+        # Inside the caller's transaction other processes would not see its rows: decide here.
+        outcomes = [_run_shard(None, batch_id, trigger, now)]
+    else:
+        with process_pool(workers) as pool:
+            futures = [
+                pool.submit(_run_shard, Shard(index, workers), batch_id, trigger, now)
+                for index in range(workers)
+            ]
+            outcomes = [future.result() for future in futures]
+    failed = [outcome.error for outcome in outcomes if outcome.error]
+    result = ParallelResult(Counter(), Counter(), [o.run for o in outcomes], time.perf_counter() - started)
+    for outcome in outcomes:
+        result.decided.update(outcome.decided)
+        result.edits.update(outcome.edits)
+    if failed:
+        raise AdjudicationFailed(failed)
+    if batch_id is not None and result.claims:
+        batch_follow_ups_send(event="decided", batch_id=batch_id)
+    return result
+
+
+class AdjudicationFailed(Exception):
+    """Shards of a parallel run failed; their messages (exception class and text, no claim data) are listed."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = list(errors)
+
+
+@dataclass(frozen=True)
+class _ShardOutcome:
+    run: int
+    decided: dict[str, int]
+    edits: dict[str, int]
+    error: str = ""
+
+
+def _run_shard(shard: Shard | None, batch_id: int | None, trigger: str, now: dt.datetime) -> _ShardOutcome:
+    label = trigger if shard is None else f"{trigger} (shard {shard.index + 1} of {shard.of})"
+    try:
+        result = claims_adjudicate(batch_id=batch_id, trigger=label, now=now, shard=shard, follow_ups=False)
+    except Exception as exc:  # claims_adjudicate recorded it in the shard's AdjudicationRun and the log
+        return _ShardOutcome(0, {}, {}, f"{label}: {type(exc).__name__}")
+    return _ShardOutcome(result.run.pk, dict(result.decided), dict(result.edits))
+
+
 class _DryRun(Exception):
     """Rolls a dry run's chunk back."""
 
@@ -170,50 +285,66 @@ def _adjudicate_chunk(
     now: dt.datetime,
     dry_run: bool,
     reviewed: bool = False,
-) -> list[ClaimDecision]:
+    shard: Shard | None = None,
+) -> tuple[list[ClaimDecision], int]:
+    """One chunk in one transaction: (its decisions, how many claims it took)."""
     decisions: list[ClaimDecision] = []
+    waiting: list[_Waiting] = []
     try:
         with transaction.atomic():
-            waiting = _take_waiting(batch_id=batch_id, claim_ids=claim_ids, limit=chunk)
+            waiting = _take_waiting(batch_id=batch_id, claim_ids=claim_ids, limit=chunk, shard=shard)
             if not waiting:
-                return []
+                return [], 0
             decisions = _decide_and_write(waiting, now=now, reviewed=reviewed)
             if dry_run:
                 raise _DryRun
     except _DryRun:
         pass
-    return decisions
+    return decisions, len(waiting)
 
 
 def _take_waiting(
-    *, batch_id: int | None, claim_ids: Sequence[int] | None, limit: int, status: str = ClaimStatus.VALIDATED
+    *,
+    batch_id: int | None,
+    claim_ids: Sequence[int] | None,
+    limit: int,
+    status: str = ClaimStatus.VALIDATED,
+    shard: Shard | None = None,
 ) -> list[_Waiting]:
     """Up to ``limit`` claims in ``status`` (validated), oldest received first, locked (others' locked claims
     skipped)."""
-    where = ["status = %s"]
+    where = ["status = %s::text"]
     params: list[Any] = [status]
     if batch_id is not None:
-        where.append("batch_id = %s")
+        where.append("batch_id = %s::bigint")
         params.append(batch_id)
     if claim_ids is not None:
-        where.append("id = ANY(%s)")
+        where.append("id = ANY(%b::bigint[])")
         params.append(list(claim_ids))
-    with connection.cursor() as cursor:
+    if shard is not None:
+        where.append("mod(member_id, %s::bigint) = %s::bigint")
+        params.extend([shard.of, shard.index])
+    with bound_cursor() as cursor:
         cursor.execute(
             f"SELECT id, service_date_from, member_id, health_plan_id, billing_provider_id, received_at, "
-            f"total_charge, code_check_errors FROM {CLAIM_TABLE} WHERE {' AND '.join(where)} "
-            f"ORDER BY received_at, id LIMIT %s FOR UPDATE SKIP LOCKED",
+            f"total_charge, code_check_errors, frequency_code, relation, related_claim_id, related_service_date_from, "
+            f"place_of_service FROM {CLAIM_TABLE} WHERE {' AND '.join(where)} "
+            f"ORDER BY received_at, id LIMIT %s::integer FOR UPDATE SKIP LOCKED",
             [*params, limit],
+            binary=True,  # results loaded in C: the text timestamptz loader is Python (0.3 s per 40,000 claims)
         )
         return [
-            _Waiting(cid, sdf, member, plan, billing, received, charge, tuple(problems))
-            for cid, sdf, member, plan, billing, received, charge, problems in cursor.fetchall()
+            _Waiting(row[0], row[1], row[2], row[3], row[4], row[5], row[6], tuple(row[7]), *row[8:])
+            for row in cursor.fetchall()
         ]
 
 
 def _lines_of(waiting: Sequence[_Waiting]) -> dict[int, list[LineFacts]]:
+    """The chunk's lines by claim id, in line order. A line without its own place of service (SV1-05 is
+    situational, sent only when it differs) takes the claim's CLM05-1 (005010X222A1 2400 SV1-05 note)."""
     lines: dict[int, list[LineFacts]] = defaultdict(list)
-    with connection.cursor() as cursor:
+    claim_place = {w.id: w.place_of_service for w in waiting}
+    with bound_cursor() as cursor:
         # Literal lists, not a join to unnest(): the planner prunes to the months of the chunk at plan time and
         # reads claimline_claim_idx there, where a 2,000-row unnest() led it to hash all 3M lines (1.2 s a chunk).
         cursor.execute(
@@ -221,59 +352,195 @@ def _lines_of(waiting: Sequence[_Waiting]) -> dict[int, list[LineFacts]]:
             f"l.place_of_service FROM {LINE_TABLE} l WHERE {KEYS_FILTER.format(alias='l', id='claim_id')} "
             f"ORDER BY l.claim_id, l.line_number",
             keys_params((w.id, w.service_date_from) for w in waiting),
+            binary=True,
         )
         for claim_id, number, code, modifiers, charge, units, day, place in cursor.fetchall():
+            place = place or claim_place[claim_id]
             lines[claim_id].append(LineFacts(number, code, tuple(modifiers), charge, units, day, place))
     return lines
 
 
 def _coverage(member_ids: Iterable[int]) -> dict[int, list[tuple[int, dt.date, dt.date | None]]]:
     spans: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
-    rows = Enrollment.objects.filter(member_id__in=set(member_ids), is_active=True).values_list(
-        "member_id", "plan_id", "effective_date", "termination_date"
-    )
-    for member_id, plan_id, start, end in rows:
-        spans[member_id].append((plan_id, start, end))
+    with bound_cursor() as cursor:
+        cursor.execute(
+            f"SELECT member_id, plan_id, effective_date, termination_date FROM {ENROLLMENT_TABLE} "
+            f"WHERE member_id = ANY(%b::bigint[]) AND is_active",
+            [sorted(set(member_ids))],
+        )
+        for member_id, plan_id, start, end in cursor.fetchall():
+            spans[member_id].append((plan_id, start, end))
     return spans
 
 
+def _in_network(waiting: Sequence[_Waiting]) -> set[tuple[int, int]]:
+    """The (plan, billing provider) pairs of the chunk that are in network."""
+    with bound_cursor() as cursor:
+        cursor.execute(
+            f"SELECT plan_id, provider_id FROM {NETWORK_TABLE} "
+            f"WHERE plan_id = ANY(%b::bigint[]) AND provider_id = ANY(%b::bigint[])",
+            [sorted({w.plan_id for w in waiting}), sorted({w.billing_provider_id for w in waiting})],
+            binary=True,
+        )
+        return {(plan, provider) for plan, provider in cursor.fetchall()}
+
+
 def _lock_accumulators(keys: set[tuple[int, int, int]]) -> dict[tuple[int, int, int], tuple[int, Decimal]]:
-    """(member, plan, year) -> (accumulator id, deductible met), each row locked until the transaction ends."""
+    """(member, plan, year) -> (accumulator id, deductible met), each row locked until the transaction ends.
+
+    The rows on file are locked first (in id order), then the missing ones are inserted (in key order) and
+    locked: a plan year's rows exist after its first claims, so the insert is usually skipped (it probed the
+    unique index once per key: 0.45 s per 40,000 claims). Two runs sharing members wait for each other rather
+    than deadlock: each takes existing rows in id order and inserts new ones in key order.
+    """
     if not keys:
         return {}
-    members, plans, years = zip(*sorted(keys), strict=True)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {ACCUMULATOR_TABLE} (member_id, plan_id, plan_year, deductible_met) "
-            f"SELECT m, p, y, 0 FROM unnest(%s::bigint[], %s::bigint[], %s::int[]) AS k(m, p, y) "
-            f"ON CONFLICT (member_id, plan_id, plan_year) DO NOTHING",
-            [list(members), list(plans), list(years)],
-        )
+    ordered = sorted(keys)
+    locked = _select_accumulators(ordered)
+    missing = [key for key in ordered if key not in locked]
+    if missing:
+        with bound_cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {ACCUMULATOR_TABLE} (member_id, plan_id, plan_year, deductible_met) "
+                f"SELECT m, p, y, 0 FROM unnest(%b::bigint[], %b::bigint[], %b::int[]) AS k(m, p, y) "
+                f"ON CONFLICT (member_id, plan_id, plan_year) DO NOTHING",
+                [list(column) for column in zip(*missing, strict=True)],
+            )
+        locked.update(_select_accumulators(missing))
+    return locked
+
+
+def _select_accumulators(
+    keys: Sequence[tuple[int, int, int]],
+) -> dict[tuple[int, int, int], tuple[int, Decimal]]:
+    with bound_cursor() as cursor:
         cursor.execute(
             f"SELECT a.id, a.member_id, a.plan_id, a.plan_year, a.deductible_met FROM {ACCUMULATOR_TABLE} a "
-            f"JOIN unnest(%s::bigint[], %s::bigint[], %s::int[]) AS k(m, p, y) "
+            f"JOIN unnest(%b::bigint[], %b::bigint[], %b::int[]) AS k(m, p, y) "
             f"ON a.member_id = k.m AND a.plan_id = k.p AND a.plan_year = k.y ORDER BY a.id {_ACCUMULATOR_LOCK}",
-            [list(members), list(plans), list(years)],
+            [list(column) for column in zip(*keys, strict=True)],
+            binary=True,
         )
         return {(m, p, y): (acc_id, met) for acc_id, m, p, y, met in cursor.fetchall()}
+
+
+@dataclass(frozen=True)
+class _Original:
+    """A claim that a replacement or void of the chunk names, as locked: its status decides whether it can be
+    ended; member and plan say whose accumulator gets back the deductible it spent."""
+
+    id: int
+    service_date_from: dt.date
+    status: str
+    member_id: int
+    plan_id: int
+
+
+def _originals(waiting: Sequence[_Waiting]) -> dict[int, _Original]:
+    """The originals the chunk's replacements and voids name, by id: those in the chunk as taken (validated),
+    the others read and locked ``FOR UPDATE`` (an examiner or another run holding one is waited for)."""
+    in_chunk = {w.id: w for w in waiting}
+    named = {
+        (w.related_id, w.related_service_date_from)
+        for w in waiting
+        if w.relation in _ENDING and w.related_id is not None and w.related_service_date_from is not None
+    }
+    found = {
+        cid: _Original(cid, sdf, ClaimStatus.VALIDATED, in_chunk[cid].member_id, in_chunk[cid].plan_id)
+        for cid, sdf in named
+        if cid in in_chunk
+    }
+    outside = [(cid, sdf) for cid, sdf in named if cid not in in_chunk]
+    if outside:
+        with bound_cursor() as cursor:
+            cursor.execute(
+                f"SELECT c.id, c.service_date_from, c.status, c.member_id, c.health_plan_id FROM {CLAIM_TABLE} c "
+                f"WHERE {KEYS_FILTER.format(alias='c', id='id')} ORDER BY c.id FOR UPDATE",
+                keys_params(outside),
+                binary=True,
+            )
+            for row in cursor.fetchall():
+                found[row[0]] = _Original(*row)
+    return found
+
+
+def _ended_by_self(waiting: Sequence[_Waiting], originals: dict[int, _Original]) -> set[int]:
+    """Ids of the chunk's claims whose named original is replaced or voided by that very claim: its history
+    holds the move to replaced / voided with the note the ending wrote (``note_ended``)."""
+    pairs = [
+        (o.id, note_ended(replaced=w.relation == ClaimRelation.REPLACES, by_claim_id=w.id), w.id)
+        for w in waiting
+        if w.related_id is not None
+        and w.relation in _ENDING
+        and (o := originals.get(w.related_id)) is not None
+        and o.status in FINAL_STATUSES
+    ]
+    if not pairs:
+        return set()
+    with bound_cursor() as cursor:
+        cursor.execute(
+            f"SELECT k.by FROM {HISTORY_TABLE} h JOIN unnest(%b::bigint[], %b::text[], %b::bigint[]) "
+            f"AS k(id, note, by) ON h.claim_id = k.id AND h.note = k.note "
+            f"WHERE h.to_status IN (%s::text, %s::text)",
+            [
+                *(list(column) for column in zip(*pairs, strict=True)),
+                ClaimStatus.REPLACED,
+                ClaimStatus.VOIDED,
+            ],
+            binary=True,
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _deductible_spent(claim_ids: Sequence[int]) -> dict[int, Decimal]:
+    """The deductible (CAS PR-1) each claim's decision spent, dollars, for claims that spent any."""
+    if not claim_ids:
+        return {}
+    with bound_cursor() as cursor:
+        cursor.execute(
+            f"SELECT claim_id, SUM(amount) FROM {ADJUSTMENT_TABLE} WHERE claim_id = ANY(%b::bigint[]) "
+            f"AND group_code = %s::text AND carc = %s::text GROUP BY claim_id",
+            [list(claim_ids), GroupCode.PATIENT.value, Carc.DEDUCTIBLE.value],
+            binary=True,
+        )
+        return dict(cursor.fetchall())
 
 
 def _decide_and_write(
     waiting: list[_Waiting], *, now: dt.datetime, reviewed: bool = False, redecision: Redecision | None = None
 ) -> list[ClaimDecision]:
+    """Decide the chunk and write it; returns the decisions (originals ended without a decision of their own,
+    because a replacement or void in the same chunk names them, are not among them)."""
     lines = _lines_of(waiting)
     plans = {p.pk: benefits_of(p) for p in HealthPlan.objects.filter(pk__in={w.plan_id for w in waiting})}
     coverage = _coverage(w.member_id for w in waiting)
-    in_network = set(
-        ProviderNetwork.objects.filter(
-            plan_id__in={w.plan_id for w in waiting}, provider_id__in={w.billing_provider_id for w in waiting}
-        ).values_list("plan_id", "provider_id")
+    in_network = _in_network(waiting)
+    originals = _originals(waiting)
+    open_originals = {cid: o for cid, o in originals.items() if o.status not in FINAL_STATUSES}
+    # A claim decided before (pended for review, then approved; a denial turned over) already ended its
+    # original on its first decision: that original is its own, not a reason to pend it as "original not open".
+    ended_by_self = _ended_by_self(waiting, originals)
+    in_chunk = {w.id for w in waiting}
+    # An original in the chunk itself is ended, not decided: its replacement or void is the claim of record.
+    ended_here = {cid for cid in open_originals if cid in in_chunk}
+    # Ended originals that were approved give their deductible back before the chunk spends any: the
+    # replacement's cost share is computed afresh, and the member must not pay the same deductible twice.
+    given_back = _deductible_spent(
+        [cid for cid, o in open_originals.items() if o.status == ClaimStatus.APPROVED and cid not in in_chunk]
     )
-    accumulators = _lock_accumulators({(w.member_id, w.plan_id, w.service_date_from.year) for w in waiting})
+    keys = {(w.member_id, w.plan_id, w.service_date_from.year) for w in waiting}
+    keys |= {(o.member_id, o.plan_id, o.service_date_from.year) for o in open_originals.values()}
+    accumulators = _lock_accumulators(keys)
     met = {key: value for key, (_, value) in accumulators.items()}
+    for cid, spent in given_back.items():
+        o = open_originals[cid]
+        key = (o.member_id, o.plan_id, o.service_date_from.year)
+        met[key] = max(met[key] - spent, ZERO)
     decided: list[tuple[_Waiting, ClaimDecision]] = []
     # Oldest service first: the deductible is spent in the order care was given.
     for w in sorted(waiting, key=lambda w: (w.service_date_from, w.id)):
+        if w.id in ended_here:
+            continue
         benefits = plans[w.plan_id]
         key = (w.member_id, w.plan_id, w.service_date_from.year)
         facts = ClaimFacts(
@@ -286,6 +553,9 @@ def _decide_and_write(
             enrolled_anywhere=bool(coverage.get(w.member_id)),
             in_network=(w.plan_id, w.billing_provider_id) in in_network,
             lines=tuple(lines.get(w.id, ())),
+            frequency_code=w.frequency_code,
+            relation=w.relation,
+            original_open=w.related_id in open_originals or w.id in ended_by_self,
         )
         decision = decide(
             facts,
@@ -300,7 +570,27 @@ def _decide_and_write(
             if d.status != redecision.to_status:
                 raise RedecisionRefused(w.id, d)
     _write(decided, accumulators, met, now=now, redecision=redecision)
+    _end_originals(waiting, open_originals, now=now)
     return [d for _, d in decided]
+
+
+def _end_originals(waiting: Sequence[_Waiting], originals: dict[int, _Original], *, now: dt.datetime) -> None:
+    """Replaced / voided: each open original that a replacement or void of the chunk names (lifecycle writer,
+    compare-and-set on the status it was locked in; source "adjudication")."""
+    changes = [
+        StatusChange(
+            o.id,
+            o.service_date_from,
+            o.status,
+            ClaimStatus.REPLACED if w.relation == ClaimRelation.REPLACES else ClaimStatus.VOIDED,
+            note_ended(replaced=w.relation == ClaimRelation.REPLACES, by_claim_id=w.id),
+        )
+        for w in waiting
+        if w.related_id is not None
+        and (o := originals.get(w.related_id)) is not None
+        and w.relation in _ENDING
+    ]
+    claims_status_change(changes=changes, source=StatusSource.ADJUDICATION, at=now)
 
 
 def _write(
@@ -342,35 +632,30 @@ def _write(
         actor=redecision.actor if redecision else None,
         at=now,
     )
-    with connection.cursor() as cursor:
-        line_rows = [(w, line) for w, d in decided for line in d.lines]
+    with bound_cursor() as cursor:
+        line_rows = [
+            (w.id, w.service_date_from, line.line_number, line.allowed, line.paid, line.status)
+            for w, d in decided
+            for line in d.lines
+        ]
         if line_rows:
+            stage = stage_rows(cursor, "adjudication_line_stage", _LINE_STAGE_COLUMNS, line_rows)
             cursor.execute(
                 f"""
                 UPDATE {LINE_TABLE} AS l SET allowed = v.allowed, paid = v.paid, decision = v.decision
-                FROM unnest(%s::bigint[], %s::date[], %s::int[], %s::numeric[], %s::numeric[], %s::text[])
-                     AS v(claim_id, sdf, line_number, allowed, paid, decision)
+                FROM {stage} AS v
                 WHERE l.claim_id = v.claim_id AND l.service_date_from = v.sdf AND l.line_number = v.line_number
                   AND {KEYS_FILTER.format(alias="l", id="claim_id")}
                 """,
-                [
-                    [w.id for w, _ in line_rows],
-                    [w.service_date_from for w, _ in line_rows],
-                    [line.line_number for _, line in line_rows],
-                    [line.allowed for _, line in line_rows],
-                    [line.paid for _, line in line_rows],
-                    [line.status for _, line in line_rows],
-                    *keys_params((w.id, w.service_date_from) for w, _ in decided),
-                ],
+                keys_params((w.id, w.service_date_from) for w, _ in decided),
             )
         changed = [
             (accumulators[key][0], value) for key, value in met.items() if value != accumulators[key][1]
         ]
         if changed:
+            stage = stage_rows(cursor, "adjudication_accumulator_stage", "id bigint, met numeric", changed)
             cursor.execute(
-                f"UPDATE {ACCUMULATOR_TABLE} AS a SET deductible_met = v.met "
-                f"FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, met) WHERE a.id = v.id",
-                [[i for i, _ in changed], [m for _, m in changed]],
+                f"UPDATE {ACCUMULATOR_TABLE} AS a SET deductible_met = v.met FROM {stage} AS v WHERE a.id = v.id"
             )
     adjustments_copy(
         [adjustment for w, d in decided for adjustment in adjustment_rows(w.id, w.service_date_from, d)]

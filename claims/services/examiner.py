@@ -47,6 +47,7 @@ from claims.services.lifecycle import (
     keys_params,
 )
 from members.models import MemberAccumulator
+from ops.platform.binding import bound_cursor
 
 CLAIM_TABLE = Claim._meta.db_table
 LINE_TABLE = ClaimLine._meta.db_table
@@ -304,7 +305,7 @@ def _write_denial(claims: Sequence[SeenClaim], *, carc: str, rarc: str, now: dt.
     # (claims.services.lifecycle.KEYS_FILTER).
     on_claims = KEYS_FILTER.format(alias="c", id="id")
     on_lines = KEYS_FILTER.format(alias="l", id="claim_id")
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(
             f"SELECT c.id, c.total_charge, c.received_at FROM {CLAIM_TABLE} c WHERE {on_claims}", keys
         )
@@ -318,12 +319,12 @@ def _write_denial(claims: Sequence[SeenClaim], *, carc: str, rarc: str, now: dt.
         for claim_id, number, code, modifiers, charge, units, day, place in cursor.fetchall():
             lines[claim_id].append(LineFacts(number, code, tuple(modifiers), charge, units, day, place))
         cursor.execute(
-            f"UPDATE {LINE_TABLE} AS l SET allowed = 0, paid = 0, decision = %s WHERE {on_lines}",
+            f"UPDATE {LINE_TABLE} AS l SET allowed = 0, paid = 0, decision = %s::text WHERE {on_lines}",
             [ClaimStatus.DENIED, *keys],
         )
         cursor.execute(
             f"UPDATE {CLAIM_TABLE} AS c SET allowed = 0, patient_responsibility = 0, processing_ms = v.ms "
-            f"FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, ms) WHERE c.id = v.id AND {on_claims}",
+            f"FROM unnest(%b::bigint[], %b::bigint[]) AS v(id, ms) WHERE c.id = v.id AND {on_claims}",
             [
                 [c.id for c in claims],
                 [int((now - heads[c.id][1]).total_seconds() * 1000) for c in claims],

@@ -13,11 +13,13 @@ Matching rules (decisions, with their reasons):
   new person under a known id gets member number "<id>-2", "-3", ... so no claim is attached to the wrong
   person and no person is lost. A dependent (2000C) links to its subscriber.
 * Exact duplicate: same billing provider, member, claim number (CLM01), service dates, total charge and line
-  procedure codes and charges as a claim already on file (or earlier in the file). It is loaded, denied with
-  CARC 18 ("exact duplicate claim/service") and linked to the original.
-* Replacement (CLM05-3 = 7) and void (8): the latest open-or-adjudicated claim with the same billing provider,
-  claim number and member is the original; it becomes "replaced" / "voided" and the new claim links to it.
-  With no original on file the claim is loaded as received and a warning says so.
+  procedure codes and charges as a claim already on file (or earlier in the file). It is loaded and linked to
+  the original; adjudication denies it with CARC 18 ("exact duplicate claim/service").
+* Replacement (CLM05-3 = 7) and void (8): the latest claim with the same billing provider, claim number and
+  member that is not replaced or voided is the original; the new claim links to it, and adjudication ends the
+  original ("replaced" / "voided") when it decides the new claim. With no original on file the claim loads
+  unlinked and a warning says so (adjudication pends it for an examiner).
+Every claim loads as received (``claims.ingest_rules``).
 """
 
 from __future__ import annotations
@@ -33,11 +35,9 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
-from claims.adjudication.edits import EDITS
-from claims.adjudication.engine import ClaimDecision, LineFacts, denied_in_full
 from claims.codes import claim_code_problems
 from claims.fee_schedule import line_rvus
-from claims.ingest_rules import Incoming, OnFile, OriginalChange, decide, fingerprint
+from claims.ingest_rules import Incoming, OnFile, decide, fingerprint
 from claims.models import (
     Claim,
     ClaimLine,
@@ -48,12 +48,9 @@ from claims.models import (
     IngestStatus,
     StatusSource,
 )
-from claims.services.adjudication import adjustment_rows, adjustments_copy
 from claims.services.follow_ups import batch_follow_ups_send
 from claims.services.lifecycle import (
     HISTORY_COLUMNS,
-    StatusChange,
-    claims_status_change,
     history_rows_new_claim,
 )
 from claims.x12.errors import Finding, X12Error
@@ -101,11 +98,8 @@ class _ClaimRow:
     plan_id: int = 0
     billing_id: int = 0
     rendering_id: int | None = None
-    status: str = ClaimStatus.RECEIVED
-    denial_reason_code: str = ""
     related: tuple[int, dt.date] | None = None
     relation: str = ""
-    history_note: str = ""
     problems: list[str] = field(default_factory=list)
 
 
@@ -218,12 +212,10 @@ def _load(
     ids = _allocate_ids(CLAIM_TABLE, len(rows))
     for row, claim_id in zip(rows, ids, strict=True):
         row.id = claim_id
-    updates = _link_related(rows, warnings)
+    _link_related(rows, warnings)
     _copy_claims(rows, batch_id=batch.id, received_at=now, progress=progress)
     line_count = _copy_lines(rows)
     _copy_history(rows, at=now)
-    _write_duplicate_adjustments(rows)
-    _apply_original_updates(updates, at=now)
 
     total = sum((r.parsed.total_charge for r in rows), Decimal("0"))
     batch.interchange_count = parsed.interchange_count
@@ -536,8 +528,9 @@ def claims_on_file(keys: set[tuple[int, str]]) -> list[OnFile]:
     return out
 
 
-def _link_related(rows: list[_ClaimRow], warnings: list[Finding]) -> list[OriginalChange]:
-    """Apply ``ingest_rules.decide`` to the file's rows; returns the changes of originals already on file."""
+def _link_related(rows: list[_ClaimRow], warnings: list[Finding]) -> None:
+    """Link the file's rows to the claims they duplicate, replace or void (``ingest_rules.decide``); the
+    adjudication engine decides what each link means."""
     incoming = [
         Incoming(
             id=row.id,
@@ -558,13 +551,9 @@ def _link_related(rows: list[_ClaimRow], warnings: list[Finding]) -> list[Origin
     ]
     decisions = decide(incoming, claims_on_file({(r.billing_id, r.parsed.claim_number) for r in rows}))
     for row, decision in zip(rows, decisions.claims, strict=True):
-        row.status = decision.status
-        row.denial_reason_code = decision.denial_reason_code
         row.related = decision.related
         row.relation = decision.relation
-        row.history_note = decision.note
     warnings.extend(decisions.warnings)
-    return decisions.originals
 
 
 _CLAIM_COLUMNS = (
@@ -615,7 +604,6 @@ def _copy_claims(
             if progress is not None and i % 5000 == 0:
                 progress(i, len(rows))
             c = r.parsed
-            processed = received_at if r.status != ClaimStatus.RECEIVED else None
             yield (
                 r.id,
                 c.service_date_from,
@@ -628,10 +616,11 @@ def _copy_claims(
                 r.rendering_id,
                 c.place_of_service,
                 c.frequency_code,
-                r.status,
-                r.denial_reason_code,
+                # Every claim loads as received: the engine decides duplicates, replacements and voids.
+                ClaimStatus.RECEIVED.value,
+                "",
                 received_at,
-                processed,
+                None,
                 c.total_charge,
                 Decimal("0"),
                 len(c.lines),
@@ -643,41 +632,12 @@ def _copy_claims(
                 r.related[0] if r.related else None,
                 r.related[1] if r.related else None,
                 r.relation,
-                ["exact_duplicate"] if r.relation == ClaimRelation.DUPLICATE_OF else [],
+                [],
             )
 
     _copy(CLAIM_TABLE, _CLAIM_COLUMNS, gen())
     if progress is not None:
         progress(len(rows), len(rows))
-
-
-def _duplicate_decision(row: _ClaimRow) -> ClaimDecision:
-    """A claim denied as an exact duplicate as it loads: CO-18 on every line (and on any total-vs-lines
-    difference), so its remittance balances like any engine decision."""
-    lines = [
-        LineFacts(
-            line.line_number,
-            line.procedure_code,
-            tuple(line.modifiers),
-            line.charge,
-            line.units,
-            line.service_date or row.parsed.service_date_from,
-            line.place_of_service,
-        )
-        for line in row.parsed.lines
-    ]
-    return denied_in_full(lines, row.parsed.total_charge, EDITS["exact_duplicate"])
-
-
-def _write_duplicate_adjustments(rows: list[_ClaimRow]) -> None:
-    adjustments_copy(
-        [
-            adjustment
-            for r in rows
-            if r.relation == ClaimRelation.DUPLICATE_OF
-            for adjustment in adjustment_rows(r.id, r.parsed.service_date_from, _duplicate_decision(r))
-        ]
-    )
 
 
 _LINE_COLUMNS = (
@@ -708,8 +668,6 @@ def _copy_lines(rows: list[_ClaimRow]) -> int:
     def gen() -> Iterable[tuple[object, ...]]:
         for r in rows:
             sdf = r.parsed.service_date_from
-            # Only an exact duplicate is decided as it loads: each of its lines is denied (CARC 18).
-            decision = ClaimStatus.DENIED.value if r.relation == ClaimRelation.DUPLICATE_OF else ""
             for line in r.parsed.lines:
                 yield (
                     next(ids),
@@ -728,7 +686,7 @@ def _copy_lines(rows: list[_ClaimRow]) -> int:
                     line_rvus(line.procedure_code, line.units),
                     line.service_date,
                     line.service_date_to,
-                    decision,
+                    "",
                 )
 
     _copy(LINE_TABLE, _LINE_COLUMNS, gen())
@@ -741,25 +699,9 @@ def _copy_history(rows: list[_ClaimRow], *, at: dt.datetime) -> None:
             yield from history_rows_new_claim(
                 claim_id=r.id,
                 service_date_from=r.parsed.service_date_from,
-                status=r.status,
+                status=ClaimStatus.RECEIVED,
                 at=at,
                 source=StatusSource.INGEST,
-                note=r.history_note,
             )
 
     _copy(ClaimStatusHistory._meta.db_table, HISTORY_COLUMNS, gen())
-
-
-def _apply_original_updates(changes: list[OriginalChange], *, at: dt.datetime) -> None:
-    """End the originals on file that the file's replacements and voids name (compare-and-set).
-
-    Raises ``StatusConflict`` when one changed since it was read (an examiner's or adjudication's change,
-    which the ingest lock does not hold off): the whole file rolls back, and loading it again decides afresh.
-    """
-    claims_status_change(
-        changes=[
-            StatusChange(c.id, c.service_date_from, c.from_status, c.to_status, c.note) for c in changes
-        ],
-        source=StatusSource.INGEST,
-        at=at,
-    )

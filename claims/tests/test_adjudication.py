@@ -15,10 +15,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Sum
 
+from claims.adjudication.pricing import fee_schedule_amount
 from claims.lifecycle import ClaimStatus
 from claims.models import AdjudicationRun, Claim, ClaimAdjustment, ClaimLine, ClaimStatusHistory
 from claims.services import adjudication
 from claims.services.adjudication import claims_adjudicate, claims_readjudicate
+from claims.services.examiner import SeenClaim, claims_approve
 from claims.services.ingest import batch_ingest
 from claims.services.validation import batch_validate
 from claims.tests.factories import ClaimFactory, ClaimLineFactory
@@ -263,3 +265,166 @@ def test_metrics_count_decisions_by_outcome_and_edit_and_give_the_p95(client) ->
     assert 'claims_adjudicated_claims_total{outcome="denied"} 1.0' in body
     assert 'claims_adjudication_edits_total{edit="out_of_network_denied"} 1.0' in body
     assert "claims_processing_ms_p95 " in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_workers_split_members_and_decide_each_claim_once() -> None:
+    # Six members with two claims each against a $200 deductible; two worker processes, members by id modulo 2.
+    plan = HealthPlanFactory(deductible=Decimal("200.00"), copay=Decimal("0.00"))
+    claims = []
+    for _ in range(6):
+        member = MemberFactory()
+        Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
+        claims += [_waiting_claim(plan, member, "400.00"), _waiting_claim(plan, member, "400.00")]
+
+    result = adjudication.claims_adjudicate_parallel(workers=2, trigger="parallel test")
+
+    assert result.claims == 12 and result.decided == {"approved": 12}
+    runs = AdjudicationRun.objects.filter(trigger__startswith="parallel test").order_by("trigger")
+    assert [r.trigger for r in runs] == ["parallel test (shard 1 of 2)", "parallel test (shard 2 of 2)"]
+    assert sum(r.claims for r in runs) == 12
+    # Each member's claims all went to the shard of its id's parity.
+    by_run = {r.trigger.split("shard ")[1][0]: r.claims for r in runs}
+    expected = {"1": 0, "2": 0}
+    for c in claims:
+        expected["1" if c.member_id % 2 == 0 else "2"] += 1
+    assert by_run == expected
+    # Decided once each (one validated -> approved row a claim), and each member spent exactly the deductible.
+    moves = ClaimStatusHistory.objects.filter(from_status="validated", to_status="approved")
+    assert sorted(moves.values_list("claim_id", flat=True)) == sorted(c.id for c in claims)
+    for accumulator in MemberAccumulator.objects.filter(plan=plan):
+        spent = ClaimAdjustment.objects.filter(carc="1", claim__member_id=accumulator.member_id).aggregate(
+            s=Sum("amount")
+        )["s"]
+        assert spent == accumulator.deductible_met == Decimal("200.00")
+
+
+@pytest.mark.django_db
+def test_replacing_an_approved_claim_gives_its_deductible_back_and_the_replacement_spends_it_afresh() -> None:
+    plan = HealthPlanFactory(deductible=Decimal("200.00"), copay=Decimal("0.00"))
+    member = MemberFactory()
+    Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
+    original = _waiting_claim(plan, member, "400.00")
+    claims_adjudicate()
+    accumulator = MemberAccumulator.objects.get(member=member, plan=plan)
+    assert accumulator.deductible_met == Decimal("175.02")  # 99215 allowed, all of it deductible
+
+    replacement = ClaimFactory(
+        status=ClaimStatus.VALIDATED,
+        member=member,
+        health_plan=plan,
+        billing_provider=original.billing_provider,
+        total_charge=Decimal("400.00"),
+        frequency_code="7",
+        related_claim=original,
+        related_service_date_from=original.service_date_from,
+        relation="replaces",
+    )
+    ClaimLineFactory(claim=replacement, line_number=1, procedure_code="99215", charge=Decimal("400.00"))
+    claims_adjudicate()
+
+    original.refresh_from_db()
+    replacement.refresh_from_db()
+    accumulator.refresh_from_db()
+    assert (original.status, replacement.status) == ("replaced", "approved")
+    assert replacement.edits == ["replacement"]
+    spent = ClaimAdjustment.objects.filter(claim_id=replacement.id, carc="1").aggregate(s=Sum("amount"))["s"]
+    # Given back first, then spent again: 175.02 once, not 200 (the cap) with only 24.98 on the replacement.
+    assert spent == accumulator.deductible_met == Decimal("175.02")
+    assert ClaimStatusHistory.objects.filter(
+        claim_id=original.id, from_status="approved", to_status="replaced", source="adjudication"
+    ).exists()
+
+
+def _replacement_of(original: Claim, charge: str) -> Claim:
+    replacement = ClaimFactory(
+        status=ClaimStatus.VALIDATED,
+        member=original.member,
+        health_plan=original.health_plan,
+        billing_provider=original.billing_provider,
+        total_charge=Decimal(charge),
+        frequency_code="7",
+        related_claim=original,
+        related_service_date_from=original.service_date_from,
+        relation="replaces",
+    )
+    ClaimLineFactory(claim=replacement, line_number=1, procedure_code="99215", charge=Decimal(charge))
+    return replacement
+
+
+@pytest.mark.django_db
+def test_a_replacement_pended_for_review_and_then_approved_is_priced_not_pended_for_its_own_ended_original() -> (
+    None
+):
+    plan = HealthPlanFactory(
+        deductible=Decimal("0.00"), copay=Decimal("0.00"), review_threshold=Decimal("1000.00")
+    )
+    member = MemberFactory()
+    Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
+    original = _waiting_claim(plan, member, "400.00")
+    claims_adjudicate()
+    replacement = _replacement_of(original, "1500.00")  # above the review threshold: pended for review
+    claims_adjudicate()
+    original.refresh_from_db()
+    replacement.refresh_from_db()
+    assert (original.status, replacement.status) == ("replaced", "pended")
+    assert replacement.pend_reason != "original"
+
+    examiner = User.objects.create_user("examiner-r")
+    seen = SeenClaim(replacement.pk, replacement.service_date_from, ClaimStatus.PENDED)
+    claims_approve(claims=[seen], actor=examiner)
+
+    replacement.refresh_from_db()
+    assert replacement.status == "approved"
+    assert replacement.edits == ["replacement"]
+    assert replacement.total_paid > 0
+    _balanced(replacement)
+
+
+@pytest.mark.django_db
+def test_a_replacement_whose_original_another_claim_ended_stays_pended_on_approval() -> None:
+    plan = HealthPlanFactory(deductible=Decimal("0.00"), copay=Decimal("0.00"))
+    member = MemberFactory()
+    Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
+    original = _waiting_claim(plan, member, "400.00")
+    claims_adjudicate()
+    _replacement_of(original, "300.00")
+    claims_adjudicate()
+    late = _replacement_of(original, "350.00")  # names the same original, now replaced by the first
+    claims_adjudicate()
+    late.refresh_from_db()
+    assert (late.status, late.pend_reason) == ("pended", "original")
+
+    examiner = User.objects.create_user("examiner-l")
+    claims_approve(claims=[SeenClaim(late.pk, late.service_date_from, ClaimStatus.PENDED)], actor=examiner)
+    late.refresh_from_db()
+    assert (late.status, late.pend_reason) == ("pended", "original")
+
+
+@pytest.mark.django_db
+def test_a_line_without_its_own_place_of_service_is_priced_at_the_claims_facility_place() -> None:
+    plan = HealthPlanFactory(
+        deductible=Decimal("0.00"), copay=Decimal("0.00"), coinsurance_rate=Decimal("0.00")
+    )
+    member = MemberFactory()
+    Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
+    office = _waiting_claim(plan, member, "400.00")
+    inpatient = _waiting_claim(plan, member, "400.00")
+    Claim.objects.filter(pk=office.pk).update(place_of_service="11")
+    Claim.objects.filter(pk=inpatient.pk).update(place_of_service="21")
+    assert set(
+        ClaimLine.objects.filter(claim_id__in=[office.pk, inpatient.pk]).values_list(
+            "place_of_service", flat=True
+        )
+    ) == {""}
+    claims_adjudicate()
+    office.refresh_from_db()
+    inpatient.refresh_from_db()
+    facility = fee_schedule_amount(
+        procedure_code="99215",
+        units=Decimal(1),
+        place_of_service="21",
+        conversion_factor=plan.conversion_factor,
+    )
+    assert office.allowed == Decimal("175.02")  # 99215 at the non-facility rate
+    assert inpatient.allowed == facility == Decimal("140.02")  # x 0.80 in an inpatient hospital (POS 21)

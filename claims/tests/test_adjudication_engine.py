@@ -14,6 +14,7 @@ from claims.adjudication.engine import Benefits, ClaimDecision, ClaimFacts, Line
 from claims.adjudication.pricing import fee_schedule_amount
 from claims.codes import CodeCheckKind
 from claims.lifecycle import ClaimStatus
+from claims.models import ClaimRelation
 from members.models import PlanType
 
 DOS = dt.date(2026, 9, 14)
@@ -238,3 +239,64 @@ def test_total_that_is_not_the_sum_of_its_lines_is_denied_with_m54_and_still_bal
     line_cas = sum((a.amount for d in decision.lines for a in d.adjustments), Decimal("0"))
     assert facts.total_charge == decision.paid + line_cas + sum(a.amount for a in decision.adjustments)
     assert decide(claim(line(1, "99213", "150.00")), PPO, deductible_left=Decimal("0")).status == "approved"
+
+
+def test_exact_duplicate_is_denied_carc_18_on_every_line_and_an_original_is_not() -> None:
+    facts = claim(line(1, "99213", "150.00"), line(2, "36415", "20.00"), relation=ClaimRelation.DUPLICATE_OF)
+
+    decision = decide(facts, PPO, deductible_left=Decimal("500.00"))
+
+    assert (decision.status, decision.carc, decision.edits) == (ClaimStatus.DENIED, "18", ["exact_duplicate"])
+    assert [(a.group, a.carc, a.amount) for d in decision.lines for a in d.adjustments] == [
+        ("CO", "18", Decimal("150.00")),
+        ("CO", "18", Decimal("20.00")),
+    ]
+    assert decision.deductible_applied == 0
+    assert_balanced(facts, decision)
+    # Not linked as a duplicate (even with everything else equal): decided as usual.
+    assert decide(claim(line(1, "99213", "150.00")), PPO, deductible_left=Decimal("0")).status == "approved"
+
+
+def test_replacement_with_an_open_original_is_decided_in_its_place() -> None:
+    facts = claim(frequency_code="7", relation=ClaimRelation.REPLACES, original_open=True)
+
+    decision = decide(facts, PPO, deductible_left=Decimal("0"))
+
+    assert decision.status == ClaimStatus.APPROVED and decision.edits == ["replacement"] and decision.paid > 0
+    assert_balanced(facts, decision)
+
+
+def test_void_with_an_open_original_is_voided_and_pays_nothing() -> None:
+    decision = decide(
+        claim(frequency_code="8", relation=ClaimRelation.VOIDS, original_open=True),
+        PPO,
+        deductible_left=Decimal("0"),
+    )
+
+    assert (decision.status, decision.edits, decision.paid, decision.lines) == (
+        ClaimStatus.VOIDED,
+        ["void"],
+        Decimal("0"),
+        [],
+    )
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        claim(
+            frequency_code="7", relation=ClaimRelation.REPLACES, original_open=False
+        ),  # original already ended
+        claim(frequency_code="8", relation=ClaimRelation.VOIDS, original_open=False),
+        claim(frequency_code="7"),  # ingest found no original
+        claim(frequency_code="8"),
+    ],
+)
+def test_replacement_or_void_without_an_open_original_is_pended_for_an_examiner(facts: ClaimFacts) -> None:
+    decision = decide(facts, PPO, deductible_left=Decimal("0"))
+
+    assert (decision.status, decision.pend_reason, decision.edits) == (
+        ClaimStatus.PENDED,
+        PendReason.ORIGINAL,
+        ["original_not_open"],
+    )

@@ -11,10 +11,8 @@ import pytest
 from claims import ingest_rules
 from claims.ingest_rules import Incoming, OnFile, decide, fingerprint
 from claims.lifecycle import ClaimStatus
-from claims.models import Claim, ClaimRelation, IngestBatch
-from claims.services import ingest
+from claims.models import Claim, ClaimRelation
 from claims.services.ingest import batch_ingest, claims_on_file
-from claims.services.lifecycle import StatusConflict
 from claims.x12.parser837 import parse_837
 
 DAY = dt.date(2026, 10, 5)
@@ -43,24 +41,19 @@ def test_fingerprint_orders_lines_by_line_number_not_by_file_order() -> None:
     assert in_order != other_codes
 
 
-def test_duplicate_of_a_claim_on_file_is_denied_carc_18_and_linked() -> None:
+def test_duplicate_of_a_claim_on_file_is_linked_not_decided() -> None:
     fp = _fp([(1, "99213", "150.00")])
     on_file = [OnFile(10, DAY, ClaimStatus.APPROVED, "1", "", fp)]
 
     decisions = decide([Incoming(20, DAY, "1", 40, fp)], on_file)
 
     (d,) = decisions.claims
-    assert (d.status, d.denial_reason_code, d.related, d.relation) == (
-        ClaimStatus.DENIED,
-        "18",
-        (10, DAY),
-        ClaimRelation.DUPLICATE_OF,
-    )
-    assert d.note == "CARC 18: exact duplicate of claim 10"
-    assert decisions.originals == [] and decisions.warnings == []
+    # The link only: the engine denies it (CARC 18) when it decides the claim.
+    assert (d.related, d.relation) == ((10, DAY), ClaimRelation.DUPLICATE_OF)
+    assert decisions.warnings == []
 
 
-def test_replacement_then_void_in_one_file_end_the_original_and_each_other() -> None:
+def test_replacement_then_void_in_one_file_link_in_a_chain() -> None:
     fp = _fp([(1, "99213", "150.00")])
     changed = _fp([(1, "99214", "150.00")])
     on_file = [OnFile(10, DAY, ClaimStatus.APPROVED, "1", "", fp)]
@@ -68,22 +61,28 @@ def test_replacement_then_void_in_one_file_end_the_original_and_each_other() -> 
     decisions = decide([Incoming(20, DAY, "7", 40, changed), Incoming(21, DAY, "8", 80, changed)], on_file)
 
     replacement, void = decisions.claims
-    assert [(c.id, c.from_status, c.to_status, c.note) for c in decisions.originals] == [
-        (10, ClaimStatus.APPROVED, ClaimStatus.REPLACED, "replaced by claim 20")
-    ]
-    assert (replacement.status, replacement.related, replacement.relation, replacement.note) == (
-        ClaimStatus.VOIDED,
-        (10, DAY),
-        ClaimRelation.REPLACES,
-        "voided by claim 21",
-    )
-    assert (void.status, void.related, void.relation) == (ClaimStatus.VOIDED, (20, DAY), ClaimRelation.VOIDS)
+    # The replacement names the claim on file; the void names the replacement, the latest of the series.
+    assert (replacement.related, replacement.relation) == ((10, DAY), ClaimRelation.REPLACES)
+    assert (void.related, void.relation) == ((20, DAY), ClaimRelation.VOIDS)
+    assert decisions.warnings == []
+
+
+def test_a_second_void_of_one_original_in_a_file_warns_instead_of_linking() -> None:
+    fp = _fp([(1, "99213", "150.00")])
+    on_file = [OnFile(10, DAY, ClaimStatus.APPROVED, "1", "", fp)]
+
+    decisions = decide([Incoming(20, DAY, "8", 40, fp), Incoming(21, DAY, "8", 80, fp)], on_file)
+
+    first, second = decisions.claims
+    assert (first.related, first.relation) == ((10, DAY), ClaimRelation.VOIDS)
+    assert (second.related, second.relation) == (None, "")
+    assert [(w.position, w.element) for w in decisions.warnings] == [(80, "CLM05-3")]
 
 
 def test_void_with_no_original_warns_at_its_clm_segment() -> None:
     decisions = decide([Incoming(20, DAY, "8", 57, _fp([(1, "99213", "150.00")]))], [])
 
-    assert decisions.claims[0].status == ClaimStatus.RECEIVED
+    assert decisions.claims[0].related is None
     (warning,) = decisions.warnings
     assert (warning.position, warning.segment, warning.element) == (57, "CLM", "CLM05-3")
     assert warning.message == "void of claim 'C1': no original on file"
@@ -109,29 +108,3 @@ def test_sql_and_python_fingerprints_of_a_stored_claim_agree(shared_x12: Path) -
         lines=[(ln.line_number, ln.procedure_code, ln.charge) for ln in reversed(parsed.lines)],
     )
     assert stored.fingerprint == from_file
-
-
-@pytest.mark.django_db
-def test_original_changed_meanwhile_raises_a_conflict_and_writes_nothing(
-    tmp_path: Path, shared_x12: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    batch_ingest(path=shared_x12 / UHIN)
-    raw = (shared_x12 / UHIN).read_bytes()
-    replacement = tmp_path / "replacement.edi"
-    replacement.write_bytes(raw.replace(b"CLM*1606*2***11:B:1", b"CLM*1606*2***11:B:7"))
-    real_read = ingest.claims_on_file
-
-    def read_then_examiner_acts(keys: set[tuple[int, str]]) -> list[OnFile]:
-        # The original as ingest read it; then (before ingest writes) someone else decides it.
-        seen = real_read(keys)
-        Claim.objects.filter(id__in=[f.id for f in seen]).update(status=ClaimStatus.PENDED)
-        return seen
-
-    monkeypatch.setattr(ingest, "claims_on_file", read_then_examiner_acts)
-
-    with pytest.raises(StatusConflict):
-        batch_ingest(path=replacement)
-
-    # Not recorded as a bad file: the whole load rolled back, and loading the file again decides afresh.
-    assert IngestBatch.objects.count() == 1
-    assert Claim.objects.count() == 1

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from claims.models import Claim, ClaimRelation, ClaimStatus, ClaimStatusHistory, IngestBatch
-from claims.services.ingest import batch_ingest
+from claims.models import Claim, ClaimAdjustment, ClaimRelation, ClaimStatus, ClaimStatusHistory, IngestBatch
+from claims.services.adjudication import claims_adjudicate
+from claims.services.ingest import IngestResult, batch_ingest
 from claims.services.validation import batch_validate
 from members.models import Member
 from providers.models import Provider
@@ -37,7 +38,15 @@ def test_reingesting_same_file_creates_nothing(shared_x12: Path) -> None:
     assert IngestBatch.objects.count() == 1
 
 
-def test_exact_duplicate_is_loaded_and_denied_carc_18(shared_x12: Path) -> None:
+def _load_and_decide(path: Path) -> IngestResult:
+    """Ingest, validate with pyx12 and adjudicate one file, as the pipeline does after each batch."""
+    result = batch_ingest(path=path)
+    batch_validate(batch_id=result.batch.pk, path=path)
+    claims_adjudicate(batch_id=result.batch.pk)
+    return result
+
+
+def test_exact_duplicate_is_linked_at_ingest_and_denied_carc_18_by_the_engine(shared_x12: Path) -> None:
     # OopFactory's Example2_Encounter repeats LinuxForHealth's demo.example2 claim (same provider, patient,
     # claim number, dates, codes and charges) under another envelope.
     original = batch_ingest(path=shared_x12 / "837P/lfh/demo.example2.837")
@@ -46,12 +55,26 @@ def test_exact_duplicate_is_loaded_and_denied_carc_18(shared_x12: Path) -> None:
     first = Claim.objects.get(batch=original.batch)
     second = Claim.objects.get(batch=dup.batch)
     assert dup.duplicates == 1
-    assert (second.status, second.denial_reason_code) == (ClaimStatus.DENIED, "18")
+    # Ingest only links: both load as received.
+    assert (first.status, second.status, second.denial_reason_code) == ("received", "received", "")
     assert (second.related_claim_id, second.relation) == (first.id, ClaimRelation.DUPLICATE_OF)
     assert second.related_service_date_from == first.service_date_from
-    assert first.status == ClaimStatus.RECEIVED
-    flow = list(ClaimStatusHistory.objects.filter(claim_id=second.id).values_list("from_status", "to_status"))
-    assert flow == [("", ClaimStatus.RECEIVED), (ClaimStatus.RECEIVED, ClaimStatus.DENIED)]
+
+    path = shared_x12 / "837P/oopfactory/Example2_Encounter.txt"
+    batch_validate(batch_id=dup.batch.pk, path=path)
+    claims_adjudicate(batch_id=dup.batch.pk)
+
+    second.refresh_from_db()
+    assert (second.status, second.denial_reason_code, second.edits) == ("denied", "18", ["exact_duplicate"])
+    cas = list(ClaimAdjustment.objects.filter(claim_id=second.id).values_list("group_code", "carc", "amount"))
+    assert cas and {(g, c) for g, c, _ in cas} == {("CO", "18")}
+    assert sum(a for _, _, a in cas) == second.total_charge and second.total_paid == 0
+    flow = list(
+        ClaimStatusHistory.objects.filter(claim_id=second.id)
+        .order_by("id")
+        .values_list("from_status", "to_status", "source", "note")
+    )
+    assert flow[-1] == ("validated", "denied", "adjudication", "CARC 18")
 
 
 def test_duplicates_within_one_file_point_at_the_first(shared_x12: Path) -> None:
@@ -59,16 +82,15 @@ def test_duplicates_within_one_file_point_at_the_first(shared_x12: Path) -> None
     result = batch_ingest(path=shared_x12 / "837P/imsweb/x12_multiple_st.txt")
 
     claims = list(
-        Claim.objects.order_by("id").values_list("id", "claim_number", "status", "related_claim_id")
+        Claim.objects.order_by("id").values_list(
+            "id", "claim_number", "status", "related_claim_id", "relation"
+        )
     )
     (a, b, c, d) = claims
     assert result.duplicates == 2
-    assert a[1:] == ("A37YH556", ClaimStatus.RECEIVED, None) and b[1:] == (
-        "A37YH667",
-        ClaimStatus.RECEIVED,
-        None,
-    )
-    assert c[1:] == ("A37YH556", ClaimStatus.DENIED, a[0]) and d[1:] == ("A37YH667", ClaimStatus.DENIED, b[0])
+    assert a[1:] == ("A37YH556", "received", None, "") and b[1:] == ("A37YH667", "received", None, "")
+    assert c[1:] == ("A37YH556", "received", a[0], "duplicate_of")
+    assert d[1:] == ("A37YH667", "received", b[0], "duplicate_of")
 
 
 def test_same_claim_number_for_other_dates_and_patients_is_not_a_duplicate(shared_x12: Path) -> None:
@@ -76,44 +98,58 @@ def test_same_claim_number_for_other_dates_and_patients_is_not_a_duplicate(share
     result = batch_ingest(path=shared_x12 / "837P/oopfactory/MissingEntityCode.txt")
 
     assert result.duplicates == 0
-    rows = Claim.objects.order_by("id").values_list("member__member_number", "service_date_from", "status")
-    assert [(m, str(d), s) for m, d, s in rows] == [
-        ("999999999", "2011-12-12", "received"),
-        ("999999999", "2011-12-13", "received"),
-        ("999999999", "2011-12-14", "received"),
-        ("999999999-2", "2011-12-12", "received"),
-        ("999999999-2", "2011-12-14", "received"),
+    rows = Claim.objects.order_by("id").values_list(
+        "member__member_number", "service_date_from", "status", "relation"
+    )
+    assert [(m, str(d), s, r) for m, d, s, r in rows] == [
+        ("999999999", "2011-12-12", "received", ""),
+        ("999999999", "2011-12-13", "received", ""),
+        ("999999999", "2011-12-14", "received", ""),
+        ("999999999-2", "2011-12-12", "received", ""),
+        ("999999999-2", "2011-12-14", "received", ""),
     ]
 
 
-def test_replacement_supersedes_and_void_voids(tmp_path: Path, shared_x12: Path) -> None:
-    batch_ingest(path=shared_x12 / UHIN)
+def test_replacement_ends_its_original_and_a_void_voids_both_when_the_engine_decides(
+    tmp_path: Path, shared_x12: Path
+) -> None:
+    _load_and_decide(shared_x12 / UHIN)
     replacement = _variant(
         tmp_path, shared_x12, UHIN, b"CLM*1606*2***11:B:1", b"CLM*1606*2***11:B:7", "r.edi"
     )
     void = _variant(tmp_path, shared_x12, UHIN, b"CLM*1606*2***11:B:1", b"CLM*1606*2***11:B:8", "v.edi")
 
-    batch_ingest(path=replacement)
+    result = batch_ingest(path=replacement)
     original, new = Claim.objects.order_by("id")
-    assert original.status == ClaimStatus.REPLACED
+    # Linked at ingest, nothing ended yet.
+    assert (original.status, new.status) == ("pended", "received")
     assert (new.frequency_code, new.related_claim_id, new.relation) == (
         "7",
         original.id,
         ClaimRelation.REPLACES,
     )
-    assert new.status == ClaimStatus.RECEIVED
 
-    batch_ingest(path=void)
+    batch_validate(batch_id=result.batch.pk, path=replacement)
+    claims_adjudicate(batch_id=result.batch.pk)
+    original.refresh_from_db()
+    new.refresh_from_db()
+    assert original.status == ClaimStatus.REPLACED
+    assert new.status == "pended" and new.edits == ["eligibility_not_on_file"]  # decided in its place
+    assert ClaimStatusHistory.objects.filter(
+        claim_id=original.id, to_status="replaced", source="adjudication", note=f"replaced by claim {new.id}"
+    ).exists()
+
+    _load_and_decide(void)
     original, new, voider = Claim.objects.order_by("id")
-    assert new.status == ClaimStatus.VOIDED
-    assert (voider.status, voider.related_claim_id, voider.relation) == (
+    assert (new.status, original.status) == (ClaimStatus.VOIDED, ClaimStatus.REPLACED)
+    assert (voider.status, voider.related_claim_id, voider.relation, voider.edits) == (
         ClaimStatus.VOIDED,
         new.id,
         ClaimRelation.VOIDS,
+        ["void"],
     )
-    assert original.status == ClaimStatus.REPLACED
     assert ClaimStatusHistory.objects.filter(
-        claim_id=new.id, to_status=ClaimStatus.VOIDED, source="ingest"
+        claim_id=new.id, from_status="pended", to_status=ClaimStatus.VOIDED, source="adjudication"
     ).exists()
 
 
@@ -126,6 +162,12 @@ def test_replacement_without_original_loads_with_warning(tmp_path: Path, shared_
     assert (claim.status, claim.related_claim_id) == (ClaimStatus.RECEIVED, None)
     assert [w["element"] for w in result.batch.warnings] == ["CLM05-3"]
     assert "no original on file" in result.batch.warnings[0]["message"]
+
+    # The engine pends it for an examiner: there is nothing to replace.
+    batch_validate(batch_id=result.batch.pk, path=path)
+    claims_adjudicate(batch_id=result.batch.pk)
+    claim.refresh_from_db()
+    assert (claim.status, claim.pend_reason, claim.edits) == ("pended", "original", ["original_not_open"])
 
 
 def test_people_sharing_a_member_id_stay_apart(shared_x12: Path) -> None:

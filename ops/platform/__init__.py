@@ -10,5 +10,7 @@ nothing else of ``ops``; ``pyproject.toml`` declares that as import-linter contr
 * ``models`` / ``audit``: the audit trail (``AuditEvent``, ``audit_record``, the admin mixin) and the run-log
   outcome vocabulary (``RunOutcome``);
 * ``paginators``: the admin kit for tables too big to count;
-* ``plans``: EXPLAIN (FORMAT JSON) helpers that the EXPLAIN page, the advisor and the benchmark share.
+* ``plans``: EXPLAIN (FORMAT JSON) helpers that the EXPLAIN page, the advisor and the benchmark share;
+* ``binding``: a server-side-binding cursor and COPY staging for statements that carry large arrays;
+* ``workers``: the process pool of jobs that split their work across CPUs.
 """
