@@ -504,6 +504,14 @@ class Remittance(models.Model):
 
     run = models.ForeignKey(RemittanceRun, on_delete=models.PROTECT, related_name="remittances")
     payee = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="+")
+    # The payer (plan) of the file; null on files written before it was recorded.
+    health_plan = models.ForeignKey(
+        "members.HealthPlan", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The PLB "FB" forwarding balance of the file, dollars (PLB04): negative = a balance the payee owes,
+    # carried forward; positive = that balance withheld from this payment. The payee's balance with the plan is
+    # minus the sum over its files (claims.services.remittance).
+    forward_balance = models.DecimalField(max_digits=14, decimal_places=2, default=0, db_default=0)
     trace_number = models.CharField(max_length=50, unique=True)
     file_name = models.CharField(max_length=120)
     sha256 = models.CharField(max_length=64)

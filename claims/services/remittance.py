@@ -18,16 +18,18 @@ decided, unremitted claims, in one transaction each:
 * when the reversals take back more than the cycle pays (a void alone, say), the negative net is carried
   forward with a provider-level adjustment PLB "FB" (forwarding balance, PLB04 negative: IG PLB, BPR02 must be
   zero or more), so BPR02 = 0 (BPR04 NON) and BPR02 = sum CLP04 - sum PLB04 still holds (PLB03-2 is the
-  file's TRN02). Withholding that balance from a later cycle (a positive PLB FB) is not done here yet: it
-  needs the outstanding balance stored per payer and payee;
+  file's TRN02). The balance is kept on the file (``Remittance.forward_balance``); a later cycle of the same
+  payer and payee with a positive net withholds as much of it as the net allows, with a positive PLB "FB"
+  (PLB03-2 the TRN02 of the file that carried it), until the balance is recovered;
 * write the file with ``claims.x12.writer835`` (which refuses anything that does not balance: per line
   SVC02 - SVC03 = CAS, per claim CLP03 - CLP04 = CAS, BPR02 = sum CLP04 - PLB), store it as a ``Remittance``
   (text, sha256, trace number TRN02) and mark the claims remitted with a compare-and-set on
   ``remittance IS NULL`` (reversals: ``reversal_remittance`` set, compare-and-set on it being null): a claim
   is remitted once and reversed at most once, a second run finds nothing to do.
 
-A claim whose lines and adjustments do not balance (synthetic history decided before adjudication recorded CAS
-entries) is left unremitted (or its reversal unsent) and counted in the run's ``error``; nothing is guessed.
+A claim whose lines and adjustments do not balance (a claim decided before its CAS entries were recorded, or
+changed by hand in the database) is left unremitted (or its reversal unsent) and counted in the run's
+``error``; nothing is guessed.
 The payer's own identity (tax id, address, contact) comes from settings ``REMITTANCE_PAYER``.
 """
 
@@ -43,6 +45,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from claims.lifecycle import ClaimStatus
@@ -317,6 +320,17 @@ def remittances_generate(
     return run
 
 
+def _balance_owed(plan: HealthPlan, provider: Provider) -> tuple[Decimal, str]:
+    """What ``provider`` still owes ``plan`` from forwarding balances carried in earlier 835s (dollars, >= 0),
+    and the TRN02 of the latest file that carried one (the PLB03-2 reference of its recovery)."""
+    files = Remittance.objects.filter(payee=provider, health_plan=plan)
+    total = files.aggregate(total=Sum("forward_balance"))["total"] or Decimal("0")
+    carried = (
+        files.filter(forward_balance__lt=0).order_by("-id").values_list("trace_number", flat=True).first()
+    )
+    return -total, carried or ""
+
+
 def _remit_group(
     run: RemittanceRun, plan: HealthPlan, provider: Provider, *, index: int, method: str, out_dir: Path | None
 ) -> tuple[Remittance | None, int, int]:
@@ -341,10 +355,20 @@ def _remit_group(
     trace = f"{run.pk:06d}{plan.pk:04d}{provider.pk:08d}"
     # IG BPR02 is zero or more: a payee owing money after its reversals gets BPR02 = 0 and the negative net as
     # a PLB "FB" forwarding balance (PLB04 negative increases the payment), so BPR02 = sum CLP04 - sum PLB04.
+    fiscal_year_end = dt.date(run.payment_date.year, 12, 31)
     forward: tuple[m.ProviderAdjustment, ...] = ()
+    balance = Decimal("0")
     if net < 0:
-        fiscal_year_end = dt.date(run.payment_date.year, 12, 31)
+        balance = net
         forward = (m.ProviderAdjustment(provider.npi, fiscal_year_end, FORWARD_BALANCE, net, trace),)
+    else:
+        owed, carried_in = _balance_owed(plan, provider)
+        if owed > 0 and net > 0:
+            balance = min(owed, net)
+            forward = (
+                m.ProviderAdjustment(provider.npi, fiscal_year_end, FORWARD_BALANCE, balance, carried_in),
+            )
+            net -= balance
     amount = max(net, Decimal("0"))
     remittance = m.Remittance(
         payer=_payer(plan),
@@ -369,6 +393,8 @@ def _remit_group(
     row = Remittance.objects.create(
         run=run,
         payee=provider,
+        health_plan=plan,
+        forward_balance=balance,
         trace_number=trace,
         file_name=f"{run.payment_date:%Y%m%d}_{plan.payer_id}_{provider.npi}_{trace}.835"[:120],
         sha256=hashlib.sha256(data).hexdigest(),

@@ -218,11 +218,11 @@ def test_replaced_remitted_claim_is_reversed_once_then_the_replacement_is_paid(
 ) -> None:
     original, remitted_clp = _remitted_and_approved(shared_x12, tmp_path)
     replacement = _load(_variant(tmp_path, shared_x12, b"7", "replacement.edi"))
-    original.refresh_from_db()
-    assert original.status == ClaimStatus.REPLACED
     assert (replacement.related_claim_id, replacement.relation) == (original.id, ClaimRelation.REPLACES)
-    claims_adjudicate()
+    claims_adjudicate()  # the engine decides the replacement and ends the original
+    original.refresh_from_db()
     replacement.refresh_from_db()
+    assert original.status == ClaimStatus.REPLACED
     assert replacement.status == ClaimStatus.APPROVED
 
     second = remittances_generate(payment_date=dt.date(2026, 12, 4), out_dir=tmp_path / "2")
@@ -266,9 +266,10 @@ def test_void_of_remitted_claim_sends_only_its_reversal_with_the_balance_carried
 ) -> None:
     original, remitted_clp = _remitted_and_approved(shared_x12, tmp_path)
     void = _load(_variant(tmp_path, shared_x12, b"8", "void.edi"))
+    claims_adjudicate()  # the engine voids the void and its original
     original.refresh_from_db()
+    void.refresh_from_db()
     assert original.status == void.status == ClaimStatus.VOIDED
-    claims_adjudicate()  # nothing to decide: the void is voided as it loads
 
     second = remittances_generate(payment_date=dt.date(2026, 12, 4), out_dir=tmp_path / "2")
 
@@ -303,6 +304,7 @@ def test_void_before_remittance_needs_no_reversal(shared_x12: Path, tmp_path: Pa
     HealthPlan.objects.update(filing_limit_days=10_000)
     claims_adjudicate()
     _load(_variant(tmp_path, shared_x12, b"8", "void.edi"))
+    claims_adjudicate()
     original.refresh_from_db()
     assert original.status == ClaimStatus.VOIDED and original.remittance_id is None
 
@@ -310,3 +312,40 @@ def test_void_before_remittance_needs_no_reversal(shared_x12: Path, tmp_path: Pa
 
     assert (run.payees, run.claims, run.outcome) == (0, 0, RunOutcome.SUCCESS)
     assert not Remittance.objects.exists()
+
+
+def test_forwarding_balance_carried_by_a_void_is_withheld_from_the_payees_next_payment(
+    shared_x12: Path, tmp_path: Path
+) -> None:
+    original, _ = _remitted_and_approved(shared_x12, tmp_path)
+    _load(_variant(tmp_path, shared_x12, b"8", "void.edi"))
+    claims_adjudicate()
+    carried = remittances_generate(payment_date=dt.date(2026, 12, 4))
+    carrying = Remittance.objects.get(run=carried)
+    assert carrying.forward_balance == -original.total_paid < 0
+
+    # A new claim (another claim number) of the same payee and payer, paid in the next cycle.
+    raw = (shared_x12 / UHIN).read_bytes().replace(b"CLM*1606*", b"CLM*1607*")
+    path = tmp_path / "new.edi"
+    path.write_bytes(raw)
+    new = _load(path)
+    claims_adjudicate()
+    new.refresh_from_db()
+    assert new.status == ClaimStatus.APPROVED and new.total_paid > 0
+
+    run = remittances_generate(payment_date=dt.date(2026, 12, 11), out_dir=tmp_path / "3")
+
+    (path835,) = (tmp_path / "3").glob("*.835")
+    segments = _segments(_accepted(path835))
+    (plb,) = [s for s in segments if s[0] == "PLB"]
+    withheld = min(original.total_paid, new.total_paid)
+    # A positive FB withholds the balance; its reference is the trace of the file that carried it.
+    assert plb[3] == f"FB:{carrying.trace_number}" and _money(plb[4]) == withheld
+    bpr = next(s for s in segments if s[0] == "BPR")
+    assert _money(bpr[2]) == new.total_paid - withheld
+    row = Remittance.objects.get(run=run)
+    assert (row.forward_balance, row.paid) == (withheld, new.total_paid - withheld)
+    owed = -sum(
+        r.forward_balance for r in Remittance.objects.filter(payee=row.payee, health_plan=row.health_plan)
+    )
+    assert owed == original.total_paid - withheld
