@@ -29,19 +29,17 @@ from members.models import PlanType
 
 @dataclass(frozen=True, slots=True)
 class PlanSpec:
-    """A health plan: name, payer id (NM109), filing indicator, share of members, typical allowed fraction.
+    """A health plan: name, payer id (NM109), filing indicator, share of members, whether it covers dependents.
 
-    ``plan_type`` is the 837P SBR09 claim filing indicator (``PlanType``). ``allowed_permille`` is the centre
-    of the paid / charged ratio of an approved claim, in 1/1000 (Medicaid pays least of billed charges,
-    commercial plans most); each claim varies around it within 400..850. ``member_weight``,
-    ``allowed_permille`` and ``has_dependents`` are used by the history generator only.
+    ``plan_type`` is the 837P SBR09 claim filing indicator (``PlanType``). ``member_weight`` and
+    ``has_dependents`` are used by the history generator only; what a claim is paid is the adjudication
+    engine's business (``claims.adjudication``), from the plan type's terms (``plan_terms``).
     """
 
     name: str
     payer_id: str
     plan_type: str
     member_weight: int
-    allowed_permille: int
     has_dependents: bool
 
 
@@ -59,14 +57,34 @@ class PlanTerms:
 
 
 # Typical terms by plan type. Medicare: one calendar year to file (42 CFR 424.44), Part B deductible and 20 %
-# coinsurance; Medicaid: no cost share; HMO: copays, no deductible; commercial: 180 days, deductible,
-# coinsurance and an office copay.
-COMMERCIAL_TERMS = PlanTerms(180, Decimal("500.00"), Decimal("0.200"), Decimal("25.00"))
+# coinsurance; Medicaid: no cost share; HMO: copays, no deductible; TRICARE: a year to file, a small deductible
+# and 20 %; workers' compensation: no cost share for the worker; commercial: 180 days, deductible, coinsurance
+# and an office copay. The synthetic members see a doctor about twice a year, so deductibles are at the low end
+# of what plans ask: with a $500 deductible two in three commercial claims paid nothing. Review thresholds: a
+# professional claim above them waits for an examiner (the engine's "high_charge" pend); set so that surgeons'
+# claims reach them and office visits never do.
+COMMERCIAL_TERMS = PlanTerms(
+    180, Decimal("250.00"), Decimal("0.200"), Decimal("25.00"), review_threshold=Decimal("3000.00")
+)
 PLAN_TERMS: dict[str, PlanTerms] = {
-    PlanType.MEDICARE_B: PlanTerms(365, Decimal("283.00"), Decimal("0.200"), Decimal("0.00")),
-    PlanType.MEDICAID: PlanTerms(365, Decimal("0.00"), Decimal("0.000"), Decimal("0.00")),
-    PlanType.HMO: PlanTerms(180, Decimal("0.00"), Decimal("0.000"), Decimal("30.00")),
-    PlanType.EPO: PlanTerms(180, Decimal("250.00"), Decimal("0.100"), Decimal("30.00")),
+    PlanType.MEDICARE_B: PlanTerms(
+        365, Decimal("283.00"), Decimal("0.200"), Decimal("0.00"), review_threshold=Decimal("2500.00")
+    ),
+    PlanType.MEDICAID: PlanTerms(
+        365, Decimal("0.00"), Decimal("0.000"), Decimal("0.00"), review_threshold=Decimal("2000.00")
+    ),
+    PlanType.HMO: PlanTerms(
+        180, Decimal("0.00"), Decimal("0.000"), Decimal("30.00"), review_threshold=Decimal("3000.00")
+    ),
+    PlanType.EPO: PlanTerms(
+        180, Decimal("200.00"), Decimal("0.100"), Decimal("30.00"), review_threshold=Decimal("3000.00")
+    ),
+    PlanType.CHAMPUS: PlanTerms(
+        365, Decimal("150.00"), Decimal("0.200"), Decimal("0.00"), review_threshold=Decimal("3000.00")
+    ),
+    PlanType.WORKERS_COMP: PlanTerms(
+        180, Decimal("0.00"), Decimal("0.000"), Decimal("0.00"), review_threshold=Decimal("3000.00")
+    ),
 }
 
 
@@ -75,22 +93,20 @@ def plan_terms(plan_type: str) -> PlanTerms:
 
 
 PLAN_SPECS: tuple[PlanSpec, ...] = (
-    PlanSpec("SUMMIT HEALTH PPO", "SMT01", PlanType.PPO, 22, 640, True),
-    PlanSpec("MERIDIAN BLUE SHIELD", "MBS02", PlanType.BLUE_CROSS, 20, 620, True),
-    PlanSpec("CASCADE CARE HMO", "CCH03", PlanType.HMO, 10, 600, True),
-    PlanSpec("MEDICARE PART B DEMO", "MCR04", PlanType.MEDICARE_B, 18, 480, False),
-    PlanSpec("STATE MEDICAID DEMO", "MCD05", PlanType.MEDICAID, 16, 420, True),
-    PlanSpec("PINNACLE POINT OF SERVICE", "PNP06", PlanType.POS, 5, 610, True),
-    PlanSpec("HARBOR EXCLUSIVE PROVIDER", "HBE07", PlanType.EPO, 4, 600, True),
-    PlanSpec("LIBERTY COMMERCIAL INSURANCE", "LCI08", PlanType.COMMERCIAL, 3, 660, True),
-    PlanSpec("TRICARE DEMO REGION", "TRD09", PlanType.CHAMPUS, 1, 520, True),
-    PlanSpec("KEYSTONE WORKERS COMPENSATION", "KWC10", PlanType.WORKERS_COMP, 1, 700, False),
+    PlanSpec("SUMMIT HEALTH PPO", "SMT01", PlanType.PPO, 22, True),
+    PlanSpec("MERIDIAN BLUE SHIELD", "MBS02", PlanType.BLUE_CROSS, 20, True),
+    PlanSpec("CASCADE CARE HMO", "CCH03", PlanType.HMO, 10, True),
+    PlanSpec("MEDICARE PART B DEMO", "MCR04", PlanType.MEDICARE_B, 18, False),
+    PlanSpec("STATE MEDICAID DEMO", "MCD05", PlanType.MEDICAID, 16, True),
+    PlanSpec("PINNACLE POINT OF SERVICE", "PNP06", PlanType.POS, 5, True),
+    PlanSpec("HARBOR EXCLUSIVE PROVIDER", "HBE07", PlanType.EPO, 4, True),
+    PlanSpec("LIBERTY COMMERCIAL INSURANCE", "LCI08", PlanType.COMMERCIAL, 3, True),
+    PlanSpec("TRICARE DEMO REGION", "TRD09", PlanType.CHAMPUS, 1, True),
+    PlanSpec("KEYSTONE WORKERS COMPENSATION", "KWC10", PlanType.WORKERS_COMP, 1, False),
 )
 # The 837P files use the first five plans only, by position (the fourth is Medicare), so demo files ingested
 # after a history load match its plans by payer id.
 X12_FILE_PLANS: tuple[PlanSpec, ...] = PLAN_SPECS[:5]
-# Plans that refuse out-of-network care (CARC 242) rather than paying it at a lower rate.
-CLOSED_NETWORK_TYPES = frozenset({PlanType.HMO, PlanType.EPO, PlanType.MEDICAID})
 
 # -- Geography ------------------------------------------------------------------------------------------------
 
@@ -475,6 +491,20 @@ ENCOUNTER_SPECS: tuple[EncounterSpec, ...] = (
         (0, 5, 20, 30, 25, 20), ("Z00.00", "E11.9", "E78.5", "I10", "R73.03", "E03.9", "Z12.5", "D64.9"),
         ages=(18, 120),
     ),
+    # The surgeon's professional claim for an operation in an ambulatory surgery center (24) or a hospital
+    # outpatient department (22): one line, charges in the thousands, so most reach the plans' review
+    # thresholds (``PLAN_TERMS``). The codes have no RVU in ``claims.fee_schedule``: allowed at charge.
+    EncounterSpec(
+        "orthopaedic surgery", 7, MSK, ("24", "24", "22"),
+        (_svc("29881", "3400.00", ("RT",)), _svc("29881", "3400.00", ("LT",)), _svc("29827", "4600.00", ("RT",)),
+         _svc("27447", "5400.00", ("LT",)), _svc("63030", "5900.00")), (), (1,),
+        ("M23.221", "S83.241A", "M75.121", "M17.11", "M17.12", "M48.061", "M51.16"), ages=(18, 90),
+    ),
+    EncounterSpec(
+        "general surgery", 5, SPECIALIST, ("24", "22"),
+        (_svc("47562", "3100.00"), _svc("49505", "2400.00"), _svc("66984", "2600.00", ("RT",))), (), (1,),
+        ("K80.20", "K80.10", "K81.0", "K40.90", "H25.11", "H25.13"), ages=(18, 95),
+    ),
 )  # fmt: skip
 # Services given only in flu season (September through January): the influenza vaccine and its test.
 FLU_SEASON_CODES = frozenset({"90686", "87804"})
@@ -523,28 +553,42 @@ CHAPTER_WEIGHTS: dict[str, int] = {
     "I": 80, "J": 60, "K": 45, "L": 35, "M": 130, "N": 40, "Q": 3, "R": 90, "S": 45, "T": 8, "U": 1, "Z": 150,
 }  # fmt: skip
 
-# -- Denials --------------------------------------------------------------------------------------------------
+# -- Adjudication inputs --------------------------------------------------------------------------------------
 
-# CARCs drawn for ordinary adjudication denials, weighted like a commercial plan's denial mix: missing or
-# wrong information leads, then medical necessity / non-covered, bundling and authorisation.
-# 16 missing information; 45 charge exceeds fee schedule; 50 not medically necessary; 96 non-covered charge;
-# 97 included in another service's payment (bundled); 109 not covered by this payer; 197 precertification
-# absent; 204 not covered under the patient's current benefit plan.
-DENIAL_CARCS: tuple[tuple[str, int], ...] = tuple(
+# Unlisted ("not otherwise classified") services by specialty group, added now and then to a claim: the
+# engine pends every claim with one (claims.adjudication.edits.UNLISTED_CODES) for an examiner to read the
+# documentation. J3490 unclassified drug, 20999 unlisted musculoskeletal procedure, 97799 unlisted physical
+# medicine service, 17999 unlisted skin procedure, 99499 unlisted evaluation and management service.
+UNLISTED_SERVICES: dict[str, ServiceSpec] = {
+    PRIMARY: _svc("J3490", "45.00"),
+    PEDS: _svc("J3490", "40.00"),
+    URGENT: _svc("J3490", "45.00"),
+    SPECIALIST: _svc("J3490", "60.00"),
+    CARDIO: _svc("J3490", "60.00"),
+    OBGYN: _svc("J3490", "50.00"),
+    MSK: _svc("20999", "350.00"),
+    THERAPY: _svc("97799", "75.00"),
+    CHIRO: _svc("97799", "60.00"),
+    DERM: _svc("17999", "180.00"),
+    PODIATRY: _svc("17999", "150.00"),
+    BEHAVIORAL: _svc("99499", "120.00"),
+    EYE: _svc("99499", "110.00"),
+}
+# Procedures that are sometimes billed with modifier 22 (increased procedural services), which the engine pends.
+MODIFIER_22_CODES = frozenset(
+    {"20610", "11721", "29881", "29827", "27447", "63030", "47562", "49505", "66984"}
+)
+
+# CARCs an examiner denies a pended claim with after reading its documentation: 50 not medically necessary,
+# 197 precertification absent, 252 documentation required, 96 non-covered charge, 97 included in another
+# service's payment (bundled). Weighted like a commercial plan's review denials.
+EXAMINER_DENIAL_CARCS: tuple[tuple[str, int], ...] = tuple(
     (code.value, weight)
     for code, weight in (
-        (Carc.MISSING_INFORMATION, 26),
-        (Carc.EXCEEDS_FEE_SCHEDULE, 5),
-        (Carc.NOT_MEDICALLY_NECESSARY, 13),
-        (Carc.NON_COVERED, 13),
-        (Carc.INCLUDED_IN_ANOTHER_SERVICE, 12),
-        (Carc.NOT_COVERED_BY_PAYER, 6),
-        (Carc.AUTHORIZATION_ABSENT, 12),
-        (Carc.NOT_IN_BENEFIT_PLAN, 7),
+        (Carc.NOT_MEDICALLY_NECESSARY, 30),
+        (Carc.AUTHORIZATION_ABSENT, 25),
+        (Carc.DOCUMENTATION_REQUIRED, 20),
+        (Carc.NON_COVERED, 15),
+        (Carc.INCLUDED_IN_ANOTHER_SERVICE, 10),
     )
 )
-# Denials that follow from the claim itself rather than a draw (claims.carc, the X12 CARC list).
-CARC_DUPLICATE = Carc.DUPLICATE.value  # exact duplicate claim/service (as ingest denies it)
-CARC_COVERAGE_ENDED = Carc.AFTER_COVERAGE.value  # expenses incurred after coverage terminated
-CARC_TIMELY_FILING = Carc.TIMELY_FILING.value  # the time limit for filing has expired
-CARC_OUT_OF_NETWORK = Carc.OUT_OF_NETWORK.value  # services not provided by network/primary care providers

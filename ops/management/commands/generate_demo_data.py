@@ -29,7 +29,9 @@ class Command(BaseCommand):
     help = (
         "REPLACES ALL claims, claim lines, status history, ingest batches, members (with PII and enrollments), "
         "providers, specialties, provider networks and health plans with synthetic data: --claims claims over "
-        "the 24 months before --as-of, members = claims/5, up to 20,000 providers, 10 plans. Loads with COPY in "
+        "the 24 months before --as-of, members = claims/5, up to 20,000 providers, 10 plans. Every claim is "
+        "decided by the adjudication engine (CAS adjustments, per-line decisions, deductible accumulators, "
+        "examiner releases of pended claims), so the history is what adjudication would write. Loads with COPY in "
         "one transaction (foreign keys dropped and re-added, monthly partitions created first), then VACUUM. "
         "Same --claims, --seed and --as-of give identical tables."
     )

@@ -17,6 +17,12 @@ keys 7 s (5.5 s of it the line -> claim key), VACUUM 1.5 s. Without the producer
 (generation 38 s, COPY 50 s, one after the other). What limits it is PostgreSQL maintaining the model indexes
 during COPY (18 on the three claim tables): at 300,000 claims the same COPY took 14.6 s with them and 5.0 s
 with primary keys only. The indexes stay: building them after the load would mean dropping model indexes.
+
+Those figures predate the adjudication engine deciding every claim (``claim_rows``): the generator thread then
+outweighs COPY. At 200,000 claims (585,000 lines, 612,000 history rows, 881,000 CAS rows, 60,000 accumulators)
+on the same machine, 46-53 s in all against 31-35 s when decisions were random draws: the generator thread is
+busy 31-34 s (the engine and its facts about 13 s of that, the CAS rows' text 2 s), COPY 31 s (the CAS rows 5 s).
+Python and PostgreSQL then each keep one of the two cores busy through most of the claims phase.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ from ops.platform import locks
 from ops.platform.partitioning import existing_partitions, partitions_ensure
 from ops.synthetic.history import db
 from ops.synthetic.history.claim_rows import (
+    ACCUMULATOR_TABLE,
+    ADJUSTMENT_TABLE,
     BATCH_TABLE,
     CLAIM_TABLE,
     HISTORY_TABLE,
@@ -52,6 +60,8 @@ WINDOW_MONTHS = 24
 # Every table this command fills, children before parents. TRUNCATE empties them all (CASCADE reaches any
 # other table with a foreign key to them).
 TABLES: tuple[str, ...] = (
+    ACCUMULATOR_TABLE,
+    ADJUSTMENT_TABLE,
     HISTORY_TABLE,
     LINE_TABLE,
     CLAIM_TABLE,
@@ -81,7 +91,8 @@ class GenerationReport:
     time the generator thread spent generating (None without the pipeline). ``foreign_key_seconds``: per
     re-added key (``table.name``), its validation. ``analyze_seconds`` / ``vacuum_seconds``: per table.
     ``default_partition_rows``: rows in the claim tables' DEFAULT partitions after the load (0: every COPY
-    targets a monthly partition). ``partition_claims``: claims per monthly partition.
+    targets a monthly partition). ``partition_claims``: claims per monthly partition. ``outcomes``: claims
+    per final status.
     """
 
     seed: int
@@ -100,6 +111,7 @@ class GenerationReport:
     partitions_created: list[str]
     default_partition_rows: int
     partition_claims: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)
 
 
 def service_window(as_of: dt.date) -> tuple[dt.date, dt.date]:
@@ -166,7 +178,9 @@ class _Producer:
 def _phase_of(table: str) -> str:
     if table == BATCH_TABLE:
         return "batches"
-    if table == HISTORY_TABLE or table.startswith((f"{CLAIM_TABLE}_", f"{LINE_TABLE}_")):
+    if table == ACCUMULATOR_TABLE:
+        return "accumulators"
+    if table in (HISTORY_TABLE, ADJUSTMENT_TABLE) or table.startswith((f"{CLAIM_TABLE}_", f"{LINE_TABLE}_")):
         return "claims"
     return "reference data"
 
@@ -186,6 +200,7 @@ class _Source:
         self.seed, self.claims, self.as_of, self.window_start = seed, claims, as_of, window_start
         self.rows: dict[str, int] = {}
         self.partition_claims: dict[str, int] = {}
+        self.outcomes: dict[str, int] = {}
 
     def __iter__(self) -> Iterator[CopyChunk]:
         seed, claims, as_of, start = self.seed, self.claims, self.as_of, self.window_start
@@ -195,6 +210,7 @@ class _Source:
         yield from claim_rows.chunks()
         self.rows = {**people.counts, **claim_rows.counts}
         self.partition_claims = dict(claim_rows.partition_rows)
+        self.outcomes = dict(sorted(claim_rows.outcomes.items()))
 
 
 def demo_data_generate(
@@ -326,4 +342,5 @@ def demo_data_generate(
         partitions_created=created,
         default_partition_rows=in_default,
         partition_claims=source.partition_claims,
+        outcomes=source.outcomes,
     )

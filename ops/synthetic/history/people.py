@@ -107,7 +107,8 @@ class Providers:
 
     ``billing_of[pid]`` is the id that bills for person ``pid`` (its group's, or its own when solo);
     ``fee_permille[bid]`` the billing provider's charge level (1000 = the reference fee);
-    ``networks[pid]`` the plan indexes whose network it is in; ``group[pid]`` its specialty group.
+    ``networks[pid]`` the plan indexes whose network it is in (a clinician billing through a group: the
+    group's); ``group[pid]`` its specialty group.
     """
 
     count: int
@@ -337,14 +338,19 @@ def _build_providers(
                 f"{STATES[s][0]}\t{city}\t{zip_code}\t{'t' if rng.random() < 0.97 else 'f'}\t{created_at()}\t"
                 f"{_payee_fields(pid)}\n"
             )
-        # Each provider contracts with 2-5 plans, bigger plans more often.
+        # Each provider contracts with 2-5 plans, bigger plans more often. A clinician billing through a group
+        # is in the networks of the group: the payer contracts with the billing entity, and adjudication checks
+        # the billing provider's network (claims.services.adjudication), so the two never disagree.
         chosen: list[int] = []
-        for _ in range(min(len(PLAN_SPECS), rng.randint(2, 5))):
-            plan = pick(rng, plan_cum)
-            while plan in chosen:
+        if billing_of[pid] != pid:
+            chosen = list(networks[billing_of[pid]])
+        else:
+            for _ in range(min(len(PLAN_SPECS), rng.randint(2, 5))):
                 plan = pick(rng, plan_cum)
-            chosen.append(plan)
-        chosen.sort()
+                while plan in chosen:
+                    plan = pick(rng, plan_cum)
+                chosen.append(plan)
+            chosen.sort()
         networks[pid] = tuple(chosen)
         accepting = 0.6 if group[pid] == BEHAVIORAL else 0.88
         for plan in chosen:
