@@ -1,14 +1,16 @@
 """Adjudication, examiner actions, the work queue and 835s, timed inside one transaction that is rolled back.
 
-Everything here runs in a single ``transaction.atomic()`` that ends with an exception, so the benchmarked
-database is left as it was found (sequences aside: ids drawn are not given back). Inside it:
+The adjudicate section runs first and commits; everything after it runs in a single ``transaction.atomic()`` that
+ends with an exception, so the database is left as the adjudicate section left it (sequences aside):
 
-* **adjudicate**: ``claims`` decided claims (approved or denied, not remitted) of the latest full months, newest
-  service first, are set back to "validated" (CARC, paid, allowed, patient responsibility, pend reason, edits
-  cleared; their ``ClaimAdjustment`` rows deleted; their lines' allowed, paid and decision cleared), then
-  ``claims_adjudicate(claim_ids=...)`` decides them; claims/s of that call (its chunks are savepoints of the
-  outer transaction; ``FOR UPDATE SKIP LOCKED`` and the accumulator locks behave as in a transaction of their
-  own).
+* **adjudicate** (committed, as production runs it): ``claims`` decided claims (approved or denied, not remitted)
+  of the latest full months, newest service first, are set back to "validated" (CARC, paid, allowed, patient
+  responsibility, pend reason, edits cleared; the deductible their CAS rows spent given back to the members'
+  accumulators; their ``ClaimAdjustment`` rows deleted; their lines' allowed, paid and decision cleared), the
+  claim, line and adjustment tables vacuumed, then ``claims_adjudicate_parallel`` decides every validated claim
+  on file with one worker process per CPU (the ``adjudicate`` command's default); claims/s of that call. It
+  cannot run inside the rolled-back transaction: worker processes would not see its uncommitted rows. The
+  claims end decided by the engine, as they were (the synthetic history is the engine's own decisions).
 * **generate_835**: the 835s of the claims just decided. ``remittances_generate`` would take every decided,
   unremitted claim on file (the whole synthetic history), so the run is narrowed to the benchmark's claims:
   the same per-payee path (``claims.services.remittance._remit_group``: take FOR UPDATE SKIP LOCKED, balance,
@@ -28,6 +30,7 @@ database is left as it was found (sequences aside: ids drawn are not given back)
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tempfile
 import time
@@ -41,18 +44,26 @@ from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.db import connections, transaction
+from django.db.models import Max
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from claims.adjudication.edits import PendReason
 from claims.lifecycle import ClaimStatus
-from claims.models import Claim, ClaimAdjustment, ClaimLine, RemittanceRun
+from claims.models import (
+    AdjudicationRun,
+    Claim,
+    ClaimAdjustment,
+    ClaimLine,
+    ClaimStatusHistory,
+    RemittanceRun,
+)
 from claims.services import remittance as remittance_service
-from claims.services.adjudication import CHUNK, claims_adjudicate
+from claims.services.adjudication import CHUNK, claims_adjudicate_parallel
 from claims.services.examiner import SeenClaim, claims_approve, claims_deny
 from claims.x12.validation835 import validate_835
-from members.models import HealthPlan
+from members.models import HealthPlan, MemberAccumulator
 from ops.benchmark.pages import superuser_client
 from ops.benchmark.params import BenchParams, add_months
 from ops.benchmark.stats import Timing
@@ -64,6 +75,8 @@ Log = Callable[[str], None]
 CLAIM_TABLE = Claim._meta.db_table
 LINE_TABLE = ClaimLine._meta.db_table
 ADJUSTMENT_TABLE = ClaimAdjustment._meta.db_table
+ACCUMULATOR_TABLE = MemberAccumulator._meta.db_table
+HISTORY_TABLE = ClaimStatusHistory._meta.db_table
 WORK_QUEUE_URL_NAME = "admin:claims_workqueueclaim_changelist"
 DECIDED = (ClaimStatus.APPROVED.value, ClaimStatus.DENIED.value)
 # How far back from the latest full month the decided claims are looked for.
@@ -86,6 +99,7 @@ class AdjudicateBench:
     claims_per_second: float
     outcomes: dict[str, int]  # status -> claims
     chunk: int
+    workers: int  # processes side by side (claims_adjudicate_parallel)
     first_day: str  # service dates of the claims
     last_day: str
 
@@ -185,29 +199,134 @@ def reset_claims(
         )
 
 
-def _adjudicate(params: BenchParams, claims: int, using: str) -> tuple[AdjudicateBench, list[int]]:
-    keys = pick_decided(params, claims, using=using)
-    if not keys:
-        raise DecisionsError("no decided, unremitted claims in the latest months to adjudicate")
-    reset_claims(keys, status=ClaimStatus.VALIDATED, using=using)
-    ids = [cid for cid, _ in keys]
-    started = time.perf_counter()
-    result = claims_adjudicate(claim_ids=ids, trigger="benchmark")
-    seconds = time.perf_counter() - started
+def _adjudicate(keys: Sequence[tuple[int, dt.date]], using: str) -> tuple[AdjudicateBench, list[int]]:
+    """Reset the decided claims ``keys`` to validated (committed) and time ``claims_adjudicate_parallel``
+    deciding every validated claim on file. The caller restores them (``_Snapshot.restore``)."""
+    with transaction.atomic(using=using):
+        _return_deductibles(keys, using=using)
+        reset_claims(keys, status=ClaimStatus.VALIDATED, using=using)
+    if not connections[using].in_atomic_block:
+        with connections[using].cursor() as cursor:
+            # The reset left a dead version of every row it touched; production's validated claims have had
+            # theirs vacuumed by the time a run decides them.
+            cursor.execute(f"VACUUM (ANALYZE) {CLAIM_TABLE}, {LINE_TABLE}, {ADJUSTMENT_TABLE}")
+    workers = os.cpu_count() or 1
+    result = claims_adjudicate_parallel(workers=workers, trigger="benchmark")
     days = sorted(sdf for _, sdf in keys)
     return (
         AdjudicateBench(
             claims=len(keys),
             decided=result.claims,
-            seconds=round(seconds, 3),
-            claims_per_second=_rate(result.claims, seconds),
+            seconds=round(result.seconds, 3),
+            claims_per_second=_rate(result.claims, result.seconds),
             outcomes=dict(sorted(result.decided.items())),
             chunk=CHUNK,
+            workers=workers,
             first_day=days[0].isoformat(),
             last_day=days[-1].isoformat(),
         ),
-        ids,
+        [cid for cid, _ in keys],
     )
+
+
+class _Snapshot:
+    """The rows the committed adjudicate section changes, copied aside first and put back after: the claims it
+    resets and every claim already validated (the run decides those too), their lines and CAS rows, all
+    accumulators; the history rows and adjudication runs it adds are deleted again. Kept in unlogged tables (the
+    worker processes close the connection a temporary table would live in)."""
+
+    TABLES = ("bench_snap_claim", "bench_snap_line", "bench_snap_adjustment", "bench_snap_accumulator")
+
+    def __init__(self, keys: Sequence[tuple[int, dt.date]], using: str) -> None:
+        self.using = using
+        self.keys = list(keys)
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, service_date_from FROM {CLAIM_TABLE} WHERE status = %s", [ClaimStatus.VALIDATED]
+            )
+            validated = cursor.fetchall()
+        self.ids = sorted({cid for cid, _ in keys} | {cid for cid, _ in validated})
+        self.days = sorted({sdf for _, sdf in keys} | {sdf for _, sdf in validated})
+        self.history_max = ClaimStatusHistory.objects.using(using).aggregate(m=Max("id"))["m"] or 0
+        self.run_max = AdjudicationRun.objects.using(using).aggregate(m=Max("id"))["m"] or 0
+        self.drop()
+        on_claims = "id = ANY(%s) AND service_date_from = ANY(%s)"
+        with connections[using].cursor() as cursor:
+            for table, source, where in (
+                ("bench_snap_claim", CLAIM_TABLE, on_claims),
+                ("bench_snap_line", LINE_TABLE, on_claims.replace("id =", "claim_id =", 1)),
+                (
+                    "bench_snap_adjustment",
+                    ADJUSTMENT_TABLE,
+                    "claim_id = ANY(%s) AND claim_service_date_from = ANY(%s)",
+                ),
+                (
+                    "bench_snap_accumulator",
+                    ACCUMULATOR_TABLE,
+                    "%s::bigint[] IS NOT NULL AND %s::date[] IS NOT NULL",
+                ),
+            ):
+                cursor.execute(
+                    f"CREATE UNLOGGED TABLE {table} AS SELECT * FROM {source} WHERE {where}",
+                    [self.ids, self.days],
+                )
+
+    def restore(self) -> None:
+        """Put every snapshotted row back as it was, in one transaction, then drop the snapshot."""
+        keys = [self.ids, self.days]
+        decision = (
+            "status, denial_reason_code, total_paid, allowed, patient_responsibility, pend_reason, edits, "
+            "processing_ms, processed_at, assignee_id"
+        )
+        with transaction.atomic(using=self.using), connections[self.using].cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {CLAIM_TABLE} AS c SET ({decision}) = ({', '.join('s.' + c for c in decision.split(', '))}) "
+                f"FROM bench_snap_claim s WHERE c.id = s.id AND c.service_date_from = s.service_date_from "
+                f"AND c.id = ANY(%s) AND c.service_date_from = ANY(%s)",
+                keys,
+            )
+            cursor.execute(
+                f"UPDATE {LINE_TABLE} AS l SET allowed = s.allowed, paid = s.paid, decision = s.decision "
+                f"FROM bench_snap_line s WHERE l.id = s.id AND l.service_date_from = s.service_date_from "
+                f"AND l.claim_id = ANY(%s) AND l.service_date_from = ANY(%s)",
+                keys,
+            )
+            cursor.execute(
+                f"DELETE FROM {ADJUSTMENT_TABLE} WHERE claim_id = ANY(%s) AND claim_service_date_from = ANY(%s)",
+                keys,
+            )
+            cursor.execute(f"INSERT INTO {ADJUSTMENT_TABLE} SELECT * FROM bench_snap_adjustment")
+            cursor.execute(f"DELETE FROM {ACCUMULATOR_TABLE}")
+            cursor.execute(f"INSERT INTO {ACCUMULATOR_TABLE} SELECT * FROM bench_snap_accumulator")
+            cursor.execute(f"DELETE FROM {HISTORY_TABLE} WHERE id > %s", [self.history_max])
+            AdjudicationRun.objects.using(self.using).filter(id__gt=self.run_max).delete()
+        self.drop()
+
+    def drop(self) -> None:
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {', '.join(self.TABLES)}")
+
+
+def _return_deductibles(keys: Sequence[tuple[int, dt.date]], *, using: str) -> None:
+    """Take the deductible (PR-1) the claims' CAS rows spent off their members' accumulators, as a supervisor's
+    reversal does, so that deciding them again spends it again rather than twice."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {ACCUMULATOR_TABLE} AS a SET deductible_met = GREATEST(a.deductible_met - s.spent, 0)
+            FROM (SELECT c.member_id, c.health_plan_id, EXTRACT(YEAR FROM c.service_date_from)::int AS y,
+                         SUM(j.amount) AS spent
+                  FROM {CLAIM_TABLE} c JOIN {ADJUSTMENT_TABLE} j ON j.claim_id = c.id
+                  WHERE c.id = ANY(%s) AND c.service_date_from = ANY(%s) AND j.group_code = 'PR' AND j.carc = '1'
+                  GROUP BY 1, 2, 3) AS s
+            WHERE a.member_id = s.member_id AND a.plan_id = s.health_plan_id AND a.plan_year = s.y
+            """,
+            [[cid for cid, _ in keys], sorted({sdf for _, sdf in keys})],
+        )
+
+
+# Claims the 835 step remits: enough for a stable rate, few enough to keep the whole benchmark short.
+REMIT_CLAIMS = 20_000
 
 
 def _remit(ids: Sequence[int], workdir: Path, using: str) -> RemitBench:
@@ -386,30 +505,78 @@ def run_decisions(
     remit: bool = True,
     examiner: bool = True,
     work_queue: bool = True,
-    adjudicate_claims: int = 20_000,
+    adjudicate_claims: int = 100_000,
     actions: int = 20,
     iterations: int = 30,
     warmup: int = 3,
     using: str = "default",
     log: Log = lambda message: None,
 ) -> DecisionsBench:
-    """Time the sections asked for (module docstring) in one transaction rolled back at the end.
+    """Time the sections asked for (module docstring): adjudicate committed, the rest in one transaction rolled
+    back at the end.
 
     Raises ``DecisionsError`` when the work queue does not answer 200 or there are no claims to adjudicate.
     """
+    snapshot: _Snapshot | None = None
+    if adjudicate:
+        keys = pick_decided(params, adjudicate_claims, using=using)
+        if not keys:
+            raise DecisionsError("no decided, unremitted claims in the latest months to adjudicate")
+        snapshot = _Snapshot(keys, using)
+    try:
+        return _run_decisions(
+            params,
+            snapshot=snapshot,
+            remit=remit,
+            examiner=examiner,
+            work_queue=work_queue,
+            adjudicate_claims=adjudicate_claims,
+            actions=actions,
+            iterations=iterations,
+            warmup=warmup,
+            using=using,
+            log=log,
+        )
+    finally:
+        if snapshot is not None:
+            snapshot.restore()
+            log("adjudicate: the claims it decided are restored as they were")
+
+
+def _run_decisions(
+    params: BenchParams,
+    *,
+    snapshot: _Snapshot | None,
+    remit: bool,
+    examiner: bool,
+    work_queue: bool,
+    adjudicate_claims: int,
+    actions: int,
+    iterations: int,
+    warmup: int,
+    using: str,
+    log: Log,
+) -> DecisionsBench:
+    adjudicate = snapshot is not None
+    adjudicated: AdjudicateBench | None = None
+    decided_ids: list[int] = []
+    if adjudicate:
+        assert snapshot is not None
+        adjudicated, decided_ids = _adjudicate(snapshot.keys, using)
+        a = adjudicated
+        log(
+            f"adjudicate: {a.decided:,} claims in {a.seconds:.1f} s ({a.claims_per_second:,.0f} claims/s, "
+            f"{a.workers} workers): "
+            + ", ".join(f"{status} {count:,}" for status, count in a.outcomes.items())
+        )
     with _rolled_back(using) as bench, tempfile.TemporaryDirectory(prefix="bench_835_") as tmp:
-        decided_ids: list[int] = []
-        if adjudicate:
-            bench.adjudicate, decided_ids = _adjudicate(params, adjudicate_claims, using)
-            a = bench.adjudicate
-            log(
-                f"adjudicate: {a.decided:,} claims in {a.seconds:.1f} s ({a.claims_per_second:,.0f} claims/s): "
-                + ", ".join(f"{status} {count:,}" for status, count in a.outcomes.items())
-            )
-        else:
+        bench.adjudicate = adjudicated
+        if not adjudicate:
             bench.notes["adjudicate"] = "skipped (--skip-adjudicate)"
         if remit and decided_ids:
-            bench.remit = _remit(decided_ids, Path(tmp), using)
+            # The first REMIT_CLAIMS of them: the per-payee path writes a file per (plan, payee) group, about
+            # 1.8 claims a file here, so 100,000 claims took over 20 minutes (measured) for the same rate.
+            bench.remit = _remit(sorted(decided_ids)[:REMIT_CLAIMS], Path(tmp), using)
             r = bench.remit
             log(
                 f"generate_835: {r.files:,} files, {r.claims:,} claims in {r.seconds:.1f} s "

@@ -488,10 +488,12 @@ def _decisions_section(run: BenchmarkRun) -> list[str]:
     if decisions is None:
         return [*lines, "skipped (--skip-adjudicate --skip-835 --skip-examiner --skip-work-queue)"]
     lines += [
-        "All in one transaction rolled back at the end "
-        f"({'rolled back' if decisions.rolled_back else '**NOT rolled back**'}): decided claims of the latest "
-        "months set back to validated (CAS rows deleted, line decisions cleared) and decided again by "
-        "`claims_adjudicate`; their 835s written by the per-payee path of `remittances_generate` restricted to "
+        "Adjudicate first, committed as production runs it: decided claims of the latest months set back to "
+        "validated (CAS rows deleted, line decisions cleared, their deductible given back), then every validated "
+        "claim on file decided by `claims_adjudicate_parallel` with one worker process per CPU; those rows are put "
+        "back as they were afterwards. The rest in one transaction rolled back at the end "
+        f"({'rolled back' if decisions.rolled_back else '**NOT rolled back**'}): the 835s of the first 20,000 "
+        "decided claims written by the per-payee path of `remittances_generate` restricted to "
         "them, and the largest files validated with pyx12 (`validate_835`); other decided claims made pended, then "
         "`claims_deny` and `claims_approve` on single claims; the admin work queue through the test client as "
         "a superuser. Wall times.",
@@ -504,8 +506,8 @@ def _decisions_section(run: BenchmarkRun) -> list[str]:
         outcomes = ", ".join(f"{status} {count:,}" for status, count in adjudicate.outcomes.items())
         lines.append(
             f"| claims_adjudicate | {adjudicate.decided:,} | {adjudicate.seconds:.2f} | "
-            f"{adjudicate.claims_per_second:,.0f} | {outcomes}; chunks of {adjudicate.chunk:,}; service "
-            f"{adjudicate.first_day} .. {adjudicate.last_day} |"
+            f"{adjudicate.claims_per_second:,.0f} | {outcomes}; {adjudicate.workers} workers, "
+            f"chunks of {adjudicate.chunk:,}; service {adjudicate.first_day} .. {adjudicate.last_day} |"
         )
     if remit is not None:
         lines += [

@@ -105,7 +105,7 @@ class BenchOptions:
     skip_835: bool = False
     skip_examiner: bool = False
     skip_work_queue: bool = False
-    adjudicate_claims: int = 20_000
+    adjudicate_claims: int = 100_000
     examiner_actions: int = 20
     ingest_claims: int = 100_000
     validate_claims: int = 5_000
