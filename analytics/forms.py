@@ -6,15 +6,34 @@ day on file, see the views). Invalid input is a 400, never a silently different 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from analytics import selectors
 from analytics.periods import Quarter
 
 # Ranges longer than this are refused: the views hold a few years, and a chart of 25 years of months is noise.
 MAX_MONTHS = 60
+
+# The days a page accepts. Pages step back and forth by months and quarters from the day asked for, so a day
+# at the edge of what Python's date holds (0001-01, 9999-12) overflowed into a 500; no claim is dated there.
+EARLIEST_DAY = dt.date(1900, 1, 1)
+LATEST_DAY = dt.date(2199, 12, 31)
+_IN_RANGE = [
+    MinValueValidator(EARLIEST_DAY, message=f"Dates before {EARLIEST_DAY:%Y-%m} are not on file."),
+    MaxValueValidator(LATEST_DAY, message=f"Dates after {LATEST_DAY:%Y-%m} are not on file."),
+]
+
+
+def _quarter_in_range(quarter: Quarter) -> Quarter:
+    if not EARLIEST_DAY.year <= quarter.year <= LATEST_DAY.year:
+        raise forms.ValidationError(
+            f"Quarters before {EARLIEST_DAY.year} or after {LATEST_DAY.year} are not on file."
+        )
+    return quarter
 
 
 class MonthField(forms.DateField):
@@ -24,7 +43,7 @@ class MonthField(forms.DateField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
-        super().__init__(input_formats=["%Y-%m"], **kwargs)
+        super().__init__(input_formats=["%Y-%m"], validators=_IN_RANGE, **kwargs)
 
 
 class PlanChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -36,7 +55,12 @@ class PlanChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 
 class OverviewForm(forms.Form):
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Window ends")
+    end = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="Window ends",
+        validators=_IN_RANGE,
+    )
 
 
 class MonthRangeForm(forms.Form):
@@ -80,7 +104,7 @@ class QuarterForm(forms.Form):
 
     def clean_quarter(self) -> Quarter | None:
         key = self.cleaned_data["quarter"]
-        return Quarter.parse(key) if key else None
+        return _quarter_in_range(Quarter.parse(key)) if key else None
 
 
 class QuarterParamForm(forms.Form):
@@ -90,7 +114,7 @@ class QuarterParamForm(forms.Form):
 
     def clean_quarter(self) -> Quarter | None:
         key = self.cleaned_data["quarter"]
-        return Quarter.parse(key) if key else None
+        return _quarter_in_range(Quarter.parse(key)) if key else None
 
 
 class ProviderForm(forms.Form):
@@ -99,7 +123,8 @@ class ProviderForm(forms.Form):
         required=False,
         choices=[(f"{sign}{key}", f"{sign}{key}") for key in selectors.PROVIDER_SORTS for sign in ("", "-")],
     )
-    page = forms.IntegerField(required=False, min_value=1)
+    # Bounded: an OFFSET beyond bigint is a database error, and no table here has a billion pages.
+    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
 
 
 class ReportForm(forms.Form):
