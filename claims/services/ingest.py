@@ -125,7 +125,7 @@ def batch_ingest(
     raw = path.read_bytes()
     name = display_name or str(path)
     sha = file_sha256(raw)
-    existing = IngestBatch.objects.filter(sha256=sha).first()
+    existing = _batch_of(sha)
     if existing is not None and existing.status != IngestStatus.REJECTED:
         return IngestResult(batch=existing, created=False)
     try:
@@ -134,7 +134,9 @@ def batch_ingest(
         # DDL in its own short transactions, before the data transaction: a claim never falls into DEFAULT.
         partitions_ensure(group=Claim.partition_group, months=months)
         with transaction.atomic():
-            result = _load(parsed, name=name, sha=sha, size=len(raw), existing=existing, progress=progress)
+            result = _load(parsed, name=name, sha=sha, size=len(raw), progress=progress)
+            if not result.created:
+                return result
             batch_id = result.batch.id
             # Analytics refresh and fresh planner statistics, once the claims are committed (settings
             # CLAIMS_BATCH_FOLLOW_UPS names the tasks; claims never imports the apps that run them).
@@ -146,15 +148,22 @@ def batch_ingest(
         logger.warning(
             "ingest rejected file %s at segment %s (%s) element %s", name, f.position, f.segment, f.element
         )
-        return _record_rejection(name=name, sha=sha, size=len(raw), existing=existing, error=exc)
+        return _record_rejection(name=name, sha=sha, size=len(raw), error=exc)
 
 
-def _record_rejection(
-    *, name: str, sha: str, size: int, existing: IngestBatch | None, error: X12Error
-) -> IngestResult:
+def _batch_of(sha: str) -> IngestBatch | None:
+    """The batch of the file with this sha256, if one was ever ingested (loaded or rejected)."""
+    return IngestBatch.objects.filter(sha256=sha).first()
+
+
+def _record_rejection(*, name: str, sha: str, size: int, error: X12Error) -> IngestResult:
     now = timezone.now()
     with transaction.atomic():
-        batch = existing or IngestBatch(sha256=sha)
+        # Under the ingest lock and read again, like a load: the same bad file rejected twice at once is one row.
+        locks.xact_lock(INGEST_LOCK, timeout=INGEST_LOCK_TIMEOUT)
+        batch = _batch_of(sha) or IngestBatch(sha256=sha)
+        if batch.pk is not None and batch.status != IngestStatus.REJECTED:
+            return IngestResult(batch=batch, created=False)
         batch.file_name = name
         batch.size_bytes = size
         batch.status = IngestStatus.REJECTED
@@ -174,12 +183,16 @@ def _load(
     name: str,
     sha: str,
     size: int,
-    existing: IngestBatch | None,
     progress: ProgressCallback | None,
 ) -> IngestResult:
     # One ingest at a time: party matching reads then creates, and two files creating the same member
     # concurrently would collide on member_number.
     locks.xact_lock(INGEST_LOCK, timeout=INGEST_LOCK_TIMEOUT)
+    # Read again under the lock: the check at the top ran before it, so a second ingest of the same bytes
+    # started at the same time passed it too, and would collide on the sha256 once the first committed.
+    existing = _batch_of(sha)
+    if existing is not None and existing.status != IngestStatus.REJECTED:
+        return IngestResult(batch=existing, created=False)
     now = timezone.now()
     batch = existing or IngestBatch(sha256=sha)
     batch.file_name = name
