@@ -8,6 +8,7 @@ import datetime as dt
 import threading
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -135,9 +136,7 @@ def _waiting_claim(plan: HealthPlan, member, charge: str = "300.00") -> Claim:  
 def test_dry_run_decides_nothing_and_a_failed_run_leaves_claims_validated(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    plan = HealthPlanFactory()
-    member = MemberFactory()
-    Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
+    plan, member = _enrolled_member()
     claim = _waiting_claim(plan, member)
 
     dry = claims_adjudicate(dry_run=True)
@@ -160,9 +159,7 @@ def test_dry_run_decides_nothing_and_a_failed_run_leaves_claims_validated(
 
 @pytest.mark.django_db
 def test_adjudicate_command_prints_counts_and_edits(capsys: pytest.CaptureFixture[str]) -> None:
-    plan = HealthPlanFactory(plan_type="HM")
-    member = MemberFactory()
-    Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
+    plan, member = _enrolled_member(plan_type="HM")
     _waiting_claim(plan, member)
     outside = ClaimFactory(status=ClaimStatus.VALIDATED, member=member, health_plan=plan)
     ClaimLineFactory(claim=outside, line_number=1)
@@ -208,9 +205,7 @@ def _deductible_claims() -> tuple[list[Claim], HealthPlan]:
     The member's accumulator row exists already (as it does after the member's first claim of the year), so the
     two runs meet only at its row lock, not at its creation.
     """
-    plan = HealthPlanFactory(deductible=Decimal("200.00"), copay=Decimal("0.00"))
-    member = MemberFactory()
-    Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
+    plan, member = _enrolled_member(deductible=Decimal("200.00"), copay=Decimal("0.00"))
     claims = [_waiting_claim(plan, member, "400.00"), _waiting_claim(plan, member, "400.00")]
     MemberAccumulator.objects.create(member=member, plan=plan, plan_year=claims[0].service_date_from.year)
     return claims, plan
@@ -251,9 +246,7 @@ def test_negative_control_without_the_accumulator_lock_the_deductible_is_spent_t
 
 @pytest.mark.django_db
 def test_metrics_count_decisions_by_outcome_and_edit_and_give_the_p95(client) -> None:  # type: ignore[no-untyped-def]
-    plan = HealthPlanFactory(plan_type="HM")
-    member = MemberFactory()
-    Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
+    plan, member = _enrolled_member(plan_type="HM")
     _waiting_claim(plan, member)
     outside = ClaimFactory(status=ClaimStatus.VALIDATED, member=member, health_plan=plan)
     ClaimLineFactory(claim=outside, line_number=1)
@@ -301,26 +294,13 @@ def test_parallel_workers_split_members_and_decide_each_claim_once() -> None:
 
 @pytest.mark.django_db
 def test_replacing_an_approved_claim_gives_its_deductible_back_and_the_replacement_spends_it_afresh() -> None:
-    plan = HealthPlanFactory(deductible=Decimal("200.00"), copay=Decimal("0.00"))
-    member = MemberFactory()
-    Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
+    plan, member = _enrolled_member(deductible=Decimal("200.00"), copay=Decimal("0.00"))
     original = _waiting_claim(plan, member, "400.00")
     claims_adjudicate()
     accumulator = MemberAccumulator.objects.get(member=member, plan=plan)
     assert accumulator.deductible_met == Decimal("175.02")  # 99215 allowed, all of it deductible
 
-    replacement = ClaimFactory(
-        status=ClaimStatus.VALIDATED,
-        member=member,
-        health_plan=plan,
-        billing_provider=original.billing_provider,
-        total_charge=Decimal("400.00"),
-        frequency_code="7",
-        related_claim=original,
-        related_service_date_from=original.service_date_from,
-        relation="replaces",
-    )
-    ClaimLineFactory(claim=replacement, line_number=1, procedure_code="99215", charge=Decimal("400.00"))
+    replacement = _replacement_of(original, "400.00")
     claims_adjudicate()
 
     original.refresh_from_db()
@@ -334,6 +314,14 @@ def test_replacing_an_approved_claim_gives_its_deductible_back_and_the_replaceme
     assert ClaimStatusHistory.objects.filter(
         claim_id=original.id, from_status="approved", to_status="replaced", source="adjudication"
     ).exists()
+
+
+def _enrolled_member(**plan_terms: Any) -> tuple[HealthPlan, Any]:
+    """A plan with ``plan_terms`` and a member enrolled in it since 2020."""
+    plan = HealthPlanFactory(**plan_terms)
+    member = MemberFactory()
+    Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
+    return plan, member
 
 
 def _replacement_of(original: Claim, charge: str) -> Claim:
@@ -353,14 +341,12 @@ def _replacement_of(original: Claim, charge: str) -> Claim:
 
 
 @pytest.mark.django_db
-def test_a_replacement_pended_for_review_and_then_approved_is_priced_not_pended_for_its_own_ended_original() -> (
+def test_a_replacement_pended_for_review_then_approved_is_priced_not_pended_for_its_own_ended_original() -> (
     None
 ):
-    plan = HealthPlanFactory(
+    plan, member = _enrolled_member(
         deductible=Decimal("0.00"), copay=Decimal("0.00"), review_threshold=Decimal("1000.00")
     )
-    member = MemberFactory()
-    Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
     original = _waiting_claim(plan, member, "400.00")
     claims_adjudicate()
     replacement = _replacement_of(original, "1500.00")  # above the review threshold: pended for review
@@ -383,9 +369,7 @@ def test_a_replacement_pended_for_review_and_then_approved_is_priced_not_pended_
 
 @pytest.mark.django_db
 def test_a_replacement_whose_original_another_claim_ended_stays_pended_on_approval() -> None:
-    plan = HealthPlanFactory(deductible=Decimal("0.00"), copay=Decimal("0.00"))
-    member = MemberFactory()
-    Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
+    plan, member = _enrolled_member(deductible=Decimal("0.00"), copay=Decimal("0.00"))
     original = _waiting_claim(plan, member, "400.00")
     claims_adjudicate()
     _replacement_of(original, "300.00")
@@ -403,11 +387,9 @@ def test_a_replacement_whose_original_another_claim_ended_stays_pended_on_approv
 
 @pytest.mark.django_db
 def test_a_line_without_its_own_place_of_service_is_priced_at_the_claims_facility_place() -> None:
-    plan = HealthPlanFactory(
+    plan, member = _enrolled_member(
         deductible=Decimal("0.00"), copay=Decimal("0.00"), coinsurance_rate=Decimal("0.00")
     )
-    member = MemberFactory()
-    Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
     office = _waiting_claim(plan, member, "400.00")
     inpatient = _waiting_claim(plan, member, "400.00")
     Claim.objects.filter(pk=office.pk).update(place_of_service="11")
