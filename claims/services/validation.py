@@ -63,6 +63,17 @@ def batch_validate(*, batch_id: int, path: Path) -> IngestBatch:
     return batch
 
 
+def batches_not_validated() -> list[IngestBatch]:
+    """Loaded batches whose pyx12 validation is still pending (ingested with ``--no-validate``, or whose
+    validation never ran), oldest first. Rejected and still-processing batches are not among them."""
+    return list(
+        IngestBatch.objects.filter(
+            validation_status=ValidationOutcome.PENDING,
+            status__in=[IngestStatus.LOADED, IngestStatus.LOADED_WITH_WARNINGS],
+        ).order_by("id")
+    )
+
+
 _NOTE_REJECTED = "999 rejected the transaction set: implementation guide errors"
 
 
