@@ -571,7 +571,10 @@ def to_markdown(run: BenchmarkRun) -> str:
         "",
         "| | |",
         "|---|---|",
-        f"| machine | {env.cpu_count} cores, {env.memory_gib} GiB RAM, {env.system}, Python {env.python} |",
+        f"| machine | {env.cpu_count} cores ({env.cpu_model}), {env.memory_gib} GiB RAM, {env.system}, "
+        f"Python {env.python} |",
+        f"| host speed | pure-Python loop {env.calibration_python_ms} ms, PostgreSQL count of 2,000,000 "
+        f"{env.calibration_postgres_ms} ms (best of 3; compare runs across hosts by these) |",
         f"| PostgreSQL | {env.postgres_version}: {settings_line} |",
         f"| timing | {run.options.iterations} timed runs after {run.options.warmup} warm-up runs per query and "
         "schema; `time.perf_counter` around execute + fetchall (admin: the whole test-client request); ms |",
