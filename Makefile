@@ -20,7 +20,7 @@ SCALE ?= 1000000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help venv services browser assets bootstrap db superuser demo-data analytics setup serve demo test \
+.PHONY: help venv services browser assets bootstrap db superuser demo-data analytics setup serve demo test roles \
 	lint fmt typecheck migrations-check check bench data maintain clean distclean
 
 help: ## list the targets
@@ -31,8 +31,11 @@ demo: setup serve ## set everything up, load the demo claims, run web + Celery w
 setup: analytics assets ## everything `make demo` does before serving, then exit
 	@echo "setup: done. 'make serve' (or 'make demo') serves the admin at http://$${SERVE_ADDR:-127.0.0.1:8000}/admin/"
 
-test: bootstrap browser assets ## the whole test suite on PostgreSQL (pytest-django creates test_<dbname> itself)
+test: bootstrap browser assets roles ## the whole test suite on PostgreSQL (pytest-django creates test_<dbname> itself)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+roles: bootstrap ## create the database roles (owner, app, reporting) from DATABASE_ADMIN_URL (manage.py db_roles)
+	$(BIN)/python manage.py db_roles
 
 venv: ## create .venv and pip install -e '.[dev]' (skipped while .venv is newer than pyproject.toml)
 	@bash scripts/venv.sh

@@ -29,7 +29,16 @@ class PartitionArchiveAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("occurred_at", "username", "action", "object_type", "object_id", "request_id")
-    list_filter = ("action", "object_type")
+    list_display = (
+        "occurred_at",
+        "username",
+        "action",
+        "outcome",
+        "object_type",
+        "object_id",
+        "ip_address",
+        "request_id",
+    )
+    list_filter = ("action", "outcome", "object_type")
     ordering = ("-occurred_at",)
     sortable_by = ("occurred_at",)

@@ -29,20 +29,19 @@ the extension is available but not created) leaves nothing behind either.
 
 from __future__ import annotations
 
-import itertools
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 import sqlglot
 from django.db import DatabaseError, connections, transaction
 from psycopg import sql
 from sqlglot import exp
 
 from ops.pg_stats import SCHEMA, PgStatStatementsUnavailable, slow_queries
-from ops.platform.plans import iter_nodes
+from ops.platform.plans import generic_plan_document, iter_nodes
 
 # sqlglot logs a warning for every statement it only keeps as an opaque Command (CREATE EXTENSION, ...): those
 # are skipped anyway.
@@ -315,34 +314,10 @@ def hypopg_available(*, using: str = "default") -> bool:
     return True
 
 
-def _parameter_count(query: str) -> int:
-    return max((int(n) for n in re.findall(r"\$(\d+)", query)), default=0)
-
-
-_statement_numbers = itertools.count(1)
-
-
 def generic_plan(query: str, *, using: str = "default") -> dict[str, Any]:
-    """The generic plan (EXPLAIN FORMAT JSON "Plan" node) of ``query``, which may hold $n parameters.
-
-    PREPARE + EXPLAIN EXECUTE with NULL parameters under plan_cache_mode = force_generic_plan (see the module
-    docstring). Raises django.db.DatabaseError from PREPARE, e.g. IndeterminateDatatype when a parameter's type cannot
-    be inferred.
-    """
-    count = _parameter_count(query)
-    # A new name each time: a prepared statement outlives a rolled-back transaction, so one left by a failed
-    # EXPLAIN must not collide with the next.
-    name = sql.Identifier(f"ops_advisor_{next(_statement_numbers)}")
-    with connections[using].cursor() as cursor:
-        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        # The statement text is the monitored statement itself: it is only planned, never executed, and
-        # PREPARE cannot take it as a parameter.
-        cursor.execute(sql.SQL("PREPARE {} AS {}").format(name, sql.SQL(query)))  # type: ignore[arg-type]
-        args = sql.SQL("({})").format(sql.SQL(", ").join([sql.SQL("NULL")] * count)) if count else sql.SQL("")
-        cursor.execute(sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {}{}").format(name, args))
-        (document,) = cursor.fetchone()
-        cursor.execute(sql.SQL("DEALLOCATE {}").format(name))
-    return dict(document[0]["Plan"])
+    """The generic plan (EXPLAIN FORMAT JSON "Plan" node) of ``query``, which may hold $n parameters
+    (``ops.platform.plans.generic_plan_document``). Raises psycopg.Error from PREPARE."""
+    return dict(generic_plan_document(query, using=using)[0]["Plan"])
 
 
 def _seq_scanned(plan: dict[str, Any], parents: dict[str, str]) -> set[str]:
@@ -442,7 +417,7 @@ def advise_statement(
                     if use_hypopg:
                         try:
                             after = _hypothetical_cost(query, table, candidate, using=using)
-                        except DatabaseError:
+                        except (DatabaseError, psycopg.Error):
                             continue  # e.g. HypoPG refusing a table kind it does not support
                         if after > before * (1 - MIN_SAVING):
                             continue
@@ -465,7 +440,7 @@ def advise_statement(
                         )
                         break
             transaction.set_rollback(True, using=using)
-    except (DatabaseError, ValueError) as error:
+    except (DatabaseError, psycopg.Error, ValueError) as error:
         return skipped(f"not planned: {str(error).splitlines()[0]}")
     best = sorted(
         suggestions, key=lambda s: (s.cost_after if s.cost_after is not None else 0, len(s.columns))

@@ -4,19 +4,34 @@ The statement runs in a transaction (a savepoint when the caller already has one
 ``SET TRANSACTION READ ONLY`` and limited by ``SET LOCAL statement_timeout``, and is always rolled back. A
 statement that writes fails with PostgreSQL's own "cannot execute ... in a read-only transaction"
 (SQLSTATE 25006), reported as :class:`ExplainRefused`. Only superusers reach this (ops/admin.py): EXPLAIN
-ANALYZE runs the query, and a read can still be expensive or reveal any table.
+ANALYZE runs the query, and a read can still be expensive.
+
+It runs on the ``reporting`` connection (``settings.EXPLAIN_DATABASE``): the read-only reporting role, not a
+superuser, so server files (``pg_read_file``, ``pg_ls_dir``), ``lo_export``, ``pg_reload_conf`` and other
+sessions' backends are out of its reach, and the PII table is not granted to it (ops/platform/roles.py).
+PostgreSQL's message is shown with its quoted values masked: a cast error would otherwise echo a value read
+from a table ("invalid input syntax for type integer: ...").
+
+A statement with ``$1``-style parameters (as Slow queries shows pg_stat_statements' normalized text) gets the
+generic plan: ``PREPARE`` then ``EXPLAIN EXECUTE`` with NULLs under ``plan_cache_mode = force_generic_plan``
+(PostgreSQL 15 has no ``EXPLAIN (GENERIC_PLAN)``; docs "PREPARE", "plan_cache_mode"), not run, so no actual
+rows or times. The statement text goes to the server as it is, with no client-side parameter parsing, so
+``LIKE 'A%'`` is plain SQL.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg.errors
 import sqlglot
+from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 
-from ops.platform.plans import iter_nodes
+from ops.platform.binding import bound_cursor
+from ops.platform.plans import generic_plan_document, iter_nodes, parameter_count
 
 STATEMENT_TIMEOUT_MS = 5_000
 # A sequential scan of a table with at least this many rows (reltuples) is worth a look.
@@ -43,6 +58,23 @@ class ExplainResult:
     execution_ms: float
     tree: str  # indented, one node a line
     findings: list[Finding]
+    generic: bool = False  # a generic plan of a $1 statement: estimated only, not run
+
+
+# Double-quoted parts of PostgreSQL's messages: identifiers, and values (a failed cast quotes the value it read).
+_MESSAGE_QUOTED = re.compile(r'"[^"]*"')
+
+
+def explain_database() -> str:
+    """The connection alias EXPLAIN runs on (``settings.EXPLAIN_DATABASE``, the reporting role)."""
+    return str(getattr(settings, "EXPLAIN_DATABASE", "reporting"))
+
+
+def masked_message(error: psycopg.Error) -> str:
+    """PostgreSQL's primary message with every double-quoted part masked (values and names alike), and the
+    SQLSTATE: what went wrong, never a value the statement read."""
+    primary = _MESSAGE_QUOTED.sub('"…"', error.diag.message_primary or type(error).__name__)
+    return f"{primary} (SQLSTATE {error.sqlstate or '?'})"
 
 
 def single_statement(query: str) -> str:
@@ -143,32 +175,47 @@ def findings(plan: dict[str, Any], *, using: str = "default") -> list[Finding]:
 
 
 def explain_query(
-    query: str, *, timeout_ms: int = STATEMENT_TIMEOUT_MS, using: str = "default"
+    query: str, *, timeout_ms: int = STATEMENT_TIMEOUT_MS, using: str | None = None
 ) -> ExplainResult:
-    """EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) one pasted statement, read-only and rolled back.
+    """EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) one pasted statement, read-only and rolled back, on ``using``
+    (default ``explain_database()``); a statement with ``$n`` parameters gets its generic plan, not run.
 
-    Raises :class:`ExplainRefused` for several statements, a write (read-only transaction), a timeout or any
-    other error PostgreSQL reports, with its message.
+    Raises :class:`ExplainRefused` for several statements, a write (read-only transaction), a timeout, a missing
+    privilege or any other error PostgreSQL reports (its message masked, ``masked_message``).
     """
     text = single_statement(query)
+    using = using or explain_database()
+    parameters = parameter_count(text)
     try:
-        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        with transaction.atomic(using=using), bound_cursor(using) as cursor:
             cursor.execute("SET TRANSACTION READ ONLY")
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(timeout_ms)])
-            # A pasted statement is the input here by design; it is sent as one statement (the extended
-            # protocol, because of the empty parameter list, refuses several) in a read-only transaction.
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {text}", [])
-            (document,) = cursor.fetchone()
+            # The pasted statement is the input here by design. No parameters are passed, so psycopg does not
+            # parse it for placeholders (a '%' is plain SQL); binary results make psycopg use the extended
+            # protocol even so, which refuses several statements in one string (the simple protocol would run
+            # "SELECT 1; COMMIT; ..." statement by statement, the COMMIT ending the read-only transaction).
+            if parameters:
+                document = generic_plan_document(text, using=using)
+            else:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {text}", binary=True)
+                (document,) = cursor.fetchone() or (None,)
             transaction.set_rollback(True, using=using)
-    except DatabaseError as error:
-        cause = error.__cause__
+    except (psycopg.Error, DatabaseError) as error:
+        # bound_cursor raises psycopg's errors, Django's cursor (the generic plan) wraps them.
+        cause = error if isinstance(error, psycopg.Error) else error.__cause__
+        if not isinstance(cause, psycopg.Error):
+            raise ExplainRefused(f"PostgreSQL refused it ({type(error).__name__}).") from error
         if isinstance(cause, psycopg.errors.ReadOnlySqlTransaction):
             raise ExplainRefused(
-                f"Refused: the statement writes, and EXPLAIN here is read-only ({cause})."
-            ) from error
+                f"Refused: the statement writes, and EXPLAIN here is read-only ({masked_message(cause)})."
+            ) from cause
         if isinstance(cause, psycopg.errors.QueryCanceled):
-            raise ExplainRefused(f"Stopped after {timeout_ms / 1000:g} s (statement_timeout).") from error
-        raise ExplainRefused(f"PostgreSQL refused it: {cause or error}") from error
+            raise ExplainRefused(f"Stopped after {timeout_ms / 1000:g} s (statement_timeout).") from cause
+        if isinstance(cause, psycopg.errors.InsufficientPrivilege):
+            raise ExplainRefused(
+                f"Refused: the reporting role may not do that ({masked_message(cause)})."
+            ) from cause
+        raise ExplainRefused(f"PostgreSQL refused it: {masked_message(cause)}") from cause
     entry = document[0]
     plan = entry["Plan"]
     return ExplainResult(
@@ -177,4 +224,5 @@ def explain_query(
         execution_ms=float(entry.get("Execution Time", 0)),
         tree=render_tree(plan),
         findings=findings(plan, using=using),
+        generic=bool(parameters),
     )

@@ -24,6 +24,9 @@ else
     log "database: created $DB_NAME at $DB_WHERE"
 fi
 
+# The roles first (cluster-wide, from DATABASE_ADMIN_URL): migrate ends by granting them their privileges.
+log "database: manage.py db_roles (owner, app and reporting roles; README \"Database roles\")"
+manage db_roles | sed 's/^/    /'
 log "database: manage.py migrate"
 manage migrate --noinput
 # The one creator of partitions (ops/platform/partitioning.py) through the daily rollover job: this month and

@@ -23,6 +23,10 @@ if not as_printed:
     user.is_active = user.is_staff = user.is_superuser = True
     user.set_password(password)
     user.save()
+# A demo account locked by mistyped passwords (django-axes) is unlocked with it.
+from axes.utils import reset as axes_reset
+
+axes_reset(username=name)
 print("created" if created else "unchanged" if as_printed else "reset to the demo password")
 ')"
 log "superuser: $DEMO_ADMIN_USER / $DEMO_ADMIN_PASSWORD ($outcome)"

@@ -53,6 +53,7 @@ def test_every_ops_page_opens_for_an_ops_user(
         assert console_errors(browser) == [], name
 
 
+@pytest.mark.django_db(transaction=True, databases=["default", "reporting"])
 def test_explain_page_runs_a_query_for_a_superuser(
     browser: WebDriver, live_server: LiveServer, django_user_model: Any
 ) -> None:

@@ -111,6 +111,18 @@ class ParsedFile:
     transaction_count: int
 
 
+def _shape(value: str) -> str:
+    """What a bad element value looks like, never the value: an error names the file, segment position and
+    element, and goes to logs, ``IngestBatch.errors`` and the command's output, where patient data must not
+    (45 CFR 164.312(b); a date of birth, a service date or an account number is PHI)."""
+    digits = sum(ch.isdigit() for ch in value)
+    return f"{len(value)} characters, {digits} digits"
+
+
+def _not_a_number(raw: str) -> str:
+    return f"not a number ({_shape(raw)})"
+
+
 def _date(value: str) -> dt.date:
     return dt.datetime.strptime(value, "%Y%m%d").date()
 
@@ -124,9 +136,9 @@ def _decimal(seg: Segment, index: int, ref: str, file_name: str, *, required: bo
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise X12Error(Finding(seg.position, seg.id, ref, f"not a number: {raw!r}"), file_name) from None
+        raise X12Error(Finding(seg.position, seg.id, ref, _not_a_number(raw)), file_name) from None
     if not value.is_finite():
-        raise X12Error(Finding(seg.position, seg.id, ref, f"not a number: {raw!r}"), file_name)
+        raise X12Error(Finding(seg.position, seg.id, ref, _not_a_number(raw)), file_name)
     return value
 
 
@@ -368,7 +380,9 @@ class _Parser:
             try:
                 self.current_party.date_of_birth = _date(seg.get(2))
             except ValueError:
-                raise self.fail(seg, "DMG02", f"date of birth {seg.get(2)!r} is not CCYYMMDD") from None
+                raise self.fail(
+                    seg, "DMG02", f"date of birth is not a valid CCYYMMDD date ({_shape(seg.get(2))})"
+                ) from None
         self.current_party.gender = seg.get(3)
 
     def on_prv(self, seg: Segment) -> None:
@@ -547,7 +561,7 @@ class _Parser:
         self._detect_component(seg, 1, 2)
         procedure = self.comps(seg, 1)
         if len(procedure) < 2 or not procedure[1]:
-            raise self.fail(seg, "SV1-01", f"procedure code missing in {seg.get(1)!r}")
+            raise self.fail(seg, "SV1-01", f"procedure code missing in the composite ({_shape(seg.get(1))})")
         line.procedure_qualifier = procedure[0][:2]
         line.procedure_code = procedure[1].strip()
         line.modifiers = [m.strip() for m in procedure[2:6] if m.strip()]
@@ -560,7 +574,7 @@ class _Parser:
             if p.strip().isdigit():
                 pointers.append(int(p))
             elif p.strip():
-                self.warn(seg, "SV1-07", f"diagnosis pointer {p!r} is not a number; ignored")
+                self.warn(seg, "SV1-07", f"diagnosis pointer is not a number ({_shape(p)}); ignored")
         line.diagnosis_pointers = pointers
 
     def on_dtp(self, seg: Segment) -> None:
@@ -578,10 +592,10 @@ class _Parser:
                 raise ValueError(fmt)
         except ValueError:
             raise self.fail(
-                seg, "DTP03", f"service date {value!r} (format {fmt!r}) is not a valid date"
+                seg, "DTP03", f"service date is not a valid date for format {fmt[:3]!r} ({_shape(value)})"
             ) from None
         if self.line.service_date_to < self.line.service_date:
-            raise self.fail(seg, "DTP03", f"service date range {value!r} ends before it starts")
+            raise self.fail(seg, "DTP03", "service date range ends before it starts")
 
     def _close_claim(self) -> None:
         claim = self.claim
@@ -591,9 +605,7 @@ class _Parser:
         self.line = None
         if not claim.lines:
             raise X12Error(
-                Finding(
-                    claim.position, "CLM", "", f"claim {claim.claim_number!r} has no service line (loop 2400)"
-                ),
+                Finding(claim.position, "CLM", "", "claim has no service line (loop 2400)"),
                 self.file_name,
             )
         for line in claim.lines:

@@ -113,13 +113,19 @@ def tokenize(text: str, file_name: str = "") -> Iterator[Segment]:
             pos += 1
             continue
         if not text.startswith("ISA", pos):
-            snippet = text[pos : pos + 20].split("\n")[0]
+            # Said without the text itself: a file that is not X12 may hold anything, patient data included.
             if position == 0:
                 raise X12Error(
-                    Finding(1, "", "", f"file does not start with an ISA segment: {snippet!r}"), file_name
+                    Finding(1, "", "", f"file does not start with an ISA segment (character {pos + 1})"),
+                    file_name,
                 )
             raise X12Error(
-                Finding(position + 1, "", "", f"text after the last IEA is not an interchange: {snippet!r}"),
+                Finding(
+                    position + 1,
+                    "",
+                    "",
+                    f"text after the last IEA is not an interchange (character {pos + 1})",
+                ),
                 file_name,
             )
         position += 1

@@ -89,6 +89,15 @@ class ValidationReport:
         return len(self.errors)
 
 
+def _without_value(err: dict[str, Any]) -> str:
+    """pyx12's message with the element's value (its ``err_val``) cut out wherever pyx12 wrote it in
+    (``len("...")``, ``invalid date (...)``, ``(...) is not a valid code``): a finding names the segment position
+    and element, never the value, which may be a name or a date of birth (45 CFR 164.312(b))."""
+    message = str(err.get("err_str", ""))
+    value = str(err.get("err_val") or "")
+    return message.replace(value, "…") if value else message
+
+
 def _error(position: int | None, segment: str, element: str, code: str, message: str) -> dict[str, Any]:
     return {"position": position, "segment": segment, "element": element, "code": code, "message": message}
 
@@ -301,15 +310,13 @@ def collect_pyx12_errors(
                     pos = seg.get("cur_line")
                     seg_id = seg.get("seg_id") or ""
                     for err in seg.get("errors", []):
-                        msg = err["err_str"] + (f" (value {err['err_val']!r})" if err.get("err_val") else "")
-                        errors.append(_error(pos, seg_id, "", f"IK304:{err['err_cde']}", msg))
+                        errors.append(_error(pos, seg_id, "", f"IK304:{err['err_cde']}", _without_value(err)))
                     for ele in seg.get("elements", []):
                         ref = _element_ref(seg_id, ele)
                         for err in ele.get("errors", []):
-                            msg = err["err_str"]
-                            if err.get("err_val"):
-                                msg += f" (value {err['err_val']!r})"
-                            errors.append(_error(pos, seg_id, ref, f"IK403:{err['err_cde']}", msg))
+                            errors.append(
+                                _error(pos, seg_id, ref, f"IK403:{err['err_cde']}", _without_value(err))
+                            )
     errors.sort(key=lambda e: e["position"] if e["position"] is not None else 0)
     return errors, acks_ok and transactions > 0
 

@@ -4,6 +4,7 @@ Every value that differs between machines comes from an environment variable wit
 so a fresh clone runs against the local PostgreSQL and Redis without any file to edit.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -33,6 +34,12 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "django_prometheus",
+    # Triggers declared in models' Meta (ops.platform.models.AuditEvent), installed after every migrate.
+    "pgtrigger",
+    # Sign-in lockout after repeated failures (AXES_* below).
+    "axes",
+    # Content-Security-Policy header (CONTENT_SECURITY_POLICY below).
+    "csp",
     "members",
     "providers",
     "claims",
@@ -46,9 +53,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # 15 min idle / 12 h absolute (ops/platform/sessions.py).
+    "ops.platform.sessions.SessionLifetimeMiddleware",
+    # no-store on signed-in pages, 403s audited (ops/platform/audit.py).
+    "ops.platform.audit.AuditResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -73,19 +87,94 @@ WSGI_APPLICATION = "config.wsgi.application"
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/claims"),
 }
-# psqlextra wraps the prometheus backend: partitioning and DB metrics together. The other way round,
-# pgpartition refuses to run (STACK.md).
-DATABASES["default"]["ENGINE"] = "psqlextra.backend"
-DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+# The database roles the set-up creates (ops/platform/roles.py, `manage.py db_roles`, README "Database roles").
+DATABASE_ROLES = {
+    "owner": env.str("DATABASE_OWNER_ROLE", default="claims_owner"),
+    "app": env.str("DATABASE_APP_ROLE", default="claims_app"),
+    "reporting": env.str("DATABASE_REPORTING_ROLE", default="claims_reporting"),
+}
+# The connection that creates those roles and grants them their memberships: a superuser or a CREATEROLE role.
+# Used by `manage.py db_roles` only, never by the running app.
+DATABASE_ADMIN_URL = env.str(
+    "DATABASE_ADMIN_URL",
+    default=f"postgres://postgres@{DATABASES['default']['HOST']}:{DATABASES['default']['PORT']}/postgres",
+)
+# The read-only reporting role, for the EXPLAIN page (ops/explain.py): SELECT on the tables but the PII table,
+# pg_read_all_stats, nothing else (no superuser, so no pg_read_file, lo_export or pg_terminate_backend of
+# others). Defaults to DATABASE_URL with the reporting role as user (and no password: set the whole URL when
+# the server wants one).
+DATABASES["reporting"] = (
+    env.db_url("DATABASE_REPORTING_URL")
+    if env.str("DATABASE_REPORTING_URL", default="")
+    else {**DATABASES["default"], "USER": DATABASE_ROLES["reporting"], "PASSWORD": ""}
+)
+# In tests the reporting alias reads the test database as a mirror of default: never created or flushed through
+# it (its role may not TRUNCATE), and it sees only committed rows, as in production.
+DATABASES["reporting"]["TEST"] = {"MIRROR": "default"}
+for _alias in DATABASES:
+    # psqlextra wraps the prometheus backend: partitioning and DB metrics together. The other way round,
+    # pgpartition refuses to run (STACK.md).
+    DATABASES[_alias]["ENGINE"] = "psqlextra.backend"
+    DATABASES[_alias].setdefault("CONN_MAX_AGE", 60)
 POSTGRES_EXTRA_DB_BACKEND_BASE = "django_prometheus.db.backends.postgresql"
 # Otherwise psqlextra runs CREATE EXTENSION hstore on every new connection.
 POSTGRES_EXTRA_AUTO_EXTENSION_SET_UP = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-pgtrigger installs the triggers of models' Meta at the end of every migrate (and so in the test
+# database), not through migration operations: its migration autodetector renders the model states, which
+# trips over psqlextra's partitioned proxy (the examiners' work queue), and this project's makemigrations
+# already combines two libraries' autodetectors (ops/management/commands/makemigrations.py).
+PGTRIGGER_MIGRATIONS = False
+PGTRIGGER_INSTALL_ON_MIGRATE = True
+
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out account is refused before its password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes: 10 failed sign-ins lock the account (by username, from any address), and 10 from one address
+# lock that address (password spraying across accounts), for 30 minutes; a successful sign-in resets the count.
+# Each failure and the lockout are audit events (ops/platform/audit.py). An administrator unlocks early with
+# `manage.py axes_reset_username <name>` / `axes_reset_ip <address>`. Behind a proxy, set
+# AXES_CLIENT_IP_CALLABLE, or every client shares the proxy's address.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_RESET_ON_SUCCESS = True
+# Sessions: 15 minutes idle (the expiry moves on at every request), 12 hours at most (ops/platform/sessions.py).
+SESSION_COOKIE_AGE = 15 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+LOGIN_URL = "admin:login"
+# Every page is served from here: scripts and styles from our own static files only (no inline script
+# anywhere), nothing framed, forms posted back here only. Inline style attributes stay allowed: the admin's
+# templates use a few, and a style cannot run code. (django-csp 4; Django 5.2 has no CSP of its own.)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# /metrics (django-prometheus) answers only these client addresses when set (prod.py sets it; None = open,
+# for development and tests). Prometheus scrapes from inside the network: README "Metrics and alerts".
+METRICS_ALLOWED_IPS: list[str] | None = None
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # At least 12 characters (NIST SP 800-63B allows 8; 12 is the platform's floor for PHI access).
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

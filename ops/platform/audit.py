@@ -12,8 +12,10 @@ response is built::
     audit_record(request=request, action=AuditAction.EXPORT, object_type="analytics.report_csv",
                  object_id=_file_stem(month, plan_id))
 
-Rows carry ids only: no names, no PHI. The request id is the ``X-Request-ID`` header when a proxy sets one,
-else a UUID made once per request.
+Rows carry ids only: no names, no PHI. Each row says who (user id and username), when, from where (IP address,
+user agent), which request (``request_id``: a UUID the server makes once per request, never the client's; a
+proxy's ``X-Request-ID`` is kept beside it as ``client_request_id``), what (action, object type and id) and
+how it ended (``outcome``: allowed, denied, failed).
 """
 
 from __future__ import annotations
@@ -25,18 +27,27 @@ from django.contrib.admin.options import ModelAdmin
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
-from ops.platform.models import AuditAction, AuditEvent
+from ops.platform.models import AuditAction, AuditEvent, AuditOutcome
 
 
 def request_id(request: HttpRequest | None) -> str:
+    """The server's id of ``request`` (a UUID, made once per request), "" without a request."""
     if request is None:
         return ""
     cached = getattr(request, "_audit_request_id", None)
     if cached is None:
-        cached = (request.headers.get("X-Request-ID") or uuid.uuid4().hex)[:64]
+        cached = uuid.uuid4().hex
         request._audit_request_id = cached  # type: ignore[attr-defined]
     return str(cached)
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR: the peer the server saw. Behind a proxy, set the proxy to pass it (uwsgi/gunicorn options);
+    # a header the client could write is not trusted here.
+    address = request.META.get("REMOTE_ADDR") or None
+    return address[:45] if address else None
 
 
 def audit_record(
@@ -46,25 +57,34 @@ def audit_record(
     object_id: object = "",
     request: HttpRequest | None = None,
     user: Any = None,
+    outcome: str = AuditOutcome.ALLOWED,
+    username: str = "",
 ) -> AuditEvent:
     """Write one audit event now; ``user`` defaults to ``request.user``. Returns the saved event.
 
     ``object_type`` is "app_label.model" (or "analytics.report_csv" for an export), ``object_id`` the
-    primary key (or another non-PHI identifier). Raises ValueError for an unknown action.
+    primary key (or another non-PHI identifier). ``username`` names the account of an event without a signed-in
+    user (a failed sign-in). Raises ValueError for an unknown action or outcome.
     """
     if action not in AuditAction.values:
         raise ValueError(f"unknown audit action {action!r}")
+    if outcome not in AuditOutcome.values:
+        raise ValueError(f"unknown audit outcome {outcome!r}")
     if user is None and request is not None:
         user = getattr(request, "user", None)
     authenticated = user is not None and getattr(user, "is_authenticated", False)
     return AuditEvent.objects.create(
         occurred_at=timezone.now(),
         user_id=user.pk if authenticated else None,
-        username=user.get_username() if authenticated else "",
+        username=(user.get_username() if authenticated else username)[:150],
         action=action,
         object_type=object_type[:60],
         object_id=str(object_id or "")[:64],
         request_id=request_id(request),
+        client_request_id=(request.headers.get("X-Request-ID", "") if request is not None else "")[:64],
+        outcome=outcome,
+        ip_address=_client_ip(request) if request is not None else None,
+        user_agent=(request.headers.get("User-Agent", "") if request is not None else "")[:200],
     )
 
 
@@ -107,3 +127,87 @@ class AuditedAdminMixin(ModelAdmin):  # type: ignore[type-arg]
         for obj in queryset:
             self._audit(request, AuditAction.DELETE, obj.pk)
         return super().log_deletions(request, queryset)
+
+
+def _route(request: HttpRequest) -> str:
+    """The URL pattern's name ("admin:claims_claim_change"), else the path without its query string: an audit
+    row names the page, never a search term."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.view_name:
+        return str(match.view_name)[:64]
+    return request.path[:64]
+
+
+class AuditResponseMiddleware:
+    """Two rules for every response (list it after AuthenticationMiddleware):
+
+    * a signed-in user's response is not stored by the browser or a proxy (``Cache-Control: no-store, private``):
+      every page behind sign-in may show PHI, exports included (45 CFR 164.312(c)(1));
+    * a 403 (permission, CSRF) is an audit event with outcome "denied" (45 CFR 164.312(b)).
+    """
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response: HttpResponse = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
+        if response.status_code == 403:
+            audit_record(
+                request=request,
+                action=AuditAction.VIEW,
+                object_type="http.page",
+                object_id=_route(request),
+                outcome=AuditOutcome.DENIED,
+            )
+        return response
+
+
+def _signed_in(sender: Any, request: HttpRequest | None = None, user: Any = None, **_: Any) -> None:
+    audit_record(
+        request=request, user=user, action=AuditAction.LOGIN, object_type="auth.user", object_id=user.pk
+    )
+
+
+def _signed_out(sender: Any, request: HttpRequest | None = None, user: Any = None, **_: Any) -> None:
+    if user is not None:
+        audit_record(
+            request=request, user=user, action=AuditAction.LOGOUT, object_type="auth.user", object_id=user.pk
+        )
+
+
+def _refused_sign_in(request: HttpRequest | None, action: str, username: str) -> None:
+    audit_record(
+        request=request,
+        action=action,
+        object_type="auth.user",
+        outcome=AuditOutcome.DENIED,
+        username=username,
+    )
+
+
+def _sign_in_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **_: Any
+) -> None:
+    # Django masks the password in ``credentials``; only the username is kept.
+    _refused_sign_in(request, AuditAction.LOGIN_FAILED, str(credentials.get("username", "")))
+
+
+def _locked_out(
+    sender: Any, request: HttpRequest | None = None, username: str | None = None, **_: Any
+) -> None:
+    _refused_sign_in(request, AuditAction.LOCKOUT, username or "")
+
+
+def audit_sign_in_connect() -> None:
+    """Audit sign-ins, sign-outs, failed sign-ins (Django's auth signals) and lockouts (django-axes'
+    ``user_locked_out``). Called once from ``OpsConfig.ready``."""
+    from axes.signals import user_locked_out
+    from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+    user_logged_in.connect(_signed_in, dispatch_uid="ops.audit.login")
+    user_logged_out.connect(_signed_out, dispatch_uid="ops.audit.logout")
+    user_login_failed.connect(_sign_in_failed, dispatch_uid="ops.audit.login_failed")
+    user_locked_out.connect(_locked_out, dispatch_uid="ops.audit.lockout")

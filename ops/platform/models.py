@@ -6,6 +6,7 @@ them), so their tables keep their ``ops_`` names, while the floor stays importab
 
 from __future__ import annotations
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from psqlextra.types import PostgresPartitioningMethod
@@ -29,6 +30,18 @@ class AuditAction(models.TextChoices):
     ADD = "add", "Add"
     DELETE = "delete", "Delete"
     EXPORT = "export", "Export"
+    LOGIN = "login", "Sign-in"
+    LOGIN_FAILED = "login_failed", "Failed sign-in"
+    LOCKOUT = "lockout", "Account locked out"
+    LOGOUT = "logout", "Sign-out"
+
+
+class AuditOutcome(models.TextChoices):
+    """Whether the audited request got what it asked for."""
+
+    ALLOWED = "allowed", "Allowed"
+    DENIED = "denied", "Denied"  # a 403, a locked-out or failed sign-in
+    FAILED = "failed", "Failed"  # the server failed (5xx)
 
 
 class AuditEvent(PlainPkPartitionedModel):
@@ -53,10 +66,18 @@ class AuditEvent(PlainPkPartitionedModel):
         related_name="+",
     )
     username = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=8, choices=AuditAction.choices)
+    action = models.CharField(max_length=16, choices=AuditAction.choices)
     object_type = models.CharField(max_length=60)  # "members.member", "claims.claim", "analytics.report_csv"
     object_id = models.CharField(max_length=64, blank=True)  # blank for a list view or an export
+    # Made by the server for each request (a client cannot choose it); a proxy's X-Request-ID goes beside it.
     request_id = models.CharField(max_length=64, blank=True)
+    # Database defaults too: rows written by SQL (a COPY, a raw INSERT) need not name them.
+    client_request_id = models.CharField(max_length=64, blank=True, db_default="")
+    outcome = models.CharField(
+        max_length=8, choices=AuditOutcome.choices, default=AuditOutcome.ALLOWED, db_default=AuditOutcome.ALLOWED
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True, db_default="")
 
     class PartitioningMeta:
         method = PostgresPartitioningMethod.RANGE
@@ -64,6 +85,14 @@ class AuditEvent(PlainPkPartitionedModel):
 
     class Meta:
         ordering = ["-occurred_at"]
+        # Append-only (45 CFR 164.312(b) audit controls, (c)(1) integrity): a row-level trigger refuses every
+        # UPDATE and DELETE, whoever sends it; PostgreSQL clones it to each monthly partition, present and
+        # future. Beside it the app role has no UPDATE, DELETE or TRUNCATE grant (ops/roles.py). Retention drops
+        # whole archived partitions (DROP fires no row trigger). No TRUNCATE trigger: statement triggers are not
+        # cloned to partitions, and the test runner empties tables with TRUNCATE as the owner.
+        triggers = [
+            pgtrigger.Protect(name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
         indexes = [
             # "Who looked at member 123": one object's history, newest first.
             models.Index(fields=["object_type", "object_id", "-occurred_at"], name="audit_object_idx"),

@@ -10,12 +10,17 @@ their parents through ``pg_inherits`` (PostgreSQL docs, "pg_inherits"), resolved
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
+from psycopg import sql
+
+from ops.platform.binding import bound_cursor
 
 PlanNode = dict[str, Any]
 
@@ -61,6 +66,43 @@ def iter_nodes(plan: PlanNode) -> Iterator[PlanNode]:
     yield plan
     for child in plan.get("Plans", ()):
         yield from iter_nodes(child)
+
+
+# $1, $2 ... of a normalized statement; string literals and quoted identifiers are removed before the search.
+_PARAMETER = re.compile(r"\$(\d+)")
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+
+
+def parameter_count(query: str) -> int:
+    """The highest ``$n`` placeholder in ``query`` (0 for none), ignoring quoted literals and identifiers."""
+    return max((int(n) for n in _PARAMETER.findall(_QUOTED.sub("", query))), default=0)
+
+
+def generic_plan_document(query: str, *, using: str = "default") -> list[dict[str, Any]]:
+    """EXPLAIN (FORMAT JSON)'s document of the generic plan of ``query``, which may hold ``$n`` parameters; run
+    it inside the caller's transaction (the plan_cache_mode setting is LOCAL to it).
+
+    PostgreSQL 15 has no ``EXPLAIN (GENERIC_PLAN)`` (added in 16): ``PREPARE`` with untyped parameters (the server
+    infers their types from the context), ``SET LOCAL plan_cache_mode = force_generic_plan``, ``EXPLAIN
+    EXECUTE`` with NULL for every parameter (the generic plan ignores the values), ``DEALLOCATE`` (docs
+    "PREPARE", "plan_cache_mode"). Nothing is executed. Raises psycopg.Error from PREPARE, e.g.
+    IndeterminateDatatype when a parameter's type cannot be inferred.
+    """
+    count = parameter_count(query)
+    # A new name each time: a prepared statement outlives a rolled-back transaction, so one left by a failed
+    # EXPLAIN must not collide with the next.
+    name = sql.Identifier(f"ops_generic_{uuid.uuid4().hex}")
+    with bound_cursor(using) as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        # The statement text is the one to plan: it is only planned, never executed, and PREPARE cannot take it
+        # as a parameter. Sent by the extended protocol (binary=True with no parameters), so a string holding
+        # several statements is refused ("cannot insert multiple commands into a prepared statement").
+        cursor.execute(sql.SQL("PREPARE {} AS {}").format(name, sql.SQL(query)), binary=True)  # type: ignore[arg-type]
+        args = sql.SQL("({})").format(sql.SQL(", ").join([sql.SQL("NULL")] * count)) if count else sql.SQL("")
+        cursor.execute(sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {}{}").format(name, args), binary=True)
+        (document,) = cursor.fetchone() or (None,)
+        cursor.execute(sql.SQL("DEALLOCATE {}").format(name), binary=True)
+    return list(document)
 
 
 def explain_analyze(sql: str, params: Mapping[str, Any], *, using: str = "default") -> dict[str, Any]:

@@ -6,12 +6,15 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from members.models import MemberPII
 from ops.models import AuditAction, AuditEvent
 from ops.platform.audit import audit_record
+from ops.platform.models import AuditOutcome
 from ops.tests.helpers import add_claims
 
 
@@ -24,8 +27,11 @@ def admin_client_with_user(db: None) -> tuple[Client, object]:
 
 
 def events() -> list[tuple[str, str, str, str]]:
+    """The audit events but the sign-in of the fixture's ``force_login`` (tests/test_security.py has those)."""
     return list(
-        AuditEvent.objects.order_by("id").values_list("username", "action", "object_type", "object_id")
+        AuditEvent.objects.exclude(action=AuditAction.LOGIN)
+        .order_by("id")
+        .values_list("username", "action", "object_type", "object_id")
     )
 
 
@@ -53,7 +59,14 @@ def test_viewing_a_member_and_a_claim_and_changing_pii_are_audited(
         ("auditor", AuditAction.VIEW, "members.member", ""),
         ("auditor", AuditAction.CHANGE, "members.memberpii", str(member.pk)),
     ]
-    assert AuditEvent.objects.get(action=AuditAction.CHANGE).request_id == "req-42"
+    change = AuditEvent.objects.get(action=AuditAction.CHANGE)
+    # The client's id is kept beside the server's own, never in its place (a client could replay or forge it).
+    assert (
+        change.client_request_id == "req-42"
+        and len(change.request_id) == 32
+        and change.request_id != "req-42"
+    )
+    assert (change.outcome, change.ip_address, change.user_agent) == (AuditOutcome.ALLOWED, "127.0.0.1", "")
     # No PHI in any column: the phone number and SSN appear nowhere in the audit table.
     flat = " ".join(str(v) for row in AuditEvent.objects.values_list() for v in row)
     assert "555-0199" not in flat and "123-45-6789" not in flat and "DOE" not in flat
@@ -86,3 +99,29 @@ def test_audit_list_newest_first_uses_the_occurred_index() -> None:
         plan = "\n".join(row[0] for row in cursor.fetchall())
     # Served in order by audit_occurred_idx's partition indexes (Merge Append), with no sort of the table.
     assert "Index Scan" in plan and "Sort" not in plan.replace("Sort Key", ""), plan
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE {table} SET object_id = 'rewritten'",
+        "DELETE FROM {table}",
+    ],
+)
+@pytest.mark.django_db
+def test_the_audit_trail_refuses_updates_and_deletes_whoever_sends_them(statement: str) -> None:
+    # Whoever: the test connection is the migrating role (a superuser here), which grants cannot stop; the
+    # trigger does, on the partitioned parent and on a partition reached directly.
+    audit_record(action=AuditAction.VIEW, object_type="members.member", object_id="7")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'ops_auditevent'::regclass AND pg_get_expr(c.relpartbound, c.oid) LIKE %s",
+            [f"%{timezone.now():%Y-%m}%"],
+        )
+        (partition,) = cursor.fetchone()
+    for table in ("ops_auditevent", partition):
+        with pytest.raises(DatabaseError, match="pgtrigger"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(statement.format(table=table))
+    assert list(AuditEvent.objects.values_list("object_id", flat=True)) == ["7"]

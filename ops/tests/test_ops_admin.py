@@ -112,6 +112,7 @@ def test_indexes_and_tables_pages_show_planted_problems(ops_client: Client) -> N
     assert "claims_claim_default" in tables and "FOR VALUES FROM" in tables
 
 
+@pytest.mark.django_db(databases=["default", "reporting"])
 def test_explain_page_for_a_superuser(root_client: Client) -> None:
     page = root_client.post(reverse("admin:ops_explain"), {"query": "SELECT count(*) FROM claims_claim"})
     assert page.status_code == 200 and b'id="plan-tree"' in page.content
