@@ -74,7 +74,10 @@ class AuditEvent(PlainPkPartitionedModel):
     # Database defaults too: rows written by SQL (a COPY, a raw INSERT) need not name them.
     client_request_id = models.CharField(max_length=64, blank=True, db_default="")
     outcome = models.CharField(
-        max_length=8, choices=AuditOutcome.choices, default=AuditOutcome.ALLOWED, db_default=AuditOutcome.ALLOWED
+        max_length=8,
+        choices=AuditOutcome.choices,
+        default=AuditOutcome.ALLOWED,
+        db_default=AuditOutcome.ALLOWED,
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=200, blank=True, db_default="")
