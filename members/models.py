@@ -7,10 +7,14 @@ in ``MemberPII``, one-to-one, so that most queries, indexes and admin pages neve
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Upper
+from encrypted_fields.fields import EncryptedCharField, EncryptedEmailField
+
+from members.ssn import ssn_hmac
 
 
 class PlanType(models.TextChoices):
@@ -138,21 +142,41 @@ class Member(models.Model):
 
 
 class MemberPII(models.Model):
-    """Direct identifiers of a member (PHI), split from ``Member`` so they are read only when needed."""
+    """Direct identifiers of a member (PHI), split from ``Member`` so they are read only when needed, and encrypted
+    at rest (members/pii.py: Fernet ciphertext in text columns, None for an empty value; the SSN's keyed hash in
+    ``ssn_hmac`` for exact lookup)."""
 
     member = models.OneToOneField(Member, on_delete=models.CASCADE, primary_key=True, related_name="pii")
-    address_line1 = models.CharField(max_length=55, blank=True)
-    address_line2 = models.CharField(max_length=55, blank=True)
-    phone = models.CharField(max_length=20, blank=True)
-    email = models.EmailField(blank=True)
-    ssn = models.CharField(max_length=11, blank=True)
+    address_line1 = EncryptedCharField(max_length=55, blank=True, null=True)
+    address_line2 = EncryptedCharField(max_length=55, blank=True, null=True)
+    phone = EncryptedCharField(max_length=20, blank=True, null=True)
+    email = EncryptedEmailField(blank=True, null=True)
+    ssn = EncryptedCharField(max_length=11, blank=True, null=True)
+    # HMAC-SHA256 of the SSN's digits (members.pii.ssn_hmac), kept by save() and by the bulk writers.
+    ssn_hmac = models.CharField(max_length=64, blank=True, db_default="", editable=False)
 
     class Meta:
         verbose_name = "member PII"
         verbose_name_plural = "member PII"
+        permissions = [
+            ("reveal_memberpii", "Can reveal a member's full identifiers (audited, with a reason)"),
+        ]
+        indexes = [
+            # "Which member has SSN 900-12-3456": one keyed hash, members with an SSN only.
+            models.Index(
+                fields=["ssn_hmac"], condition=~models.Q(ssn_hmac=""), name="memberpii_ssn_hmac_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"PII of {self.member_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.ssn_hmac = ssn_hmac(self.ssn)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "ssn" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "ssn_hmac"}
+        super().save(*args, **kwargs)
 
 
 class Enrollment(models.Model):

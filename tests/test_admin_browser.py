@@ -34,6 +34,7 @@ from claims.models import Claim, ClaimStatus
 from claims.tests.factories import ClaimFactory, ClaimLineFactory, ClaimStatusHistoryFactory
 from members.models import Member, MemberPII
 from members.tests.factories import HealthPlanFactory, MemberFactory, MemberPIIFactory
+from ops.models import AuditAction, AuditEvent
 from providers.models import Provider
 from providers.tests.factories import ProviderFactory
 from tests.browser import WAIT, chromium, console_errors, log_in_as, screenshot
@@ -322,14 +323,28 @@ def test_staff_without_the_pii_permission_sees_the_member_but_not_the_pii(
     assert "member PII" not in page.find_element(By.ID, "content").text
 
 
-def test_superuser_sees_the_pii_inline_on_the_member_page(
+def test_superuser_sees_the_pii_masked_and_reveals_it_with_a_reason(
     page: WebDriver, live_server: LiveServer, world: World
 ) -> None:
-    # The other side of the test above: the inline exists and shows the values to someone allowed.
+    # The other side of the test above: the inline exists for someone allowed, masked; the full values need the
+    # reveal page, a reason, and leave an audit row.
     log_in_as(page, live_server, world.superuser)
 
     open_page(page, live_server, _change_url(world.member), "member-change-with-pii")
 
     group = page.find_element(By.ID, "pii-group")
-    assert group.find_element(By.CSS_SELECTOR, "input[name$=ssn]").get_attribute("value") == world.pii.ssn
-    assert group.find_element(By.CSS_SELECTOR, "input[name$=phone]").get_attribute("value") == world.pii.phone
+    assert "***-**-3456" in group.text and "***-***-0199" in group.text
+    assert world.pii.ssn not in page.page_source and world.pii.phone not in page.page_source
+    group.find_element(By.ID, "pii-reveal").click()
+    reason = WebDriverWait(page, WAIT).until(EC.presence_of_element_located((By.ID, "id_reason")))
+    reason.send_keys("member called about a claim, verifying identity")
+    page.find_element(By.CSS_SELECTOR, "#pii-reveal-form input[type=submit]").click()
+    table = WebDriverWait(page, WAIT).until(EC.presence_of_element_located((By.ID, "pii-revealed")))
+    assert world.pii.ssn in table.text and world.pii.phone in table.text
+    screenshot(page, "member-pii-revealed")
+    assert console_errors(page) == []
+    event = AuditEvent.objects.get(action=AuditAction.REVEAL)
+    assert (event.object_id, event.reason) == (
+        str(world.pii.pk),
+        "member called about a claim, verifying identity",
+    )

@@ -17,6 +17,7 @@ the absence of sequential scans.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from string import ascii_uppercase
@@ -42,7 +43,7 @@ from claims.models import (
     IngestBatch,
     Remittance,
 )
-from members.models import Enrollment, Member
+from members.models import Enrollment, Member, MemberPII
 from providers.models import Provider, ProviderNetwork
 from tests import pgplan
 
@@ -101,6 +102,13 @@ LOAD_SQL = [
         date '1940-01-01' + mod(g * 37, 25000), 'U',
         (%s::text[])[1 + mod(g + 1, {len(STATES)})], 'CITY' || mod(g, 40), '00000', mod(g, 10) <> 0, now()
     FROM generate_series(1, {MEMBERS}) g
+    """,
+    # Member PII: only the SSN's keyed hash matters here (the identifiers are ciphertext, never searched); one
+    # member in five has no SSN on file (the partial index leaves those out).
+    """
+    INSERT INTO members_memberpii (member_id, ssn_hmac)
+    SELECT id, CASE WHEN mod(id, 5) = 0 THEN '' ELSE encode(sha256(('ssn' || id)::bytea), 'hex') END
+    FROM members_member
     """,
     f"""
     INSERT INTO providers_provider (npi, npi_valid, entity_type, first_name, last_name, organization_name,
@@ -190,6 +198,7 @@ LOAD_SQL = [
 LOADED_TABLES = [
     "members_healthplan",
     "members_member",
+    "members_memberpii",
     "members_enrollment",
     "providers_specialty",
     "providers_provider",
@@ -297,6 +306,11 @@ CASES = [
         ),
     ),
     IndexCase("member_last_trgm_idx", lambda s: Member.objects.filter(last_name__icontains="mith")),
+    # "Which member has this SSN": members.pii.pii_by_ssn, by the keyed hash.
+    IndexCase(
+        "memberpii_ssn_hmac_idx",
+        lambda s: MemberPII.objects.filter(ssn_hmac=hashlib.sha256(f"ssn{s.member_id}".encode()).hexdigest()),
+    ),
     IndexCase(
         "member_geo_active_idx",
         lambda s: (

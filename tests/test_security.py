@@ -143,6 +143,8 @@ def test_check_deploy_is_clean_with_the_production_settings() -> None:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.prod",
         "DJANGO_SECRET_KEY": "x" * 20 + "-a-real-looking-production-secret-key-0123456789",
+        "PII_SALT_KEYS": "a-production-salt",
+        "PII_HMAC_KEY": "a-production-hmac-key",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -179,6 +181,23 @@ def test_metrics_answer_only_the_allowed_addresses() -> None:
     assert response.status_code == 200 and b"django_http_requests" in response.content
 
 
+def test_production_refuses_the_development_pii_keys() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=settings.BASE_DIR,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("PII_")},
+            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+            "DJANGO_SECRET_KEY": "z" * 50,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0 and "PII_SALT_KEYS must be set in production" in result.stderr
+
+
 def test_production_serves_metrics_to_localhost_only() -> None:
     result = subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; print(settings.METRICS_ALLOWED_IPS)"],
@@ -187,6 +206,8 @@ def test_production_serves_metrics_to_localhost_only() -> None:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.prod",
             "DJANGO_SECRET_KEY": "y" * 50,
+            "PII_SALT_KEYS": "a-production-salt",
+            "PII_HMAC_KEY": "a-production-hmac-key",
         },
         capture_output=True,
         text=True,

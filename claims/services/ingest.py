@@ -56,6 +56,7 @@ from claims.services.lifecycle import (
 from claims.x12.errors import Finding, X12Error
 from claims.x12.parser837 import ParsedClaim, ParsedFile, Party, parse_837
 from members.models import Gender, HealthPlan, Member, MemberPII, PlanType
+from members.pii import PII_COPY_COLUMNS, pii_copy_row
 from ops.platform import locks
 from ops.platform.partitioning import partitions_ensure
 from providers.models import EntityType, Provider, Specialty
@@ -469,13 +470,10 @@ def _copy_members(
                 now,
             )
         )
-        pii.append((member_id, party.address_line1[:55], party.address_line2[:55], "", "", ""))
+        # Encrypted before the COPY (members/pii.py): the file's address lines are direct identifiers.
+        pii.append(pii_copy_row(member_id, party.address_line1[:55], party.address_line2[:55], "", "", ""))
     _copy(Member._meta.db_table, _MEMBER_COLUMNS, members)
-    _copy(
-        MemberPII._meta.db_table,
-        ("member_id", "address_line1", "address_line2", "phone", "email", "ssn"),
-        pii,
-    )
+    _copy(MemberPII._meta.db_table, PII_COPY_COLUMNS, pii)
 
 
 # -- claims -----------------------------------------------------------------------------------------------------

@@ -17,6 +17,12 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # The development key is only usable with DEBUG or in tests; prod.py refuses to start without a real one.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
+# Members' identifiers are encrypted with keys derived from SECRET_KEY and each of these salts (members/pii.py,
+# django-fernet-encrypted-fields): the first encrypts, all decrypt. Rotate by putting a new salt first, running
+# `manage.py pii_reencrypt`, then dropping the old one. The SSN's lookup hash uses PII_HMAC_KEY. prod.py
+# refuses the development defaults.
+SALT_KEY = env.list("PII_SALT_KEYS", default=["dev-only-pii-salt"])
+PII_HMAC_KEY = env.str("PII_HMAC_KEY", default="dev-only-pii-hmac-key")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
@@ -225,7 +231,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes logs a start-up banner and every attempt at INFO: its audit rows are the record, the log needs only
+    # its warnings.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # The payer's own identity on every 835 (1000A N3/N4, PER*BL, TRN03 "1" + tax id). The defaults are a

@@ -9,6 +9,9 @@ DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY or SECRET_KEY.startswith("dev-only"):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
+for _name, _value in (("PII_SALT_KEYS", SALT_KEY[0]), ("PII_HMAC_KEY", PII_HMAC_KEY)):  # noqa: F405
+    if _value.startswith("dev-only"):
+        raise ImproperlyConfigured(f"{_name} must be set in production")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

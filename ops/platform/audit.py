@@ -59,12 +59,14 @@ def audit_record(
     user: Any = None,
     outcome: str = AuditOutcome.ALLOWED,
     username: str = "",
+    reason: str = "",
 ) -> AuditEvent:
     """Write one audit event now; ``user`` defaults to ``request.user``. Returns the saved event.
 
     ``object_type`` is "app_label.model" (or "analytics.report_csv" for an export), ``object_id`` the
     primary key (or another non-PHI identifier). ``username`` names the account of an event without a signed-in
-    user (a failed sign-in). Raises ValueError for an unknown action or outcome.
+    user (a failed sign-in); ``reason`` is the user's stated reason (a PII reveal). Raises ValueError for an
+    unknown action or outcome.
     """
     if action not in AuditAction.values:
         raise ValueError(f"unknown audit action {action!r}")
@@ -85,6 +87,7 @@ def audit_record(
         outcome=outcome,
         ip_address=_client_ip(request) if request is not None else None,
         user_agent=(request.headers.get("User-Agent", "") if request is not None else "")[:200],
+        reason=reason[:200],
     )
 
 

@@ -34,6 +34,7 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "login_failed", "Failed sign-in"
     LOCKOUT = "lockout", "Account locked out"
     LOGOUT = "logout", "Sign-out"
+    REVEAL = "reveal", "PII revealed"
 
 
 class AuditOutcome(models.TextChoices):
@@ -81,6 +82,8 @@ class AuditEvent(PlainPkPartitionedModel):
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=200, blank=True, db_default="")
+    # Why the user asked (a PII reveal): required there, blank for other events.
+    reason = models.CharField(max_length=200, blank=True, db_default="")
 
     class PartitioningMeta:
         method = PostgresPartitioningMethod.RANGE

@@ -9,6 +9,7 @@ rolled-back transactions. The determinism test makes its own runs (transactional
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import re
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from django.db import connection, transaction
 from claims.codes import icd10cm_problem
 from claims.models import Claim, ClaimLine, ClaimStatus
 from members.models import HealthPlan, Member, MemberPII
+from members.pii import ENCRYPTED_FIELDS, ssn_hmac
 from ops.platform.partitioning import existing_partitions, partitions_ensure
 from ops.synthetic.history import db as demo_db
 from ops.synthetic.history.copy_text import copy_columns
@@ -65,11 +67,17 @@ def foreign_key_catalog() -> set[tuple[object, ...]]:
 
 
 def table_digests() -> dict[str, str]:
-    """md5 over every row of each filled table, in primary-key order."""
+    """md5 over every row of each filled table, in primary-key order; for the member PII, over the decrypted
+    values (each encryption is randomised, so the same identifiers never give the same ciphertext twice)."""
     digests = {}
     for table in TABLES:
-        key = "member_id" if table == MemberPII._meta.db_table else "id"
-        digests[table] = str(scalar(f"SELECT md5(string_agg(t::text, '|' ORDER BY t.{key})) FROM {table} t"))
+        if table == MemberPII._meta.db_table:
+            rows = MemberPII.objects.order_by("member_id").values_list(
+                "member_id", *ENCRYPTED_FIELDS, "ssn_hmac"
+            )
+            digests[table] = hashlib.md5(repr(list(rows)).encode(), usedforsecurity=False).hexdigest()
+            continue
+        digests[table] = str(scalar(f"SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM {table} t"))
     return digests
 
 
@@ -287,12 +295,17 @@ def test_claims_carry_billable_diagnoses_and_a_consistent_history(report: Genera
 
 
 def test_direct_identifiers_are_synthetic_by_construction(report: GenerationReport) -> None:
-    ssns = [ssn for (ssn,) in fetch("SELECT ssn FROM members_memberpii")]
+    # Stored encrypted, as the platform stores them (members/pii.py), with the SSN's keyed hash beside.
+    stored = fetch("SELECT ssn, ssn_hmac FROM members_memberpii")
+    assert stored and all(ssn.startswith("gAAAAA") and len(digest) == 64 for ssn, digest in stored)
+    people = list(MemberPII.objects.values_list("ssn", "phone", "email", "ssn_hmac"))
+    ssns = [ssn for ssn, _, _, _ in people]
     assert ssns and all(re.fullmatch(r"9\d\d-\d\d-\d{4}", ssn) for ssn in ssns)
     assert len(set(ssns)) == len(ssns)
-    phones = [p for (p,) in fetch("SELECT phone FROM members_memberpii WHERE phone <> ''")]
+    assert all(digest == ssn_hmac(ssn) for ssn, _, _, digest in people)
+    phones = [phone for _, phone, _, _ in people if phone]
     assert phones and all(re.fullmatch(r"\d{3}-555-01\d\d", phone) for phone in phones)
-    emails = [e for (e,) in fetch("SELECT email FROM members_memberpii WHERE email <> ''")]
+    emails = [email for _, _, email, _ in people if email]
     assert emails and all(e.endswith(("@example.com", "@example.net", "@example.org")) for e in emails)
     assert scalar("SELECT count(*) FROM members_enrollment WHERE termination_date IS NOT NULL") > 0
 

@@ -21,6 +21,7 @@ from itertools import accumulate
 from django.db import models
 
 from members.models import Enrollment, HealthPlan, Member, MemberPII, PlanType
+from members.pii import pii_copy_row
 from ops.synthetic.history.copy_text import CopyChunk, copy_columns, day_text, timestamp_text
 from ops.synthetic.reference import (
     BEHAVIORAL,
@@ -489,7 +490,14 @@ def _build_members(
                 local = _ALNUM.sub("", first.lower()) + "." + _ALNUM.sub("", last.lower())
                 email = f"{local}{rng.randint(1, 99)}@{rng.choice(EMAIL_DOMAINS)}"
             phone = f"{area}-555-01{rng.randint(0, 99):02d}" if rng.random() < 0.95 else ""
-            pii_rows.append(f"{mid}\t{street}\t{line2}\t{phone}\t{email}\t{ssn()}\n")
+            # Encrypted as the platform stores them (members/pii.py); Fernet tokens hold no tab or newline.
+            pii_rows.append(
+                "\t".join(
+                    NULL if v is None else str(v)
+                    for v in pii_copy_row(mid, street, line2, phone, email, ssn())
+                )
+                + "\n"
+            )
             enrollment_rows.append(
                 f"{len(enrollment_rows) + 1}\t{mid}\t{p + 1}\t{day_text(eff)}\t"
                 f"{NULL if end is None else day_text(end)}\tt\n"
