@@ -178,6 +178,10 @@ class MemberAdmin(AuditedAdminMixin, LargeTableAdmin[Member]):
     autocomplete_fields = ("subscriber",)
     inlines = (MemberPIIInline, EnrollmentInline)
 
+    def audit_detail(self, request: HttpRequest, object_id: object) -> str:
+        # The member page with its PII inline (masked) is a different disclosure from the page without it.
+        return "PII inline (masked)" if object_id and can_see_pii(request) else ""
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Member], search_term: str
     ) -> tuple[QuerySet[Member], bool]:

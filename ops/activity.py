@@ -3,6 +3,11 @@
 Read from ``pg_stat_activity`` (no CPU or memory columns exist there) and ``pg_blocking_pids()``
 (PostgreSQL docs, "System Information Functions": the pids holding locks the given backend waits for).
 The backend status snapshot is cleared first: a transaction otherwise keeps the one taken on its first read.
+
+Other sessions' statements carry their literals (a name, an SSN in a WHERE clause). Without ``literals`` (a user
+without the PII permission) each is shown normalized: pg_stat_statements' text for its ``query_id`` (``$1`` in
+place of constants), else the statement parsed with sqlglot and every literal replaced by a placeholder, else a
+note that it is hidden.
 """
 
 from __future__ import annotations
@@ -10,9 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import sqlglot
 from django.db import connections
+from sqlglot import exp
 
 QUERY_CHARS = 500
+HIDDEN = "(statement hidden: it may hold PHI, and no normalized text of it is known)"
 
 
 @dataclass(frozen=True)
@@ -44,18 +52,49 @@ _ACTIVITY_SQL = """
 SELECT a.pid, COALESCE(a.usename, ''), COALESCE(a.application_name, ''), COALESCE(host(a.client_addr), 'local'),
        COALESCE(a.state, ''), COALESCE(a.wait_event_type, ''), COALESCE(a.wait_event, ''), a.query_start,
        EXTRACT(EPOCH FROM clock_timestamp() - a.query_start)::float8,
-       left(a.query, %s), pg_blocking_pids(a.pid)
+       a.query, pg_blocking_pids(a.pid), {normalized}
 FROM pg_stat_activity a
 WHERE a.datname = current_database() AND a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
 ORDER BY a.state = 'active' DESC, a.query_start NULLS LAST, a.pid
 """
+# pg_stat_statements' normalized text of the backend's current statement, when the extension is there.
+_NORMALIZED = (
+    "(SELECT s.query FROM pg_stat_statements(true) s WHERE s.queryid = a.query_id AND s.dbid = a.datid "
+    "AND s.userid = a.usesysid LIMIT 1)"
+)
 
 
-def backends(*, using: str = "default") -> list[Backend]:
-    """Client backends of this database except our own, active ones first, longest running first."""
+def normalized(query: str, known: str | None) -> str:
+    """``query`` without its literals: pg_stat_statements' text (``known``) when there is one, else sqlglot's
+    parse with each literal replaced by a placeholder, else ``HIDDEN``."""
+    if known:
+        return known
+    try:
+        tree = sqlglot.parse_one(query, read="postgres")
+    except sqlglot.errors.SqlglotError:
+        return HIDDEN
+    if tree is None:
+        return HIDDEN
+    return str(
+        tree.transform(lambda node: exp.Placeholder() if isinstance(node, exp.Literal) else node).sql(
+            "postgres", normalize_functions=False
+        )
+    )
+
+
+def _has_pg_stat_statements(using: str) -> bool:
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements')")
+        return bool(cursor.fetchone()[0])
+
+
+def backends(*, using: str = "default", literals: bool = True) -> list[Backend]:
+    """Client backends of this database except our own, active ones first, longest running first; statements
+    as sent when ``literals``, else normalized (module docstring). Each truncated to ``QUERY_CHARS``."""
+    known_text = "NULL::text" if literals or not _has_pg_stat_statements(using) else _NORMALIZED
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(_ACTIVITY_SQL, [QUERY_CHARS])
+        cursor.execute(_ACTIVITY_SQL.format(normalized=known_text))
         rows = cursor.fetchall()
     return [
         Backend(
@@ -68,16 +107,16 @@ def backends(*, using: str = "default") -> list[Backend]:
             wait_event=row[6],
             started=row[7],
             duration_s=row[8],
-            query=row[9],
+            query=(row[9] if literals else normalized(row[9], row[11]))[:QUERY_CHARS],
             blocked_by=tuple(row[10]),
         )
         for row in rows
     ]
 
 
-def blocking(*, using: str = "default") -> list[Blocking]:
-    """One row per (blocked, blocking) pair of backends in this database."""
-    current = {backend.pid: backend for backend in backends(using=using)}
+def blocking(*, using: str = "default", literals: bool = True) -> list[Blocking]:
+    """One row per (blocked, blocking) pair of backends in this database (statements as ``backends`` shows)."""
+    current = {backend.pid: backend for backend in backends(using=using, literals=literals)}
     pairs = []
     for backend in current.values():
         for pid in backend.blocked_by:

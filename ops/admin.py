@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from members.admin import PII_PERMISSION
 from ops import activity, advisor, explain, pg_stats
 from ops.models import OpsAccess
 from ops.platform.paginators import TypedModelAdmin
@@ -220,8 +221,9 @@ class OpsAdmin(TypedModelAdmin[OpsAccess]):
             request,
             "activity.html",
             "Live activity",
-            backends=activity.backends(),
-            blocking=activity.blocking(),
+            # Other sessions' statements with their literals only for users who may see PII.
+            backends=activity.backends(literals=request.user.has_perm(PII_PERMISSION)),
+            blocking=activity.blocking(literals=request.user.has_perm(PII_PERMISSION)),
             can_cancel=request.user.is_superuser,
         )
 

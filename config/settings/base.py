@@ -228,12 +228,33 @@ SHARED_X12_DIR = env.path("SHARED_X12_DIR", default=str(BASE_DIR.parent / "share
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    # The access log without query strings: search terms are PHI (ops/platform/logs.py).
+    "filters": {"scrub_query": {"()": "ops.platform.logs.ScrubQueryString"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # axes logs a start-up banner and every attempt at INFO: its audit rows are the record, the log needs only
     # its warnings.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "django.server": {
+            "handlers": ["django.server"],
+            "filters": ["scrub_query"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
 }
 
 # The payer's own identity on every 835 (1000A N3/N4, PER*BL, TRN03 "1" + tax id). The defaults are a

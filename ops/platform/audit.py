@@ -60,13 +60,17 @@ def audit_record(
     outcome: str = AuditOutcome.ALLOWED,
     username: str = "",
     reason: str = "",
+    search_term: str = "",
+    detail: str = "",
 ) -> AuditEvent:
     """Write one audit event now; ``user`` defaults to ``request.user``. Returns the saved event.
 
     ``object_type`` is "app_label.model" (or "analytics.report_csv" for an export), ``object_id`` the
     primary key (or another non-PHI identifier). ``username`` names the account of an event without a signed-in
-    user (a failed sign-in); ``reason`` is the user's stated reason (a PII reveal). Raises ValueError for an
-    unknown action or outcome.
+    user (a failed sign-in); ``reason`` is the user's stated reason (a PII reveal); ``search_term`` a list's
+    search (kept in the audit row only); ``detail`` what the page showed beyond its object. Marks ``request`` as
+    audited, so ``AuditResponseMiddleware`` does not record it again. Raises ValueError for an unknown action or
+    outcome.
     """
     if action not in AuditAction.values:
         raise ValueError(f"unknown audit action {action!r}")
@@ -75,6 +79,8 @@ def audit_record(
     if user is None and request is not None:
         user = getattr(request, "user", None)
     authenticated = user is not None and getattr(user, "is_authenticated", False)
+    if request is not None:
+        request._audit_recorded = True  # type: ignore[attr-defined]
     return AuditEvent.objects.create(
         occurred_at=timezone.now(),
         user_id=user.pk if authenticated else None,
@@ -88,6 +94,8 @@ def audit_record(
         ip_address=_client_ip(request) if request is not None else None,
         user_agent=(request.headers.get("User-Agent", "") if request is not None else "")[:200],
         reason=reason[:200],
+        search_term=search_term[:200],
+        detail=detail[:100],
     )
 
 
@@ -95,7 +103,18 @@ class AuditedAdminMixin(ModelAdmin):  # type: ignore[type-arg]
     """ModelAdmin mixin that audits views, additions, changes and deletions of its model (list it first)."""
 
     def _audit(self, request: HttpRequest, action: str, object_id: object = "") -> None:
-        audit_record(request=request, action=action, object_type=self.opts.label_lower, object_id=object_id)
+        audit_record(
+            request=request,
+            action=action,
+            object_type=self.opts.label_lower,
+            object_id=object_id,
+            search_term=request.GET.get("q", "") if request.method == "GET" else "",
+            detail=self.audit_detail(request, object_id),
+        )
+
+    def audit_detail(self, request: HttpRequest, object_id: object) -> str:
+        """What the page showed beyond its object (an override says, e.g., that a PII inline was on it)."""
+        return ""
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
@@ -141,12 +160,32 @@ def _route(request: HttpRequest) -> str:
     return request.path[:64]
 
 
+# Pages behind sign-in that may show PHI: every admin page (bar the few below) and every analytics page and its
+# JSON. Their requests are audited even when no admin hook recorded them (ops pages, claim lines, history,
+# batches, autocomplete, analytics).
+AUDITED_PREFIXES = ("/admin/", "/analytics/")
+UNAUDITED_ROUTES = frozenset(
+    {
+        "admin:jsi18n",
+        "admin:login",
+        "admin:logout",
+        "admin:index",
+        "admin:password_change",
+        "admin:password_change_done",
+        "admin:app_list",
+    }
+)
+
+
 class AuditResponseMiddleware:
-    """Two rules for every response (list it after AuthenticationMiddleware):
+    """Three rules for every response (list it after AuthenticationMiddleware):
 
     * a signed-in user's response is not stored by the browser or a proxy (``Cache-Control: no-store, private``):
       every page behind sign-in may show PHI, exports included (45 CFR 164.312(c)(1));
-    * a 403 (permission, CSRF) is an audit event with outcome "denied" (45 CFR 164.312(b)).
+    * a 403 (permission, CSRF) is an audit event with outcome "denied" (45 CFR 164.312(b));
+    * a signed-in request to a page that may show PHI (``AUDITED_PREFIXES``) that nothing audited on the way is
+      recorded here: "view" (GET) or "change" (other methods), the model (an admin model page) or the route's
+      name, the object id, the search term, and the outcome by status (4xx denied, 5xx failed).
     """
 
     def __init__(self, get_response: Any) -> None:
@@ -155,7 +194,8 @@ class AuditResponseMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response: HttpResponse = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        signed_in = user is not None and user.is_authenticated
+        if signed_in:
             patch_cache_control(response, no_store=True, private=True)
         if response.status_code == 403:
             audit_record(
@@ -165,7 +205,28 @@ class AuditResponseMiddleware:
                 object_id=_route(request),
                 outcome=AuditOutcome.DENIED,
             )
+        elif signed_in and not getattr(request, "_audit_recorded", False) and _audited_page(request):
+            match = request.resolver_match
+            model_admin = getattr(getattr(match, "func", None), "model_admin", None)
+            audit_record(
+                request=request,
+                action=AuditAction.VIEW if request.method in ("GET", "HEAD") else AuditAction.CHANGE,
+                object_type=model_admin.opts.label_lower if model_admin is not None else _route(request),
+                object_id=(match.kwargs.get("object_id", "") if match is not None else ""),
+                outcome=(
+                    AuditOutcome.FAILED
+                    if response.status_code >= 500
+                    else AuditOutcome.DENIED
+                    if response.status_code >= 400
+                    else AuditOutcome.ALLOWED
+                ),
+                search_term=request.GET.get("q", "") or request.GET.get("term", ""),
+            )
         return response
+
+
+def _audited_page(request: HttpRequest) -> bool:
+    return request.path.startswith(AUDITED_PREFIXES) and _route(request) not in UNAUDITED_ROUTES
 
 
 def _signed_in(sender: Any, request: HttpRequest | None = None, user: Any = None, **_: Any) -> None:

@@ -84,6 +84,11 @@ class AuditEvent(PlainPkPartitionedModel):
     user_agent = models.CharField(max_length=200, blank=True, db_default="")
     # Why the user asked (a PII reveal): required there, blank for other events.
     reason = models.CharField(max_length=200, blank=True, db_default="")
+    # A list's or an autocomplete's search term: PHI (a name), so kept here only, never in URLs the server logs
+    # (README "Access log").
+    search_term = models.CharField(max_length=200, blank=True, db_default="")
+    # What the page showed beyond its object, e.g. "PII inline (masked)" on a member page.
+    detail = models.CharField(max_length=100, blank=True, db_default="")
 
     class PartitioningMeta:
         method = PostgresPartitioningMethod.RANGE

@@ -170,3 +170,48 @@ def test_a_blocked_backend_is_shown_with_its_blocker_and_can_be_cancelled(raw_co
         holder.execute("SELECT pg_advisory_unlock_all()")
         thread.join(5)
     assert not activity.cancel_backend(999_999_999 % 2_000_000_000)  # no such backend here
+
+
+def test_other_sessions_statements_lose_their_literals_without_the_pii_permission(raw_connect) -> None:  # type: ignore[no-untyped-def]
+    session = raw_connect()
+    pid = session.info.backend_pid
+    thread = threading.Thread(target=lambda: session.execute("SELECT pg_sleep(2), 'FRYE 900-12-3456' AS who"))
+    thread.start()
+    try:
+        running = []
+        for _ in range(50):
+            running = [b for b in activity.backends(literals=False) if b.pid == pid and b.state == "active"]
+            if running:
+                break
+            time.sleep(0.05)
+        assert running, "the sleeping statement is seen"
+        assert "FRYE" not in running[0].query and "900-12-3456" not in running[0].query
+        assert "pg_sleep" in running[0].query
+        with_literals = [b for b in activity.backends(literals=True) if b.pid == pid]
+        assert "FRYE 900-12-3456" in with_literals[0].query
+    finally:
+        thread.join(5)
+
+
+def test_activity_page_normalizes_for_ops_users_without_pii(client, django_user_model, raw_connect) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import Permission
+    from django.urls import reverse
+
+    user = django_user_model.objects.create_user("opsuser", password="x", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename="view_ops_reports"))
+    client.force_login(user)
+    session = raw_connect()
+    thread = threading.Thread(target=lambda: session.execute("SELECT pg_sleep(1.5), 'QUIMBLEY' AS who"))
+    thread.start()
+    try:
+        content = ""
+        for _ in range(50):
+            page = client.get(reverse("admin:ops_activity"))
+            assert page.status_code == 200
+            content = page.content.decode()
+            if "pg_sleep" in content:
+                break
+            time.sleep(0.05)
+        assert "pg_sleep" in content and "QUIMBLEY" not in content
+    finally:
+        thread.join(5)
