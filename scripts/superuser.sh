@@ -27,6 +27,18 @@ if not as_printed:
 from axes.utils import reset as axes_reset
 
 axes_reset(username=name)
+# The second factor (django-otp, config/admin_site.py): one TOTP device, kept across runs; its otpauth:// URL
+# goes to var/demo_totp.txt for an authenticator app (dev only: this script refuses the production settings).
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+device = TOTPDevice.objects.filter(user=user, name="demo").first() or TOTPDevice.objects.create(
+    user=user, name="demo", confirmed=True
+)
+os.makedirs("var", exist_ok=True)
+with open("var/demo_totp.txt", "w") as url_file:
+    url_file.write(device.config_url + "\n")
 print("created" if created else "unchanged" if as_printed else "reset to the demo password")
 ')"
 log "superuser: $DEMO_ADMIN_USER / $DEMO_ADMIN_PASSWORD ($outcome)"
+log "superuser: staff sign in with a TOTP code too: add var/demo_totp.txt (an otpauth:// URL) to an authenticator" \
+    "app, or put OTP_REQUIRED=False in .env to skip the second factor on this development machine"

@@ -265,3 +265,80 @@ def test_validation_findings_carry_no_element_value(
     assert any(f.get("element", "").startswith("NM103") for f in findings), findings
     for text in (str(findings), output, caplog.text):
         assert long_name.decode() not in text
+
+
+def _totp_code(device: Any, *, offset_steps: int = 0) -> str:
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + offset_steps * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+@override_settings(OTP_REQUIRED=True)
+def test_staff_sign_in_needs_a_totp_code(staff: Any) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    client = Client()
+    base = {
+        "username": "examiner1",
+        "password": PASSWORD,
+        "next": "/admin/",
+        "otp_device": device.persistent_id,
+    }
+    refused = client.post(LOGIN, {**base, "otp_token": ""})
+    assert refused.status_code == 200 and "_auth_user_id" not in client.session
+    assert 'name="otp_token"' in refused.content.decode()
+    signed_in = client.post(LOGIN, {**base, "otp_token": _totp_code(device)})
+    assert signed_in.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+@override_settings(OTP_REQUIRED=True)
+def test_a_wrong_totp_code_is_refused_and_throttles_the_device(staff: Any) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    client = Client()
+    base = {
+        "username": "examiner1",
+        "password": PASSWORD,
+        "next": "/admin/",
+        "otp_device": device.persistent_id,
+    }
+    wrong = client.post(LOGIN, {**base, "otp_token": _totp_code(device, offset_steps=10)})
+    assert wrong.status_code == 200 and "_auth_user_id" not in client.session
+    # django-otp's throttling: right after a failure even the right code waits (2 s and doubling).
+    throttled = client.post(LOGIN, {**base, "otp_token": _totp_code(device)})
+    assert throttled.status_code == 200 and "_auth_user_id" not in client.session
+    assert "try again" in throttled.content.decode()
+
+
+@override_settings(OTP_REQUIRED=True)
+def test_a_session_without_a_verified_device_is_not_staff(staff: Any) -> None:
+    client = Client()
+    client.force_login(staff)  # a password-only session
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+    assert client.get(reverse("admin:members_member_changelist")).status_code == 302
+
+
+def test_production_refuses_to_run_without_the_second_factor() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+            "DJANGO_SECRET_KEY": "w" * 50,
+            "PII_SALT_KEYS": "a-production-salt",
+            "PII_HMAC_KEY": "a-production-hmac-key",
+            "OTP_REQUIRED": "False",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0 and "OTP_REQUIRED must stay on in production" in result.stderr

@@ -26,7 +26,8 @@ PII_HMAC_KEY = env.str("PII_HMAC_KEY", default="dev-only-pii-hmac-key")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the platform's site: password and TOTP code for staff (config/admin_site.py).
+    "config.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,6 +45,9 @@ INSTALLED_APPS = [
     "pgtrigger",
     # Sign-in lockout after repeated failures (AXES_* below).
     "axes",
+    # TOTP second factor for staff (OTP_REQUIRED below).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Content-Security-Policy header (CONTENT_SECURITY_POLICY below).
     "csp",
     "members",
@@ -59,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a TOTP code (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     # 15 min idle / 12 h absolute (ops/platform/sessions.py).
     "ops.platform.sessions.SessionLifetimeMiddleware",
     # no-store on signed-in pages, 403s audited (ops/platform/audit.py).
@@ -156,6 +162,10 @@ SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 LOGIN_URL = "admin:login"
+# Staff need a TOTP device and its code at sign-in (config/admin_site.py). A developer may set OTP_REQUIRED=False
+# in .env; config.settings.prod refuses that. `make superuser` gives the demo user a device and prints it.
+OTP_REQUIRED = env.bool("OTP_REQUIRED", default=True)
+OTP_TOTP_ISSUER = "Claims platform"
 # Every page is served from here: scripts and styles from our own static files only (no inline script
 # anywhere), nothing framed, forms posted back here only. Inline style attributes stay allowed: the admin's
 # templates use a few, and a style cannot run code. (django-csp 4; Django 5.2 has no CSP of its own.)

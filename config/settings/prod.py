@@ -12,6 +12,8 @@ if not SECRET_KEY or SECRET_KEY.startswith("dev-only"):
 for _name, _value in (("PII_SALT_KEYS", SALT_KEY[0]), ("PII_HMAC_KEY", PII_HMAC_KEY)):  # noqa: F405
     if _value.startswith("dev-only"):
         raise ImproperlyConfigured(f"{_name} must be set in production")
+if not OTP_REQUIRED:  # noqa: F405
+    raise ImproperlyConfigured("OTP_REQUIRED must stay on in production (staff sign in with a TOTP code)")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -10,3 +10,5 @@ ANALYTICS_REFRESH_ON_COMMIT = False
 OPS_ANALYZE_ON_COMMIT = False
 # Tests adjudicate by calling the service, or with a real worker (claims/tests).
 CLAIMS_ADJUDICATE_ON_COMMIT = False
+# Tests sign in with force_login (no device); tests/test_security.py turns the TOTP requirement on itself.
+OTP_REQUIRED = False

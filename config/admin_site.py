@@ -1,0 +1,35 @@
+"""The platform's admin site: staff sign in with a password and a TOTP code (django-otp), 45 CFR 164.312(d).
+
+``PlatformAdminSite`` is django-otp's ``OTPAdminSite`` (a user without a verified device is treated as not staff;
+the login form asks for the code) while ``settings.OTP_REQUIRED`` holds, which ``config.settings.prod`` enforces.
+With it off (tests that sign in without a device; a developer who sets ``OTP_REQUIRED=False`` in ``.env``) it is
+Django's own admin site. Installed as the default admin site by ``config.apps.PlatformAdminConfig`` (INSTALLED_APPS).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.admin import AdminSite
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.http import HttpRequest
+from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite, _admin_template_for_django_version
+
+
+class PlatformAdminSite(OTPAdminSite):
+    def __init__(self, name: str = "admin") -> None:
+        super().__init__(name)
+
+    @property  # type: ignore[override]
+    def login_form(self) -> Any:
+        return OTPAdminAuthenticationForm if settings.OTP_REQUIRED else AdminAuthenticationForm
+
+    @property  # type: ignore[override]
+    def login_template(self) -> Any:
+        return _admin_template_for_django_version() if settings.OTP_REQUIRED else None
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        if settings.OTP_REQUIRED:
+            return bool(super().has_permission(request))
+        return AdminSite.has_permission(self, request)
