@@ -138,23 +138,35 @@ def test_a_long_uncommon_password_is_accepted() -> None:
     assert validate_password("tidal-brick-orbit-92") is None
 
 
-def test_check_deploy_is_clean_with_the_production_settings() -> None:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "DJANGO_SECRET_KEY": "x" * 20 + "-a-real-looking-production-secret-key-0123456789",
-        "PII_SALT_KEYS": "a-production-salt",
-        "PII_HMAC_KEY": "a-production-hmac-key",
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+# The production settings need these from the environment (config/settings/prod.py refuses the defaults).
+PROD_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+    "DJANGO_SECRET_KEY": "x" * 20 + "-a-real-looking-production-secret-key-0123456789",
+    "PII_SALT_KEYS": "a-production-salt",
+    "PII_HMAC_KEY": "a-production-hmac-key",
+}
+
+
+def _under_production_settings(
+    args: list[str], *, unset: tuple[str, ...] = (), **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python <args>`` in the project with the production settings (``PROD_ENV``, then ``env``), without
+    the variables named in ``unset``."""
+    environment = {k: v for k, v in os.environ.items() if k not in unset}
+    environment.update({k: v for k, v in PROD_ENV.items() if k not in unset}, **env)
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=settings.BASE_DIR,
-        env=env,
+        env=environment,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_check_deploy_is_clean_with_the_production_settings() -> None:
+    result = _under_production_settings(["manage.py", "check", "--deploy", "--fail-level", "WARNING"])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -182,37 +194,15 @@ def test_metrics_answer_only_the_allowed_addresses() -> None:
 
 
 def test_production_refuses_the_development_pii_keys() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=settings.BASE_DIR,
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("PII_")},
-            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-            "DJANGO_SECRET_KEY": "z" * 50,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = _under_production_settings(
+        ["-c", "import django; django.setup()"], unset=("PII_SALT_KEYS", "PII_HMAC_KEY")
     )
     assert result.returncode != 0 and "PII_SALT_KEYS must be set in production" in result.stderr
 
 
 def test_production_serves_metrics_to_localhost_only() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; print(settings.METRICS_ALLOWED_IPS)"],
-        cwd=settings.BASE_DIR,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-            "DJANGO_SECRET_KEY": "y" * 50,
-            "PII_SALT_KEYS": "a-production-salt",
-            "PII_HMAC_KEY": "a-production-hmac-key",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = _under_production_settings(
+        ["-c", "from django.conf import settings; print(settings.METRICS_ALLOWED_IPS)"]
     )
     assert result.stdout.strip() == "['127.0.0.1', '::1']", result.stderr
 
@@ -275,18 +265,27 @@ def _totp_code(device: Any, *, offset_steps: int = 0) -> str:
     return f"{totp.token():0{device.digits}d}"
 
 
-@override_settings(OTP_REQUIRED=True)
-def test_staff_sign_in_needs_a_totp_code(staff: Any) -> None:
+@pytest.fixture
+def device(staff: Any) -> Any:
+    """A confirmed TOTP device of the staff user."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
-    client = Client()
-    base = {
+    return TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+
+
+def _sign_in_form(device: Any) -> dict[str, str]:
+    return {
         "username": "examiner1",
         "password": PASSWORD,
         "next": "/admin/",
         "otp_device": device.persistent_id,
     }
+
+
+@override_settings(OTP_REQUIRED=True)
+def test_staff_sign_in_needs_a_totp_code(device: Any) -> None:
+    client = Client()
+    base = _sign_in_form(device)
     refused = client.post(LOGIN, {**base, "otp_token": ""})
     assert refused.status_code == 200 and "_auth_user_id" not in client.session
     assert 'name="otp_token"' in refused.content.decode()
@@ -296,17 +295,9 @@ def test_staff_sign_in_needs_a_totp_code(staff: Any) -> None:
 
 
 @override_settings(OTP_REQUIRED=True)
-def test_a_wrong_totp_code_is_refused_and_throttles_the_device(staff: Any) -> None:
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+def test_a_wrong_totp_code_is_refused_and_throttles_the_device(device: Any) -> None:
     client = Client()
-    base = {
-        "username": "examiner1",
-        "password": PASSWORD,
-        "next": "/admin/",
-        "otp_device": device.persistent_id,
-    }
+    base = _sign_in_form(device)
     wrong = client.post(LOGIN, {**base, "otp_token": _totp_code(device, offset_steps=10)})
     assert wrong.status_code == 200 and "_auth_user_id" not in client.session
     # django-otp's throttling: right after a failure even the right code waits (2 s and doubling).
@@ -325,20 +316,5 @@ def test_a_session_without_a_verified_device_is_not_staff(staff: Any) -> None:
 
 
 def test_production_refuses_to_run_without_the_second_factor() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=settings.BASE_DIR,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-            "DJANGO_SECRET_KEY": "w" * 50,
-            "PII_SALT_KEYS": "a-production-salt",
-            "PII_HMAC_KEY": "a-production-hmac-key",
-            "OTP_REQUIRED": "False",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _under_production_settings(["-c", "import django; django.setup()"], OTP_REQUIRED="False")
     assert result.returncode != 0 and "OTP_REQUIRED must stay on in production" in result.stderr

@@ -20,6 +20,7 @@ from analytics.services.summaries import SUMMARIES
 from claims.services.ingest import batch_ingest
 from config.celery import app
 from ops.synthetic.x12_files import generate_demo_files
+from tests.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 # A Redis database of its own, so a developer's broker queue is never read or purged by the test.
@@ -51,16 +52,6 @@ def _celery(args: list[str], log_path: Path) -> tuple[subprocess.Popen[str], IO[
     return proc, log
 
 
-def _stop(proc: subprocess.Popen[str], log: IO[str]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    log.close()
-
-
 @pytest.fixture
 def worker(tmp_path: Path):  # type: ignore[no-untyped-def]
     previous = app.conf.broker_url
@@ -77,7 +68,7 @@ def worker(tmp_path: Path):  # type: ignore[no-untyped-def]
                 raise AssertionError("celery worker did not start:\n" + (tmp_path / "worker.log").read_text())
         yield proc
     finally:
-        _stop(proc, log)
+        stop_process(proc, log)
         app.conf.broker_url = previous
 
 
@@ -143,7 +134,7 @@ def test_beat_sends_a_scheduled_refresh_that_the_worker_runs(worker, tmp_path: P
             assert time.monotonic() < deadline, (tmp_path / "beat.log").read_text()[-2000:]
             time.sleep(0.5)
     finally:
-        _stop(beat, log)
+        stop_process(beat, log)
 
     views = set(RefreshLog.objects.filter(trigger="beat:realtime").values_list("view", flat=True))
     assert views == {"analytics_processing_realtime_mv", "analytics_queue_depth_daily_mv"}

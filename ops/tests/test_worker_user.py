@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 
 from config.celery import app
+from tests.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
@@ -59,11 +60,5 @@ def test_the_demo_worker_started_as_root_runs_as_the_worker_user(tmp_path: Path)
         assert _uids(proc.pid) == (worker_user.pw_uid, worker_user.pw_uid)
         assert worker_user.pw_uid != 0 and (ROOT / "var").stat().st_uid == worker_user.pw_uid
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        stop_process(proc, log)
         app.conf.broker_url = previous
