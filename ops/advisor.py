@@ -398,7 +398,9 @@ def advise_statement(
             if use_hypopg is None:
                 use_hypopg = hypopg_available(using=using)
             with connections[using].cursor() as cursor:
-                cursor.execute("SET LOCAL statement_timeout = %s", [STATEMENT_TIMEOUT_MS])
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true)", [str(STATEMENT_TIMEOUT_MS)]
+                )
             plan = generic_plan(query, using=using)
             before = float(plan["Total Cost"])
             seq = _seq_scanned(plan, _partition_parents(plan, using=using))

@@ -291,15 +291,21 @@ def _repair(action: Action, *, using: str) -> dict[str, int]:
         for table in reversed(action.tables):  # referenced first: the lines' FK is validated on attach
             new = partition_name(table, action.month)
             lo, hi = month_bounds(action.month, timestamptz=meta[table].timestamptz)
+            # DDL takes no bound parameters (the connection binds them server-side): literals, quoted by psycopg.
             cursor.execute(
-                sql.SQL("ALTER TABLE {parent} ATTACH PARTITION {new} FOR VALUES FROM (%s) TO (%s)")
-                .format(parent=sql.Identifier(table), new=sql.Identifier(new))
-                .as_string(cursor.connection),
-                [lo, hi],
+                sql.SQL("ALTER TABLE {parent} ATTACH PARTITION {new} FOR VALUES FROM ({lo}) TO ({hi})")
+                .format(
+                    parent=sql.Identifier(table),
+                    new=sql.Identifier(new),
+                    lo=sql.Literal(lo),
+                    hi=sql.Literal(hi),
+                )
+                .as_string(cursor.connection)
             )
             cursor.execute(
-                sql.SQL("COMMENT ON TABLE {} IS %s").format(sql.Identifier(new)).as_string(cursor.connection),
-                [AUTO_PARTITIONED_COMMENT],
+                sql.SQL("COMMENT ON TABLE {} IS {}")
+                .format(sql.Identifier(new), sql.Literal(AUTO_PARTITIONED_COMMENT))
+                .as_string(cursor.connection)
             )
     return moved
 

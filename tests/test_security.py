@@ -33,6 +33,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -318,3 +319,16 @@ def test_a_session_without_a_verified_device_is_not_staff(staff: Any) -> None:
 def test_production_refuses_to_run_without_the_second_factor() -> None:
     result = _under_production_settings(["-c", "import django; django.setup()"], OTP_REQUIRED="False")
     assert result.returncode != 0 and "OTP_REQUIRED must stay on in production" in result.stderr
+
+
+def test_parameters_reach_postgresql_apart_from_the_statement() -> None:
+    # What the server received, as pg_stat_activity shows this very statement: the value travels as a bound
+    # parameter, so a failing statement logged by PostgreSQL (log_min_error_statement) carries $1, not a name.
+    # With Django's default client-side binding the text would read "'FRYE 1973-05-02'::text IS NOT NULL".
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid() AND %s::text IS NOT NULL",
+            ["FRYE 1973-05-02"],
+        )
+        (seen,) = cursor.fetchone()
+    assert "$1::text IS NOT NULL" in seen and "FRYE" not in seen

@@ -126,7 +126,7 @@ def _refresh_one(view: ViewClass, log: RefreshLog, *, lock_wait_s: float) -> Non
     start = time.perf_counter()
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL statement_timeout = %s", [STATEMENT_TIMEOUT_MS])
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(STATEMENT_TIMEOUT_MS)])
             # A refresh runs once per cadence: JIT compilation costs seconds there and never pays back
             # (measured: 2.4 s of a 5.9 s diagnosis refresh at 100,000 claims).
             cursor.execute("SET LOCAL jit = off")

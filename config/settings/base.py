@@ -124,6 +124,10 @@ DATABASES["reporting"] = (
 # it (its role may not TRUNCATE), and it sees only committed rows, as in production.
 DATABASES["reporting"]["TEST"] = {"MIRROR": "default"}
 for _alias in DATABASES:
+    # Parameters travel apart from the statement text (psycopg's server-side binding; Django's
+    # OPTIONS["server_side_binding"]): a statement that fails is logged by PostgreSQL (log_min_error_statement)
+    # with $1, $2 where a name or a date of birth would otherwise be written into the server's log.
+    DATABASES[_alias].setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
     # psqlextra wraps the prometheus backend: partitioning and DB metrics together. The other way round,
     # pgpartition refuses to run (STACK.md).
     DATABASES[_alias]["ENGINE"] = "psqlextra.backend"
