@@ -14,7 +14,20 @@ from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.http import HttpRequest
+from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite, _admin_template_for_django_version
+
+
+class PlatformLoginForm(OTPAdminAuthenticationForm):
+    """django-otp's admin sign-in form, where a user with a single device need not pick it: django-otp lists the
+    devices only after a first try, so the code typed with the password would otherwise always be refused once."""
+
+    def clean_otp(self, user: Any) -> None:
+        if user is not None and not self.cleaned_data.get("otp_device"):
+            devices = list(devices_for_user(user))
+            if len(devices) == 1:
+                self.cleaned_data["otp_device"] = devices[0].persistent_id
+        super().clean_otp(user)
 
 
 class PlatformAdminSite(OTPAdminSite):
@@ -23,7 +36,7 @@ class PlatformAdminSite(OTPAdminSite):
 
     @property  # type: ignore[override]
     def login_form(self) -> Any:
-        return OTPAdminAuthenticationForm if settings.OTP_REQUIRED else AdminAuthenticationForm
+        return PlatformLoginForm if settings.OTP_REQUIRED else AdminAuthenticationForm
 
     @property  # type: ignore[override]
     def login_template(self) -> Any:
