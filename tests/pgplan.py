@@ -108,6 +108,17 @@ def declared_index_names(plan: PlanNode, *, using: str = "default") -> set[str]:
     return set(top_parent_indexes(index_names(plan), using=using).values())
 
 
+def declared_index_names_on(plan: PlanNode, relations: set[str], *, using: str = "default") -> set[str]:
+    """The declared (parent) names of the indexes the plan reads to scan one of ``relations`` (partitions by
+    their own name)."""
+    names = {
+        node["Index Name"]
+        for node in iter_nodes(plan)
+        if "Index Name" in node and node.get("Relation Name") in relations
+    }
+    return set(top_parent_indexes(names, using=using).values())
+
+
 def scans_of_index(plan: PlanNode, declared: str, *, using: str = "default") -> list[PlanNode]:
     """Plan nodes that scan ``declared`` or one of its partition indexes."""
     parents = top_parent_indexes(index_names(plan), using=using)

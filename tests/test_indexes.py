@@ -570,7 +570,9 @@ def test_work_queue_pages_read_claims_through_the_queue_indexes(
     for sql in statements:
         # The captured SQL has its values inlined: a LIKE's % must not be taken for a placeholder.
         plan = pgplan.explain_sql(sql.replace("%", "%%"))
-        used = pgplan.declared_index_names(plan) & CLAIM_INDEXES
+        # The months with claims: an empty partition costs nothing whichever index reads it, and which one the
+        # planner picks there depends on how many empty months earlier tests left (a reused test database).
+        used = pgplan.declared_index_names_on(plan, _nonempty_claim_partitions()) & CLAIM_INDEXES
         assert used and used <= (COUNTED_BY if "COUNT(" in sql else allowed), pgplan.summary(plan)
         # Empty monthly partitions cost nothing to scan (module docstring); the months with claims must not be.
         assert not pgplan.seq_scanned_relations(plan) & _nonempty_claim_partitions(), pgplan.summary(plan)
