@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import sqlglot
-from django.db import connections
+from django.db import DatabaseError, connections, transaction
 from sqlglot import exp
 
 QUERY_CHARS = 500
@@ -82,20 +83,26 @@ def normalized(query: str, known: str | None) -> str:
     )
 
 
-def _has_pg_stat_statements(using: str) -> bool:
+def _activity_rows(normalized_text: str, using: str) -> list[tuple[Any, ...]]:
     with connections[using].cursor() as cursor:
-        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements')")
-        return bool(cursor.fetchone()[0])
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(_ACTIVITY_SQL.format(normalized=normalized_text))
+        return list(cursor.fetchall())
 
 
 def backends(*, using: str = "default", literals: bool = True) -> list[Backend]:
     """Client backends of this database except our own, active ones first, longest running first; statements
     as sent when ``literals``, else normalized (module docstring). Each truncated to ``QUERY_CHARS``."""
-    known_text = "NULL::text" if literals or not _has_pg_stat_statements(using) else _NORMALIZED
-    with connections[using].cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(_ACTIVITY_SQL.format(normalized=known_text))
-        rows = cursor.fetchall()
+    if literals:
+        rows = _activity_rows("NULL::text", using)
+    else:
+        try:
+            # A savepoint: without the extension, or with it not preloaded (pg_stats.slow_queries says which),
+            # the read fails and the caller's transaction must stay usable; sqlglot then normalizes alone.
+            with transaction.atomic(using=using):
+                rows = _activity_rows(_NORMALIZED, using)
+        except DatabaseError:
+            rows = _activity_rows("NULL::text", using)
     return [
         Backend(
             pid=row[0],

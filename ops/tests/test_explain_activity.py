@@ -215,3 +215,24 @@ def test_activity_page_normalizes_for_ops_users_without_pii(client, django_user_
         assert "pg_sleep" in content and "QUIMBLEY" not in content
     finally:
         thread.join(5)
+
+
+def test_without_pg_stat_statements_statements_are_still_normalized(raw_connect) -> None:  # type: ignore[no-untyped-def]
+    run("DROP EXTENSION pg_stat_statements")  # in the test's transaction: rolled back after it
+    session = raw_connect()
+    pid = session.info.backend_pid
+    thread = threading.Thread(
+        target=lambda: session.execute("SELECT pg_sleep(1.5), 'FRYE 900-12-3456' AS who")
+    )
+    thread.start()
+    try:
+        running = []
+        for _ in range(50):
+            running = [b for b in activity.backends(literals=False) if b.pid == pid and b.state == "active"]
+            if running:
+                break
+            time.sleep(0.05)
+        assert running and "pg_sleep" in running[0].query and "FRYE" not in running[0].query
+        assert run("SELECT 1") == [(1,)]  # the caller's transaction is still usable
+    finally:
+        thread.join(5)
