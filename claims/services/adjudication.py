@@ -96,12 +96,43 @@ class AdjudicationResult:
 
 @dataclass(frozen=True)
 class Shard:
-    """One of ``of`` workers deciding side by side: it takes the claims of the members whose id is ``index``
-    modulo ``of``. A member's claims are all in one shard, so two workers never wait on each other's
-    accumulator row locks (without shards, two runs serialized on shared members' locks)."""
+    """One of ``of`` workers deciding side by side: it takes the claims of the members whose id is above
+    ``member_after`` and at most ``member_through`` (None: unbounded on that side). A member's claims are all in
+    one shard, so two workers never wait on each other's accumulator row locks (without shards, two runs
+    serialized on shared members' locks).
+
+    Why ranges and not ``member_id % of``: the planner estimates a range from the column's histogram, but a
+    modulo at a flat 0.5 %, so it took a shard's 52,000 waiting claims for 549, sorted them all (on disk) for
+    every chunk instead of reading the status index in order up to the chunk's size (measured at 1M claims on
+    file, 100,000 waiting: 80 ms a chunk, growing with the backlog). ``shards_for`` cuts the ranges at the
+    waiting claims' member-id quantiles, so the shards get about the same number of claims."""
 
     index: int
     of: int
+    member_after: int | None = None
+    member_through: int | None = None
+
+
+def shards_for(workers: int, *, batch_id: int | None = None) -> list[Shard]:
+    """``workers`` shards whose member-id ranges cover every id, cut where the claims waiting now (of
+    ``batch_id``, when given) split into equal counts (``percentile_disc``). Claims that arrive later fall in
+    one shard too. With fewer distinct members than workers, some shards are empty; with no claim waiting,
+    one shard covers every id."""
+    fractions = [index / workers for index in range(1, workers)]
+    where = "status = %s::text" + (" AND batch_id = %s::bigint" if batch_id is not None else "")
+    params: list[Any] = [fractions, ClaimStatus.VALIDATED, *([batch_id] if batch_id is not None else [])]
+    with bound_cursor() as cursor:
+        cursor.execute(
+            f"SELECT percentile_disc(%b::float8[]) WITHIN GROUP (ORDER BY member_id) FROM {CLAIM_TABLE} "
+            f"WHERE {where}",
+            params,
+        )
+        row = cursor.fetchone()
+    cuts: list[int | None] = list(row[0]) if row and row[0] else []
+    if len(cuts) != workers - 1:  # nothing waiting: one shard takes whatever comes
+        return [Shard(0, 1)]
+    bounds = [None, *cuts, None]
+    return [Shard(index, workers, bounds[index], bounds[index + 1]) for index in range(workers)]
 
 
 @dataclass(frozen=True)
@@ -215,8 +246,8 @@ class ParallelResult:
 def claims_adjudicate_parallel(
     *, workers: int, batch_id: int | None = None, trigger: str = "command", now: dt.datetime | None = None
 ) -> ParallelResult:
-    """``claims_adjudicate`` in ``workers`` processes side by side, one ``Shard`` each (members by id modulo
-    ``workers``), each with its own connection, chunks and ``AdjudicationRun``; the batch's follow-up tasks
+    """``claims_adjudicate`` in ``workers`` processes side by side, one ``Shard`` each (member-id ranges
+    from ``shards_for``), each with its own connection, chunks and ``AdjudicationRun``; the batch's follow-up tasks
     are sent once at the end. ``workers`` = 1, or a call inside an open transaction, runs in this process.
 
     Why processes: the engine is Python and the writes are PostgreSQL's, so one process leaves a core idle while
@@ -230,11 +261,9 @@ def claims_adjudicate_parallel(
         # Inside the caller's transaction other processes would not see its rows: decide here.
         outcomes = [_run_shard(None, batch_id, trigger, now)]
     else:
+        shards = shards_for(workers, batch_id=batch_id)
         with process_pool(workers) as pool:
-            futures = [
-                pool.submit(_run_shard, Shard(index, workers), batch_id, trigger, now)
-                for index in range(workers)
-            ]
+            futures = [pool.submit(_run_shard, shard, batch_id, trigger, now) for shard in shards]
             outcomes = [future.result() for future in futures]
     failed = [outcome.error for outcome in outcomes if outcome.error]
     result = ParallelResult(Counter(), Counter(), [o.run for o in outcomes], time.perf_counter() - started)
@@ -321,9 +350,12 @@ def _take_waiting(
     if claim_ids is not None:
         where.append("id = ANY(%b::bigint[])")
         params.append(list(claim_ids))
-    if shard is not None:
-        where.append("mod(member_id, %s::bigint) = %s::bigint")
-        params.extend([shard.of, shard.index])
+    if shard is not None and shard.member_after is not None:
+        where.append("member_id > %s::bigint")
+        params.append(shard.member_after)
+    if shard is not None and shard.member_through is not None:
+        where.append("member_id <= %s::bigint")
+        params.append(shard.member_through)
     with bound_cursor() as cursor:
         cursor.execute(
             f"SELECT id, service_date_from, member_id, health_plan_id, billing_provider_id, received_at, "

@@ -262,7 +262,8 @@ def test_metrics_count_decisions_by_outcome_and_edit_and_give_the_p95(client) ->
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_workers_split_members_and_decide_each_claim_once() -> None:
-    # Six members with two claims each against a $200 deductible; two worker processes, members by id modulo 2.
+    # Six members with two claims each against a $200 deductible; two worker processes, members split by id at
+    # the median of the waiting claims' member ids.
     plan = HealthPlanFactory(deductible=Decimal("200.00"), copay=Decimal("0.00"))
     claims = []
     for _ in range(6):
@@ -270,18 +271,20 @@ def test_parallel_workers_split_members_and_decide_each_claim_once() -> None:
         Enrollment.objects.create(member=member, plan=plan, effective_date=dt.date(2020, 1, 1))
         claims += [_waiting_claim(plan, member, "400.00"), _waiting_claim(plan, member, "400.00")]
 
+    shards = adjudication.shards_for(2)
+    # percentile_disc(0.5) of 12 member ids, two a member: the 6th, the third member's id.
+    cut = sorted(c.member_id for c in claims)[5]
+    assert [(s.member_after, s.member_through) for s in shards] == [(None, cut), (cut, None)]
+
     result = adjudication.claims_adjudicate_parallel(workers=2, trigger="parallel test")
 
     assert result.claims == 12 and result.decided == {"approved": 12}
     runs = AdjudicationRun.objects.filter(trigger__startswith="parallel test").order_by("trigger")
     assert [r.trigger for r in runs] == ["parallel test (shard 1 of 2)", "parallel test (shard 2 of 2)"]
     assert sum(r.claims for r in runs) == 12
-    # Each member's claims all went to the shard of its id's parity.
+    # Each member's claims all went to the shard of its id's range: three members up to the cut, three above.
     by_run = {r.trigger.split("shard ")[1][0]: r.claims for r in runs}
-    expected = {"1": 0, "2": 0}
-    for c in claims:
-        expected["1" if c.member_id % 2 == 0 else "2"] += 1
-    assert by_run == expected
+    assert by_run == {"1": 6, "2": 6}
     # Decided once each (one validated -> approved row a claim), and each member spent exactly the deductible.
     moves = ClaimStatusHistory.objects.filter(from_status="validated", to_status="approved")
     assert sorted(moves.values_list("claim_id", flat=True)) == sorted(c.id for c in claims)
@@ -290,6 +293,25 @@ def test_parallel_workers_split_members_and_decide_each_claim_once() -> None:
             s=Sum("amount")
         )["s"]
         assert spent == accumulator.deductible_met == Decimal("200.00")
+
+
+@pytest.mark.django_db
+def test_shards_cover_every_member_id_once_and_one_shard_when_nothing_waits() -> None:
+    assert adjudication.shards_for(3) == [adjudication.Shard(0, 1)]
+    plan = HealthPlanFactory()
+    members = [MemberFactory() for _ in range(3)]
+    for member in members:
+        _waiting_claim(plan, member, "10.00")
+    ids = sorted(m.pk for m in members)
+
+    shards = adjudication.shards_for(3)
+
+    # Cuts at the 1/3 and 2/3 quantiles of the three waiting claims' member ids: one member a shard.
+    assert [(s.index, s.of, s.member_after, s.member_through) for s in shards] == [
+        (0, 3, None, ids[0]),
+        (1, 3, ids[0], ids[1]),
+        (2, 3, ids[1], None),
+    ]
 
 
 @pytest.mark.django_db
