@@ -18,9 +18,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
-from django.urls import URLPattern
+from django.test import override_settings
+from django.urls import URLPattern, reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from analytics import urls as analytics_urls
 from analytics.services.refresh import ALL_VIEWS, view_name
@@ -37,7 +40,7 @@ from ops.benchmark.baseline import (
 )
 from ops.benchmark.catalog import ADMIN_REQUESTS, CATALOG, ICD10_CHAPTERS, icd10_chapter, select
 from ops.benchmark.ingest import database_url, run_ingest_benchmark, scratch_database_name
-from ops.benchmark.pages import MONTHLY_REPORT_URLS, analytics_pages
+from ops.benchmark.pages import MONTHLY_REPORT_URLS, analytics_pages, superuser_client
 from ops.benchmark.params import add_months, period_end_for, pick_params
 from ops.benchmark.runner import analytics_tables, answer_digest, percentile, search_path
 from ops.synthetic.x12_files import generate_demo_files
@@ -494,3 +497,14 @@ def test_decision_sections_skip_one_by_one(claims_loaded: None, tmp_path: Path) 
     assert report["decisions"] is None and report["targets"] == []
     assert "--skip-835" in report["command"] and "--skip-work-queue" in report["command"]
     assert _database_state() == before
+
+
+@pytest.mark.django_db
+def test_the_benchmark_client_passes_the_admins_second_factor() -> None:
+    # The benchmark runs under the dev settings, where the admin asks for a TOTP code (OTP_REQUIRED); its client
+    # must be admitted as a signed-in staff user who passed that step, and leave no user or device behind.
+    with override_settings(OTP_REQUIRED=True), superuser_client() as client:
+        assert client.get(reverse("admin:index")).status_code == 200
+        assert client.get(reverse("admin:claims_workqueueclaim_changelist")).status_code == 200
+    assert not get_user_model().objects.filter(username__startswith="benchmark-").exists()
+    assert not TOTPDevice.objects.exists()
