@@ -480,7 +480,7 @@ def test_dependent_patient_gets_the_insured_and_no_patient_id() -> None:
     ]
 
 
-def test_unbalanced_claim_is_refused_naming_its_patient_control_number() -> None:
+def test_unbalanced_claim_is_refused_naming_its_position_and_payer_claim_number_not_clp01() -> None:
     # The 99213 line says 70 paid but its adjustments still explain 86 of the 150 billed; the sequestered
     # claim says 80 paid, ignoring its claim-level 1.60 (and so the payment no longer adds up either).
     bad_line = dataclasses.replace(APPROVED.lines[0], paid=D("70"))
@@ -488,15 +488,17 @@ def test_unbalanced_claim_is_refused_naming_its_patient_control_number() -> None
     bad_total = dataclasses.replace(SEQUESTERED, paid=D("80"))
     remittance = dataclasses.replace(FAMILY_REMIT, claims=(bad, DENIED, bad_total))
     assert balance_problems(remittance) == [
-        "claim 'FPA-1001' line 1 (99213): SVC02 - SVC03 = 80 but the line's CAS amounts sum to 86",
-        "claim 'FPA-1003': CLP03 - CLP04 = 20 but its CAS amounts (claim level 1.60, service lines 20) sum to 21.60",
+        "claims[0] (CLP07 26300010001) line 1 (99213): SVC02 - SVC03 = 80 but the line's CAS amounts sum to 86",
+        "claims[2] (CLP07 26300030001): CLP03 - CLP04 = 20 but its CAS amounts (claim level 1.60, "
+        "service lines 20) sum to 21.60",
         "BPR02 = 149.55 but the sum of CLP04 (179) - the sum of PLB04 (27.85) = 151.15",
     ]
-    with pytest.raises(ValueError, match="'FPA-1001'") as raised:
+    with pytest.raises(ValueError, match=r"claims\[0\] \(CLP07 26300010001\)") as raised:
         _write(remittance)
     message = str(raised.value)
     assert "SVC02 - SVC03 = 80" in message and "1234567893" in message
-    assert "DOE" not in message and "JANE" not in message  # no PHI in errors
+    # No PHI in errors: no names, and no patient control number (CLP01, the patient's account number).
+    assert "DOE" not in message and "JANE" not in message and "FPA-1001" not in message
 
 
 def test_payment_total_and_patient_responsibility_must_agree() -> None:
@@ -510,7 +512,9 @@ def test_payment_total_and_patient_responsibility_must_agree() -> None:
         FAMILY_REMIT,
         claims=(dataclasses.replace(APPROVED, patient_responsibility=D("36")), DENIED, SEQUESTERED),
     )
-    assert balance_problems(wrong_share) == ["claim 'FPA-1001': CLP05 = 36 but its PR adjustments sum to 41"]
+    assert balance_problems(wrong_share) == [
+        "claims[0] (CLP07 26300010001): CLP05 = 36 but its PR adjustments sum to 41"
+    ]
     with pytest.raises(ValueError, match="CLP05 = 36"):
         _write(wrong_share)
 
@@ -523,7 +527,7 @@ def test_values_that_cannot_be_written_are_refused_without_echoing_them() -> Non
     problems = format_problems(remittance)
     assert problems == [
         "claims[0].patient.last_name contains a delimiter (* : ^ ~) or a non-ASCII character",
-        "claim 'FPA-1001': claim filing indicator 'CI' (CLP06) is not in the 835's list "
+        "claims[0] (CLP07 26300010001): claim filing indicator 'CI' (CLP06) is not in the 835's list "
         "(the 837P's CI and BL are not allowed in an 835)",
     ]
     with pytest.raises(ValueError, match="claims\\[0\\].patient.last_name") as raised:

@@ -207,7 +207,7 @@ class ClaimPayment:
     def __post_init__(self) -> None:
         if self.status_code == REVERSAL_STATUS:
             raise ValueError(
-                f"claim {self.patient_control_number!r}: write a reversal as the original payment with "
+                f"claim CLP07 {self.payer_claim_control_number!r}: write a reversal as the original payment with "
                 "reversal=True, not status_code '22'"
             )
 

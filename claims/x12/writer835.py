@@ -33,8 +33,10 @@ Decisions where the brief and the IG differ, or the IG leaves a choice:
 * **SVC05** (paid units) is always written; the IG requires it only when not 1 and allows it otherwise.
 
 ``balance_problems`` (the IG's section 1.10.2.1 balancing) and ``format_problems`` run before anything is
-written; the writer raises ``ValueError`` listing all of them. Messages name claims by their patient control
-number (CLP01, the provider's claim number) and never carry patient names.
+written; the writer raises ``ValueError`` listing all of them. Messages name a claim by its position in the
+transaction and its payer claim control number (``claims[2] (CLP07 1042)``, the platform's claim id), never by
+the patient control number (CLP01: often the patient's account number, an identifier under 45 CFR
+164.514(b)(2)(i)(J)) nor by patient names.
 """
 
 from __future__ import annotations
@@ -91,8 +93,10 @@ def _signed(value: Decimal, reversal: bool) -> Decimal:
     return -value if reversal else value
 
 
-def _claim_label(claim: ClaimPayment) -> str:
-    return f"claim {claim.patient_control_number!r}" + (" (reversal)" if claim.reversal else "")
+def _claim_label(index: int, claim: ClaimPayment) -> str:
+    """``claims[index] (CLP07 ...)``: position and payer claim control number, no patient identifier."""
+    number = f" (CLP07 {claim.payer_claim_control_number})" if claim.payer_claim_control_number else ""
+    return f"claims[{index}]{number}" + (" (reversal)" if claim.reversal else "")
 
 
 # --- checks ---------------------------------------------------------------------------------------------
@@ -109,13 +113,13 @@ def balance_problems(remittance: Remittance) -> list[str]:
     * each claim: CLP05 = the sum of its PR (patient responsibility) CAS amounts (IG 2100 CLP05 note);
     * the transaction: BPR02 = sum of CLP04 - sum of PLB04 (PLB amounts reduce the payment).
 
-    Claims are named by their patient control number (CLP01); lines by position (1-based) and procedure code.
+    Claims are named by position and CLP07 (module docstring); lines by position (1-based) and procedure code.
     """
     problems: list[str] = []
     total_paid = Decimal("0")
-    for claim in remittance.claims:
+    for index, claim in enumerate(remittance.claims):
         rev = claim.reversal
-        label = _claim_label(claim)
+        label = _claim_label(index, claim)
         line_adjustments = Decimal("0")
         for number, line in enumerate(claim.lines, start=1):
             expected = _signed(line.charge - line.paid, rev)
@@ -188,7 +192,7 @@ def format_problems(remittance: Remittance) -> list[str]:
     Pure. Checks identifiers (NPI 10 digits, tax ids 9 digits, routing numbers 9 digits), code lists
     (``model835`` constants), money in whole cents, BPR02 zero or positive and at most 10 digits with BPR04
     "NON" exactly when it is zero, the ACH bank fields, and that no text holds a delimiter (``* : ^ ~``)
-    or a non-ASCII character. Claims are named by patient control number, never by patient name.
+    or a non-ASCII character. Claims are named by position and CLP07, never by CLP01 or patient name.
     """
     problems: list[str] = []
     payer, payee = remittance.payer, remittance.payee
@@ -207,8 +211,8 @@ def format_problems(remittance: Remittance) -> list[str]:
     if not payer.payer_id or not remittance.trace_number:
         problems.append("payer id (1000A REF*2U) and trace number (TRN02) must not be empty")
     problems += _payment_problems(remittance)
-    for claim in remittance.claims:
-        problems += _claim_problems(claim)
+    for index, claim in enumerate(remittance.claims):
+        problems += _claim_problems(index, claim)
     for n, adj in enumerate(remittance.provider_adjustments, start=1):
         if not adj.provider_id or not adj.reason_code:
             problems.append(f"PLB adjustment {n}: provider id (PLB01) and reason code (PLB03-1) are required")
@@ -250,8 +254,8 @@ def _payment_problems(remittance: Remittance) -> list[str]:
     return problems
 
 
-def _claim_problems(claim: ClaimPayment) -> list[str]:
-    label = _claim_label(claim)
+def _claim_problems(index: int, claim: ClaimPayment) -> list[str]:
+    label = _claim_label(index, claim)
     problems: list[str] = []
     if not 1 <= len(claim.patient_control_number) <= 38:
         problems.append(f"{label}: patient control number (CLP01) must be 1 to 38 characters")
