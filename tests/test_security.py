@@ -317,6 +317,25 @@ def test_a_wrong_totp_code_is_refused_and_throttles_the_device(device: Any) -> N
 
 
 @override_settings(OTP_REQUIRED=True)
+def test_wrong_totp_codes_are_audited_and_ten_lock_the_account(device: Any) -> None:
+    client = Client()
+    base = _sign_in_form(device)
+    wrong = _totp_code(device, offset_steps=10)
+    for _ in range(9):
+        assert client.post(LOGIN, {**base, "otp_token": wrong}).status_code == 200  # the form, with its error
+    assert client.post(LOGIN, {**base, "otp_token": wrong}).status_code == 429  # django-axes' lockout
+    assert "_auth_user_id" not in client.session
+    failed = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED)
+    assert list(failed.order_by().values_list("username", "outcome", "detail").distinct()) == [
+        ("examiner1", AuditOutcome.DENIED, "second factor (TOTP code) refused")
+    ]
+    assert failed.count() == 10
+    assert AuditEvent.objects.filter(action=AuditAction.LOCKOUT, username="examiner1").exists()
+    flat = " ".join(str(v) for row in AuditEvent.objects.values_list() for v in row)
+    assert wrong not in flat
+
+
+@override_settings(OTP_REQUIRED=True)
 def test_a_session_without_a_verified_device_is_not_staff(staff: Any) -> None:
     client = Client()
     client.force_login(staff)  # a password-only session

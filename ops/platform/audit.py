@@ -242,21 +242,27 @@ def _signed_out(sender: Any, request: HttpRequest | None = None, user: Any = Non
         )
 
 
-def _refused_sign_in(request: HttpRequest | None, action: str, username: str) -> None:
+def _refused_sign_in(request: HttpRequest | None, action: str, username: str, detail: str = "") -> None:
     audit_record(
         request=request,
         action=action,
         object_type="auth.user",
         outcome=AuditOutcome.DENIED,
         username=username,
+        detail=detail,
     )
+
+
+# What a failed sign-in's ``credentials["factor"]`` (config.admin_site.PlatformLoginForm) means in the trail.
+_FAILED_FACTOR = {"totp": "second factor (TOTP code) refused"}
 
 
 def _sign_in_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **_: Any
 ) -> None:
-    # Django masks the password in ``credentials``; only the username is kept.
-    _refused_sign_in(request, AuditAction.LOGIN_FAILED, str(credentials.get("username", "")))
+    # Django masks the password in ``credentials``; only the username and the failed factor are kept.
+    detail = _FAILED_FACTOR.get(str(credentials.get("factor", "")), "")
+    _refused_sign_in(request, AuditAction.LOGIN_FAILED, str(credentials.get("username", "")), detail)
 
 
 def _locked_out(
