@@ -113,7 +113,10 @@ def _icd10_rows(request: HttpRequest) -> tuple[Icd10Params, list[selectors.Diagn
         return _invalid(form)
     params = icd10_params(form, today=today())
     plan_id = None if params.plan is None else params.plan.pk
-    return params, selectors.diagnosis_rows(months=params.months, plan_id=plan_id, level=params.level)
+    rows = selectors.diagnosis_rows(months=params.months, plan_id=plan_id, level=params.level)
+    if not request.user.has_perm(selectors.SMALL_CELLS_PERMISSION):
+        rows = selectors.small_cells_suppress(rows, months=params.months, plan_id=plan_id, level=params.level)
+    return params, rows
 
 
 @analyst_required
@@ -133,10 +136,12 @@ def icd10_breakdown(request: HttpRequest) -> HttpResponse:
             return f"{page}?{urlencode({**params.filters(), 'chapter': level.chapter, 'block': key})}"
         return None
 
-    top = sorted(rows, key=lambda r: (-r.claims, r.key))[:TOP_ITEMS]
+    # Suppressed rows are left out: their rank among the top would tell their size.
+    top = sorted((r for r in rows if not r.suppressed), key=lambda r: (-(r.claims or 0), r.key))[:TOP_ITEMS]
     return _json(
         {
             "level": level.lists,
+            "suppressed_rows": sum(r.suppressed for r in rows),
             "months": {"first": f"{params.months.first:%Y-%m}", "last": f"{params.months.last:%Y-%m}"},
             "rows": [
                 {
@@ -162,13 +167,15 @@ def icd10_monthly(request: HttpRequest) -> HttpResponse:
     if isinstance(found, JsonResponse):
         return found
     params, rows = found
-    top = sorted(rows, key=lambda r: (-r.claims, r.key))[:TOP_SERIES]
+    top = sorted((r for r in rows if not r.suppressed), key=lambda r: (-(r.claims or 0), r.key))[:TOP_SERIES]
     series = selectors.diagnosis_patients_by_month(
         months=params.months,
         plan_id=None if params.plan is None else params.plan.pk,
         level=params.level,
         keys=[r.key for r in top],
     )
+    if not request.user.has_perm(selectors.SMALL_CELLS_PERMISSION):
+        series = selectors.small_months_suppress(series)
     return _json(
         {
             "level": params.level.lists,

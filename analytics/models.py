@@ -60,7 +60,11 @@ class RefreshLog(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
-        permissions = [("view_dashboards", "Can view analytics pages")]
+        permissions = [
+            ("view_dashboards", "Can view analytics pages"),
+            # CMS cell size suppression: analysts see no figure of fewer than 11 patients; this shows them.
+            ("view_small_cells", "Can see analytics cells of fewer than 11 patients"),
+        ]
         indexes = [
             # Freshness: the last successful refresh of each view.
             models.Index(

@@ -103,6 +103,10 @@ def icd10(request: HttpRequest) -> HttpResponse:
     params = icd10_params(form, today=today())
     level = params.level
     rows = selectors.diagnosis_rows(months=params.months, plan_id=_pk(params.plan), level=level)
+    if not request.user.has_perm(selectors.SMALL_CELLS_PERMISSION):
+        rows = selectors.small_cells_suppress(
+            rows, months=params.months, plan_id=_pk(params.plan), level=level
+        )
     return _page(
         request,
         "icd10.html",
@@ -110,6 +114,8 @@ def icd10(request: HttpRequest) -> HttpResponse:
         sources=selectors.DIAGNOSIS_SOURCES,
         context={
             "rows": rows,
+            "suppressed": sum(r.suppressed for r in rows),
+            "small_cell_min": selectors.SMALL_CELL_MIN,
             "level": level,
             "months": params.months,
             "plan": params.plan,

@@ -53,6 +53,8 @@ from analytics.selectors.flow import (
 )
 from analytics.selectors.icd10 import (
     DIAGNOSIS_SOURCES,
+    SMALL_CELL_MIN,
+    SMALL_CELLS_PERMISSION,
     UNKNOWN_CHAPTER,
     DiagnosisLevel,
     DiagnosisRow,
@@ -60,6 +62,8 @@ from analytics.selectors.icd10 import (
     chapter_title,
     diagnosis_patients_by_month,
     diagnosis_rows,
+    small_cells_suppress,
+    small_months_suppress,
 )
 from analytics.selectors.overview import (
     OVERVIEW_SOURCES,
@@ -130,6 +134,10 @@ __all__ = [
     "claims_by_day",
     "default_quarter",
     "diagnosis_patients_by_month",
+    "small_cells_suppress",
+    "small_months_suppress",
+    "SMALL_CELL_MIN",
+    "SMALL_CELLS_PERMISSION",
     "diagnosis_rows",
     "failed_by_month",
     "failed_claims",

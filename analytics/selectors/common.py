@@ -205,7 +205,8 @@ def volume_kpis(cur: Totals, prev: Totals) -> list[Kpi]:
 
 @dataclass(frozen=True)
 class MonthlySeries:
-    """Values per month for several keys (a chart's series), zeros where a month has none."""
+    """Values per month for several keys (a chart's series), zeros where a month has none (None: suppressed,
+    ``analytics.selectors.icd10.small_months_suppress``)."""
 
     months: list[dt.date]
-    series: dict[str, list[int]]  # key -> one value per month
+    series: dict[str, list[int | None]]  # key -> one value per month

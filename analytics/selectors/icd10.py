@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Max, Q, QuerySet, Sum
 
 from analytics.models import DiagnosisMonthly, Icd10Code
 from analytics.periods import MonthRange
@@ -23,13 +23,15 @@ UNKNOWN_CHAPTER = "?"  # codes the code set does not know (invalid, or ICD-9-CM)
 class DiagnosisRow:
     key: str  # chapter number, block range ("E08-E13") or code ("E119")
     title: str
-    patient_months: int  # distinct patients per month and plan, summed over months and plans
-    claims: int
-    billed: Decimal
+    # None in a suppressed row (``small_cells_suppress``), like claims and billed.
+    patient_months: int | None  # distinct patients per month and plan, summed over months and plans
+    claims: int | None
+    billed: Decimal | None
+    suppressed: bool = False  # fewer than SMALL_CELL_MIN patients (or hidden beside such a row)
 
     @property
     def average_charge(self) -> Decimal | None:
-        return (self.billed / self.claims).quantize(CENT) if self.claims else None
+        return (self.billed / self.claims).quantize(CENT) if self.claims and self.billed is not None else None
 
 
 @dataclass(frozen=True)
@@ -157,3 +159,64 @@ def diagnosis_patients_by_month(
         counts[row[key]][row["month"]] = row["patients_sum"]
     all_months = months.months()
     return MonthlySeries(all_months, {k: [counts[k].get(m, 0) for m in all_months] for k in keys})
+
+
+# -- small-cell suppression ------------------------------------------------------------------------------------
+# CMS cell size suppression policy: no figure derived from fewer than 11 patients is shown (1-10; 0 may be).
+SMALL_CELL_MIN = 11
+# Who sees every cell (a privacy officer, say): analysts do not hold it; superusers hold every permission.
+SMALL_CELLS_PERMISSION = "analytics.view_small_cells"
+
+
+def _largest_cells(
+    *, months: MonthRange, plan_id: int | None, level: DiagnosisLevel, keys: Sequence[str]
+) -> dict[str, int]:
+    """Per key, the most patients in any one (month, plan) cell of the view: a lower bound of its distinct
+    patients over the months (a patient counted in that cell is one person)."""
+    key = level.lists
+    rows = (
+        _diagnosis_queryset(months=months, plan_id=plan_id, level=level)
+        .filter(**{f"{key}__in": list(keys)})
+        .order_by()
+        .values(key)
+        .annotate(largest=Max("patients"))
+    )
+    return {row[key]: row["largest"] for row in rows}
+
+
+def small_cells_suppress(
+    rows: Sequence[DiagnosisRow], *, months: MonthRange, plan_id: int | None, level: DiagnosisLevel
+) -> list[DiagnosisRow]:
+    """``rows`` with every figure of a row that may stand for fewer than ``SMALL_CELL_MIN`` distinct patients
+    over ``months`` set to None and ``suppressed`` set (CMS cell size suppression policy; the de-identification
+    expectation of 45 CFR 164.514(b)). When exactly one row of the list is suppressed, the row with the fewest
+    claims of the others is suppressed too, so that the level above (whose total is shown on its own page) does
+    not give the hidden row's figures by subtraction. Shape: the rows in their order, new ``DiagnosisRow``s.
+
+    The view counts patients distinct within a month and plan, so a row's distinct patients over the months lie
+    between its largest (month, plan) cell and its patient-months. A row is shown only when that largest cell
+    alone holds ``SMALL_CELL_MIN`` patients; a row whose every cell is smaller is hidden even when its
+    patient-months are many, because they may be a few people's (one patient seen monthly is 12). That hides
+    some rows of 11 or more patients spread thinly over the months: the price of reading only the view, since
+    counting them exactly means reading the claim tables from a page.
+    """
+    largest = _largest_cells(months=months, plan_id=plan_id, level=level, keys=[r.key for r in rows])
+    small = {r.key for r in rows if largest.get(r.key, 0) < SMALL_CELL_MIN}
+    if len(small) == 1:
+        others = [r for r in rows if r.key not in small]
+        if others:
+            small.add(min(others, key=lambda r: (r.claims or 0, r.key)).key)
+    return [
+        DiagnosisRow(r.key, r.title, None, None, None, suppressed=True) if r.key in small else r for r in rows
+    ]
+
+
+def small_months_suppress(series: MonthlySeries) -> MonthlySeries:
+    """``series`` with each month's count from 1 to ``SMALL_CELL_MIN - 1`` patients set to None."""
+    return MonthlySeries(
+        series.months,
+        {
+            key: [None if v is not None and 0 < v < SMALL_CELL_MIN else v for v in values]
+            for key, values in series.series.items()
+        },
+    )
