@@ -9,10 +9,10 @@ the new month then get row estimates of 1. ANALYZE of just the touched month par
 from __future__ import annotations
 
 from django.db import connections
-from psycopg import sql
 
 from claims.models import Claim, IngestBatch
 from ops import conf
+from ops.platform import ddl
 from ops.platform.partitioning import partition_name, registry_group
 
 
@@ -47,6 +47,6 @@ def analyze_tables(tables: list[str], *, using: str = "default") -> list[str]:
             cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
             if not cursor.fetchone()[0]:
                 continue
-            cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)).as_string(cursor.connection))
+            ddl.analyze(cursor, table=table)  # the owner's function: ANALYZE is the table owner's
             done.append(table)
     return done

@@ -54,6 +54,7 @@ from psqlextra.partitioning.constants import AUTO_PARTITIONED_COMMENT
 from psycopg import sql
 
 from ops import conf
+from ops.platform import ddl
 from ops.platform.partitioning import (
     Group,
     PartitionedTable,
@@ -268,11 +269,7 @@ def _repair(action: Action, *, using: str) -> dict[str, int]:
             new = partition_name(table, action.month)
             lo, hi = month_bounds(action.month, timestamptz=t.timestamptz)
             cols = sql.SQL(", ").join(sql.Identifier(c) for c in _columns(cursor, table))
-            cursor.execute(
-                sql.SQL("CREATE TABLE {new} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-                .format(new=sql.Identifier(new), parent=sql.Identifier(table))
-                .as_string(cursor.connection)
-            )
+            ddl.partition_create_detached(cursor, parent=table, name=new)  # the owner's function
             cursor.execute(
                 sql.SQL(
                     "WITH moved AS (DELETE FROM {default} WHERE {key} >= %s AND {key} < %s RETURNING {cols}) "
@@ -291,21 +288,9 @@ def _repair(action: Action, *, using: str) -> dict[str, int]:
         for table in reversed(action.tables):  # referenced first: the lines' FK is validated on attach
             new = partition_name(table, action.month)
             lo, hi = month_bounds(action.month, timestamptz=meta[table].timestamptz)
-            # DDL takes no bound parameters (the connection binds them server-side): literals, quoted by psycopg.
-            cursor.execute(
-                sql.SQL("ALTER TABLE {parent} ATTACH PARTITION {new} FOR VALUES FROM ({lo}) TO ({hi})")
-                .format(
-                    parent=sql.Identifier(table),
-                    new=sql.Identifier(new),
-                    lo=sql.Literal(lo),
-                    hi=sql.Literal(hi),
-                )
-                .as_string(cursor.connection)
-            )
-            cursor.execute(
-                sql.SQL("COMMENT ON TABLE {} IS {}")
-                .format(sql.Identifier(new), sql.Literal(AUTO_PARTITIONED_COMMENT))
-                .as_string(cursor.connection)
+            # The owner's function, which quotes the bounds as literals (DDL takes no bound parameters).
+            ddl.partition_attach(
+                cursor, parent=table, name=new, lo=lo, hi=hi, comment=AUTO_PARTITIONED_COMMENT
             )
     return moved
 
@@ -385,11 +370,8 @@ def _retire(action: Action, *, archive_dir: Path, using: str) -> list[int]:
         with transaction.atomic(using=using), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{DDL_LOCK_TIMEOUT}'")
             names = [partition_name(t, action.month) for t in action.tables]
-            cursor.execute(
-                sql.SQL("LOCK TABLE {} IN SHARE MODE")
-                .format(sql.SQL(", ").join(sql.Identifier(n) for n in names))
-                .as_string(cursor.connection)
-            )
+            for table, name in zip(action.tables, names, strict=True):
+                ddl.partition_lock_share(cursor, parent=table, name=name)  # the owner's function
             raw = connection.connection
             assert raw is not None
             records = []
@@ -425,13 +407,9 @@ def _retire(action: Action, *, archive_dir: Path, using: str) -> list[int]:
                 # references with the referenced rows; a reference from a month that stays still fails here.
                 # Immediate, so no deferred FK check is left pending on a table about to be dropped.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(name)).as_string(raw))
-                cursor.execute(
-                    sql.SQL("ALTER TABLE {} DETACH PARTITION {}")
-                    .format(sql.Identifier(table), sql.Identifier(name))
-                    .as_string(raw)
-                )
-                cursor.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)).as_string(raw))
+                ddl.partition_drop(
+                    cursor, parent=table, name=name
+                )  # DELETE, DETACH, DROP: the owner's function
             for record in records:
                 record.save(using=using)
                 ids.append(record.pk)

@@ -7,6 +7,7 @@ Three roles (names in ``settings.DATABASE_ROLES``), made by ``roles_ensure`` fro
   nothing more: no superuser, no CREATEROLE;
 * **app** (``claims_app``): the web and the workers' DML: SELECT, INSERT, UPDATE, DELETE on the tables, the
   sequences, temporary tables (COPY staging, ops/platform/binding.py); on the audit trail only INSERT and SELECT;
+  EXECUTE on the owner's DDL functions (``ops.platform.ddl``: partitions, materialized-view refresh, ANALYZE);
 * **reporting** (``claims_reporting``): read-only, for the EXPLAIN page and catalog reads: SELECT on every table
   but the PII table (``members_memberpii``: an EXPLAIN ANALYZE row count or a cast error would reveal an SSN),
   and ``pg_read_all_stats``.
@@ -34,6 +35,7 @@ from django.db import connections
 from psycopg import sql
 
 from members.models import MemberPII
+from ops.platform import ddl
 from ops.platform.models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -131,6 +133,11 @@ def grants_apply(using: str = "default") -> None:
                 for table in REPORTING_DENIED
             ),
         ]
+        # The owner's DDL functions (ops.platform.ddl), once their migration has made them.
+        for signature in ddl.FUNCTIONS:
+            cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [signature])
+            if cursor.fetchone()[0]:
+                statements.append(sql.SQL("GRANT EXECUTE ON FUNCTION " + signature + " TO {}").format(app))
         for statement in statements:
             cursor.execute(statement.as_string(raw))
 

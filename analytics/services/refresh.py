@@ -44,7 +44,7 @@ from analytics.models import (
     RevenueMonthly,
     StatusFlowMonthly,
 )
-from ops.platform import locks
+from ops.platform import ddl, locks
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +136,9 @@ def _refresh_one(view: ViewClass, log: RefreshLog, *, lock_wait_s: float) -> Non
             # The name comes from the model registry (ALL_VIEWS), never from input. A view may opt out of
             # CONCURRENTLY (refresh_concurrently = False) when no page reads it and its diff costs more than
             # the blocking refresh.
-            concurrently = "CONCURRENTLY " if getattr(view, "refresh_concurrently", True) else ""
-            cursor.execute(f'REFRESH MATERIALIZED VIEW {concurrently}"{name}"')
+            concurrently = bool(getattr(view, "refresh_concurrently", True))
+            # The owner's function: only a view's owner may refresh it (ops.platform.ddl).
+            ddl.matview_refresh(cursor, view=name, concurrently=concurrently)
             cursor.execute(f'SELECT count(*) FROM "{name}"')
             (rows,) = cursor.fetchone()
     except DatabaseError as exc:

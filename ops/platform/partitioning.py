@@ -31,12 +31,11 @@ from typing import Any, ClassVar
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.db import connections, models, transaction
-from psqlextra.backend.schema import PostgresSchemaEditor
 from psqlextra.models import PostgresPartitionedModel
 from psqlextra.models.partitioned import PostgresPartitionedModelMeta
 from psqlextra.partitioning.constants import AUTO_PARTITIONED_COMMENT
 
-from ops.platform import locks
+from ops.platform import ddl, locks
 
 
 class PlainPkPartitionedModelMeta(PostgresPartitionedModelMeta):
@@ -187,14 +186,14 @@ def partitions_ensure(*, group: str, months: Iterable[dt.date], using: str = "de
             name = partition_name(t.table, month)
             if name in present:
                 continue
-            with transaction.atomic(using=using), connection.schema_editor(atomic=False) as editor:
-                assert isinstance(editor, PostgresSchemaEditor)  # ENGINE is psqlextra.backend
+            with transaction.atomic(using=using), connection.cursor() as cursor:
                 locks.xact_lock(f"partition:{name}", using=using)
                 if name in existing_partitions(t.table, using=using):
                     continue
                 lo, hi = month_bounds(month, timestamptz=t.timestamptz)
-                editor.add_range_partition(
-                    t.model, name.removeprefix(f"{t.table}_"), lo, hi, comment=AUTO_PARTITIONED_COMMENT
+                # The owner's function: the app role may not create tables (ops.platform.ddl).
+                ddl.partition_create(
+                    cursor, parent=t.table, name=name, lo=lo, hi=hi, comment=AUTO_PARTITIONED_COMMENT
                 )
             created.append(name)
     return created

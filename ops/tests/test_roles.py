@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
+from ops.platform.ddl import FUNCTIONS
 from ops.roles import AUDIT_TABLE, REPORTING_DENIED
 from ops.tests.conftest import run
 
@@ -139,3 +140,56 @@ def test_db_roles_is_idempotent_and_grants_again() -> None:
     assert f"role {ROLES['app']} (app) exists; attributes set" in second.getvalue()
     test_no_role_is_a_superuser_or_can_make_roles()
     assert run("SELECT has_table_privilege(%s, %s, 'UPDATE')", [ROLES["app"], AUDIT_TABLE]) == [(False,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_app_role_changes_the_schema_only_through_the_owners_functions() -> None:
+    # The test database belongs to the role that migrated it; the app role owns nothing. A month far ahead, so no
+    # test's data is in it; dropped again at the end.
+    parent, name = "claims_claimline", "claims_claimline_p2041_01"
+    app = _connect_as(ROLES["app"])
+    try:
+        for statement in [
+            f"CREATE TABLE {name} PARTITION OF {parent} FOR VALUES FROM ('2041-01-01') TO ('2041-02-01')",
+            "REFRESH MATERIALIZED VIEW analytics_diagnosis_monthly_mv",
+        ]:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(statement)
+        for signature in FUNCTIONS:
+            assert run("SELECT has_function_privilege(%s, %s, 'EXECUTE')", [ROLES["app"], signature]) == [
+                (True,)
+            ]
+            assert run("SELECT has_function_privilege('public', %s, 'EXECUTE')", [signature]) == [(False,)]
+
+        app.execute(
+            "SELECT platform_partition_create(%s::regclass, %s, '2041-01-01', '2041-02-01', 'test')",
+            [parent, name],
+        )
+        assert run("SELECT obj_description(%s::regclass, 'pg_class')", [name]) == [("test",)]
+        app.execute("SELECT platform_matview_refresh('analytics_diagnosis_monthly_mv'::regclass, true)")
+        app.execute("SELECT platform_analyze(%s::regclass)", [parent])
+        # The functions check what they are given: a name not <parent>_pYYYY_MM, a table that is not partitioned,
+        # a view that is not materialized, the DEFAULT partition.
+        for call, error in [
+            (
+                f"SELECT platform_partition_create('{parent}'::regclass, 'evil; DROP TABLE x', 'a', 'b', '')",
+                psycopg.errors.InvalidName,
+            ),
+            (
+                "SELECT platform_partition_create('auth_user'::regclass, 'auth_user_p2041_01', 'a', 'b', '')",
+                psycopg.errors.WrongObjectType,
+            ),
+            ("SELECT platform_matview_refresh('auth_user'::regclass, false)", psycopg.errors.WrongObjectType),
+            (
+                f"SELECT platform_partition_drop('{parent}'::regclass, '{parent}_default')",
+                psycopg.errors.InvalidName,
+            ),
+        ]:
+            with pytest.raises(error):
+                app.execute(call)
+
+        app.execute("SELECT platform_partition_drop(%s::regclass, %s)", [parent, name])
+        assert run("SELECT to_regclass(%s)", [name]) == [(None,)]
+    finally:
+        app.close()
+        run(f"DROP TABLE IF EXISTS {name}")

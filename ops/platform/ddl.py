@@ -1,0 +1,70 @@
+"""The schema changes the running platform makes, through the owner's functions (migration ops 0009).
+
+The app role owns no table, so it may not create, attach, detach or drop partitions, refresh a materialized view or
+ANALYZE (PostgreSQL 15 leaves all of these to the owner). Each is a ``SECURITY DEFINER`` function owned by the
+schema's owner that checks its arguments; ``ops.roles.grants_apply`` lets the app role execute exactly
+``FUNCTIONS``. The calls below run on the caller's connection and in its transaction.
+
+Errors: ``django.db.DatabaseError`` from PostgreSQL, among them ``wrong_object_type`` (the parent is not
+partitioned, the view is not materialized) and ``invalid_name`` (a partition name not ``<parent>_pYYYY_MM``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Name and argument types of each function, as GRANT EXECUTE needs them.
+FUNCTIONS = (
+    "platform_partition_create(regclass, text, text, text, text)",
+    "platform_partition_create_detached(regclass, text)",
+    "platform_partition_attach(regclass, text, text, text, text)",
+    "platform_partition_drop(regclass, text)",
+    "platform_partition_lock_share(regclass, text)",
+    "platform_matview_refresh(regclass, boolean)",
+    "platform_analyze(regclass)",
+)
+
+
+def partition_create(cursor: Any, *, parent: str, name: str, lo: str, hi: str, comment: str) -> None:
+    """``CREATE TABLE name PARTITION OF parent FOR VALUES FROM (lo) TO (hi)`` and its comment."""
+    cursor.execute(
+        "SELECT platform_partition_create(%s::regclass, %s::text, %s::text, %s::text, %s::text)",
+        [parent, name, lo, hi, comment],
+    )
+
+
+def partition_create_detached(cursor: Any, *, parent: str, name: str) -> None:
+    """``CREATE TABLE name (LIKE parent INCLUDING DEFAULTS INCLUDING CONSTRAINTS)``: a partition to be, to fill
+    before ``partition_attach``."""
+    cursor.execute("SELECT platform_partition_create_detached(%s::regclass, %s::text)", [parent, name])
+
+
+def partition_attach(cursor: Any, *, parent: str, name: str, lo: str, hi: str, comment: str) -> None:
+    """``ALTER TABLE parent ATTACH PARTITION name FOR VALUES FROM (lo) TO (hi)`` and its comment."""
+    cursor.execute(
+        "SELECT platform_partition_attach(%s::regclass, %s::text, %s::text, %s::text, %s::text)",
+        [parent, name, lo, hi, comment],
+    )
+
+
+def partition_drop(cursor: Any, *, parent: str, name: str) -> None:
+    """Empty partition ``name`` (one DELETE, so references inside it go with the rows), detach it from
+    ``parent`` and drop it. Refuses the DEFAULT partition."""
+    cursor.execute("SELECT platform_partition_drop(%s::regclass, %s::text)", [parent, name])
+
+
+def partition_lock_share(cursor: Any, *, parent: str, name: str) -> None:
+    """``LOCK TABLE name IN SHARE MODE`` until the transaction ends: no row of the partition changes meanwhile
+    (its archive is being written). A mode above ROW EXCLUSIVE needs UPDATE or DELETE on the table itself,
+    which the app role has on no partition."""
+    cursor.execute("SELECT platform_partition_lock_share(%s::regclass, %s::text)", [parent, name])
+
+
+def matview_refresh(cursor: Any, *, view: str, concurrently: bool) -> None:
+    """``REFRESH MATERIALIZED VIEW [CONCURRENTLY] view``."""
+    cursor.execute("SELECT platform_matview_refresh(%s::regclass, %s::boolean)", [view, concurrently])
+
+
+def analyze(cursor: Any, *, table: str) -> None:
+    """``ANALYZE table``."""
+    cursor.execute("SELECT platform_analyze(%s::regclass)", [table])
