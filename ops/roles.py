@@ -107,14 +107,36 @@ def grants_apply(using: str = "default") -> None:
             [AUDIT_TABLE],
         )
         audit_tables = [AUDIT_TABLE, *(row[0] for row in cursor.fetchall())]
+        # The tables, views and sequences this role owns: "ON ALL TABLES IN SCHEMA" would also name the objects an
+        # extension made (hypopg's view, pg_stat_statements' views), which belong to the role that created the
+        # extension, and a migrating owner that is not a superuser may not grant on those.
+        cursor.execute(
+            "SELECT c.relkind = 'S', c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') "
+            "AND pg_has_role(current_user, c.relowner, 'USAGE') "
+            "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e') ORDER BY 2"
+        )
+        owned = cursor.fetchall()
+        tables = sql.SQL(", ").join(sql.Identifier(name) for is_sequence, name in owned if not is_sequence)
+        sequences = sql.SQL(", ").join(sql.Identifier(name) for is_sequence, name in owned if is_sequence)
         raw = cursor.connection
         statements = [
             sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(sql.Identifier(database), app),
             sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), reporting),
             sql.SQL("GRANT USAGE ON SCHEMA public TO {}, {}").format(app, reporting),
-            sql.SQL("GRANT " + APP_TABLE_PRIVILEGES + " ON ALL TABLES IN SCHEMA public TO {}").format(app),
-            sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {}").format(app),
-            sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(reporting),
+            *(
+                [
+                    sql.SQL("GRANT " + APP_TABLE_PRIVILEGES + " ON TABLE {} TO {}").format(tables, app),
+                    sql.SQL("GRANT SELECT ON TABLE {} TO {}").format(tables, reporting),
+                ]
+                if any(not is_sequence for is_sequence, _ in owned)
+                else []
+            ),
+            *(
+                [sql.SQL("GRANT USAGE, SELECT, UPDATE ON SEQUENCE {} TO {}").format(sequences, app)]
+                if any(is_sequence for is_sequence, _ in owned)
+                else []
+            ),
             sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT ON TABLES TO {}").format(
                 app
             ),
