@@ -87,7 +87,8 @@ check: venv ## Django's system checks
 	$(BIN)/python manage.py check
 
 bench: db ## run the benchmarks (manage.py benchmark; BENCH_ARGS=...)
-	$(BIN)/python manage.py benchmark $(BENCH_ARGS)
+	@# A development tool run as the owner: it builds a baseline schema and scratch databases (README "Benchmark").
+	DATABASE_URL="$$($(BIN)/python manage.py db_roles --owner-url)" $(BIN)/python manage.py benchmark $(BENCH_ARGS)
 
 data: db ## fill the database with SCALE synthetic claims (manage.py generate_demo_data; SCALE=1000000)
 	$(BIN)/python manage.py generate_demo_data --claims $(SCALE)

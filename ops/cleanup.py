@@ -23,6 +23,7 @@ from django.db import DatabaseError, connections, transaction
 from psycopg import sql
 
 from ops import conf
+from ops.platform import ddl
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,8 @@ def apply_step(
             break
         time.sleep(pause)
     if vacuum and result.deleted and not connection.in_atomic_block:
-        with connection.cursor() as cursor:
+        # VACUUM is the table owner's, and cannot run in a function: the owner's own connection (autocommit).
+        with connections[ddl.OWNER_ALIAS].cursor() as cursor:
             cursor.execute(sql.SQL("VACUUM (ANALYZE) {}").format(table).as_string(cursor.connection))
         result.vacuumed = True
     return result

@@ -95,6 +95,8 @@ def _statements_sql(order_column: str) -> sql.Composed:
                s.shared_blks_hit, s.shared_blks_read
         FROM {relation} s
         WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+          -- Another role's statements have no queryid and no text for a role without pg_read_all_stats.
+          AND s.queryid IS NOT NULL
           AND s.calls >= %s AND s.mean_exec_time >= %s
         ORDER BY {order} DESC, s.queryid
         LIMIT %s

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from django.db import connections
 from psycopg import sql
 
+from ops.platform import ddl
+
 logger = logging.getLogger(__name__)
 
 BTREE_FILLFACTOR = 90.0
@@ -43,14 +45,14 @@ class IndexBloat:
         )
 
 
-def pgstattuple_available(*, using: str = "default") -> bool:
+def pgstattuple_available(*, using: str = ddl.OWNER_ALIAS) -> bool:
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pgstattuple'")
         return cursor.fetchone() is not None
 
 
 def index_bloat(
-    *, min_bytes: int, tables: Sequence[str] | None = None, using: str = "default"
+    *, min_bytes: int, tables: Sequence[str] | None = None, using: str = ddl.OWNER_ALIAS
 ) -> list[IndexBloat]:
     """Measured bloat of every valid B-tree leaf index of at least ``min_bytes`` in the public schema.
 
@@ -83,7 +85,7 @@ def plan(stats: Sequence[IndexBloat], *, threshold_pct: float, min_bytes: int) -
     return [s for s in stats if s.bytes >= min_bytes and s.bloat_pct > threshold_pct]
 
 
-def reindex(index: str, *, using: str = "default") -> None:
+def reindex(index: str, *, using: str = ddl.OWNER_ALIAS) -> None:
     """``REINDEX INDEX CONCURRENTLY`` one index, in autocommit. Raises DatabaseError when it fails.
 
     A failed concurrent rebuild can leave an invalid ``<index>_ccnew`` behind; PostgreSQL's docs say to drop

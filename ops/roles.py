@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from urllib.parse import quote
 
 import psycopg
 from django.conf import settings
@@ -80,6 +81,113 @@ def roles_ensure(admin_url: str | None = None) -> list[str]:
         admin.execute(sql.SQL("GRANT pg_read_all_stats TO {}").format(sql.Identifier(roles()["reporting"])))
         done.append(f"granted pg_read_all_stats to {roles()['reporting']}")
     return done
+
+
+# Extensions only a superuser may create (or that the app's paths expect present), made once in the template.
+TEMPLATE_EXTENSIONS = ("pg_stat_statements", "pgstattuple", "pg_trgm", "btree_gin", "hypopg")
+
+
+def template_ensure(admin_url: str | None = None) -> list[str]:
+    """Make ``settings.DATABASE_TEMPLATE`` when it is missing: a database with ``TEMPLATE_EXTENSIONS`` (those the
+    server has), marked a template, that the owner role clones for the platform's database and the test database
+    (so the migrations, run by the owner, find the extensions made). Gives the owner ``pg_stat_scan_tables``
+    (pgstattuple's functions, for the index-bloat estimate) and the app EXECUTE on ``pg_stat_statements_reset``
+    (the ops page's reset). Idempotent; returns what it did. Raises ``psycopg.Error`` without the rights."""
+    done = []
+    name = settings.DATABASE_TEMPLATE
+    admin_url = admin_url or settings.DATABASE_ADMIN_URL
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            done.append(f"created template database {name}")
+        admin.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE true").format(sql.Identifier(name)))
+        # pgstattuple's functions (the index-bloat estimate) and the server's settings (the benchmark's report).
+        admin.execute(
+            sql.SQL("GRANT pg_stat_scan_tables, pg_read_all_settings TO {}").format(
+                sql.Identifier(roles()["owner"])
+            )
+        )
+    with psycopg.connect(psycopg.conninfo.make_conninfo(admin_url, dbname=name), autocommit=True) as template:
+        available = {
+            row[0]
+            for row in template.execute(
+                "SELECT name FROM pg_available_extensions WHERE name = ANY(%s)", [list(TEMPLATE_EXTENSIONS)]
+            )
+        }
+        for extension in TEMPLATE_EXTENSIONS:
+            if extension in available:
+                template.execute(
+                    sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension))
+                )
+        template.execute(
+            sql.SQL("GRANT EXECUTE ON FUNCTION pg_stat_statements_reset(oid, oid, bigint) TO {}").format(
+                sql.Identifier(roles()["app"])
+            )
+        )
+        done.append(
+            f"template {name}: extensions {', '.join(e for e in TEMPLATE_EXTENSIONS if e in available)}"
+        )
+    return done
+
+
+def database_ensure(admin_url: str | None = None, *, reset: bool = False) -> list[str]:
+    """Create DATABASE_URL's database from the template, owned by the owner role, when it is missing (``reset``:
+    drop it first). Idempotent; returns what it did. Raises ``psycopg.Error`` without the rights."""
+    done = []
+    name = settings.DATABASES["default"]["NAME"]
+    with psycopg.connect(admin_url or settings.DATABASE_ADMIN_URL, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and reset:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+            done.append(f"dropped database {name}")
+            exists = None
+        if not exists:
+            admin.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
+                    sql.Identifier(name),
+                    sql.Identifier(settings.DATABASE_TEMPLATE),
+                    sql.Identifier(roles()["owner"]),
+                )
+            )
+            done.append(f"created database {name} (owner {roles()['owner']})")
+        else:
+            found = admin.execute(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [name]
+            ).fetchone()
+            if found and found[0] != roles()["owner"]:
+                raise RuntimeError(
+                    f"database {name} belongs to {found[0]}, not to {roles()['owner']}: it was made before the "
+                    "roles; make it anew (DB_RESET=1 make db), which deletes its data"
+                )
+            done.append(f"database {name} exists")
+    return done
+
+
+def test_database_adopt(admin_url: str | None = None) -> list[str]:
+    """Give a test database (``test_<name>``) left by a run made before the roles to the owner role, which makes
+    the test databases and drops the old one first (pytest --create-db). Returns what it did."""
+    test = f"test_{settings.DATABASES['default']['NAME']}"
+    owner = roles()["owner"]
+    with psycopg.connect(admin_url or settings.DATABASE_ADMIN_URL, autocommit=True) as admin:
+        found = admin.execute(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [test]
+        ).fetchone()
+        if not found or found[0] == owner:
+            return []
+        admin.execute(
+            sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(test), sql.Identifier(owner))
+        )
+    return [f"test database {test} now belongs to {owner}"]
+
+
+def owner_url() -> str:
+    """``settings.DATABASES["owner"]`` as a ``postgres://`` URL (its password included when it has one)."""
+    db = settings.DATABASES["owner"]
+    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return (
+        f"postgres://{quote(db['USER'], safe='')}{password}@{db['HOST']}{port}/{quote(db['NAME'], safe='')}"
+    )
 
 
 def missing_roles(using: str = "default") -> list[str]:

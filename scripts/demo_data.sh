@@ -27,8 +27,9 @@ for c in generate_demo_data generate_demo_837 ingest_837; do
 done
 
 # Only on an empty database: generate_demo_data replaces all claims, and a second set-up must keep what is there.
-log "demo data: manage.py generate_demo_data --claims $DEMO_HISTORY_CLAIMS --if-empty (adjudicated history)"
-manage generate_demo_data --claims "$DEMO_HISTORY_CLAIMS" --seed "$DEMO_SEED" --if-empty --no-progress \
+# A development tool that empties and bulk-loads tables (TRUNCATE, ANALYZE): it runs as the owner role.
+log "demo data: manage.py generate_demo_data --claims $DEMO_HISTORY_CLAIMS --if-empty (adjudicated history, as the owner)"
+DATABASE_URL="$(manage db_roles --owner-url)" manage generate_demo_data --claims "$DEMO_HISTORY_CLAIMS" --seed "$DEMO_SEED" --if-empty --no-progress \
     | grep -E 'already holds|claims_claim |total|DEFAULT' | sed 's/^/    /' || true
 
 # Generated once: a second run must not write files with new contents (new sha256) and load them twice.

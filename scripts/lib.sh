@@ -92,11 +92,11 @@ PY
     export DEMO_ADMIN_PASSWORD="${DEMO_ADMIN_PASSWORD:-claims-demo}"
 }
 
-# parse_db_url: DB_HOST DB_PORT DB_USER DB_PASSWORD DB_NAME from DATABASE_URL. An empty host means the
-# local socket, as in libpq. PGPASSWORD is exported only when the URL carries a password.
+# parse_db_url [URL]: DB_HOST DB_PORT DB_USER DB_PASSWORD DB_NAME from URL (default DATABASE_URL). An empty
+# host means the local socket, as in libpq. PGPASSWORD is exported only when the URL carries a password.
 parse_db_url() {
     local assignments
-    assignments="$("$PYTHON" - "$DATABASE_URL" <<'PY'
+    assignments="$("$PYTHON" - "${1:-$DATABASE_URL}" <<'PY'
 import shlex
 import sys
 from urllib.parse import unquote, urlsplit
@@ -126,6 +126,16 @@ PY
     [ -n "$DB_USER" ] || DB_USER="$(id -un)"
     if [ -n "$DB_PASSWORD" ]; then export PGPASSWORD="$DB_PASSWORD"; fi
     DB_WHERE="${DB_HOST:-local socket}:$DB_PORT"
+}
+
+# parse_admin_url: parse_db_url of DATABASE_ADMIN_URL, by default the postgres superuser at DATABASE_URL's
+# server (as config/settings/base.py). The server checks and set-up log in with it: DATABASE_URL's app role
+# has no rights on the server, and does not exist before `manage.py db_roles`.
+parse_admin_url() {
+    parse_db_url
+    local host="$DB_HOST"
+    case "$host" in *:*) host="[$host]" ;; esac
+    parse_db_url "${DATABASE_ADMIN_URL:-postgres://postgres@$host:$DB_PORT/postgres}"
 }
 
 # True when DATABASE_URL points at this machine, where the scripts may start or install the server.

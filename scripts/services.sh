@@ -185,8 +185,8 @@ SQL
             "modules; on Debian 12 in the postgresql-15 package)"
     fi
     if [ "$(psql_at postgres -c 'SELECT rolsuper FROM pg_roles WHERE rolname = current_user')" != t ]; then
-        warn "postgres: $DB_USER is not a superuser: migrations run CREATE EXTENSION pg_stat_statements and" \
-            "the tests create test_$DB_NAME, which need superuser / CREATEDB"
+        warn "postgres: $DB_USER (DATABASE_ADMIN_URL) is not a superuser: manage.py db_roles creates the roles" \
+            "and a template database with pg_stat_statements and pgstattuple, which need one"
     fi
 }
 
@@ -209,7 +209,7 @@ ensure_hypopg() {
 }
 
 ensure_postgres() {
-    parse_db_url
+    parse_admin_url
     if ! have psql || ! have pg_isready; then
         if db_is_local; then
             log "postgres: psql/pg_isready not found: installing the server from Debian's packages"

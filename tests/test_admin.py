@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -53,6 +53,7 @@ from providers.models import Provider, ProviderNetwork, Specialty
 from providers.npi import npi_is_valid
 from providers.tests.factories import ProviderFactory, ProviderNetworkFactory, SpecialtyFactory
 from tests import pgplan
+from tests.owner import admin_execute
 
 pytestmark = pytest.mark.django_db
 
@@ -187,13 +188,27 @@ def _partition(day: dt.date) -> str:
     return f"claims_claim_p{day:%Y_%m}"
 
 
+@pytest.fixture(autouse=True)
+def _planner_statistics_restored() -> Iterator[None]:
+    """The claim tables' planner statistics as they were before the test: the tests below write them as the
+    superuser (only it may write the catalog), committed, so they are put back after."""
+    saved = admin_execute(
+        "SELECT c.oid::regclass::text, c.reltuples FROM pg_class c WHERE c.relname LIKE 'claims\\_claim%%'"
+    )
+    yield
+    admin_execute(
+        "UPDATE pg_class c SET reltuples = s.r FROM unnest(%s::text[], %s::real[]) AS s(n, r) "
+        "WHERE c.oid = s.n::regclass",
+        params=[[n for n, _ in saved], [r for _, r in saved]],
+    )
+
+
 def _set_reltuples(values: dict[str, float]) -> None:
-    """Write planner statistics for tables (rolled back with the test transaction)."""
-    with connection.cursor() as cursor:
-        for relation, reltuples in values.items():
-            cursor.execute(
-                "UPDATE pg_class SET reltuples = %s WHERE oid = %s::regclass", [reltuples, relation]
-            )
+    """Write planner statistics for tables (as the superuser; put back by _planner_statistics_restored)."""
+    for relation, reltuples in values.items():
+        admin_execute(
+            "UPDATE pg_class SET reltuples = %s WHERE oid = %s::regclass", params=[reltuples, relation]
+        )
 
 
 def _explain_captured(sql: str) -> pgplan.PlanNode:
@@ -202,13 +217,10 @@ def _explain_captured(sql: str) -> pgplan.PlanNode:
 
 
 def _mark_claim_partitions_unanalyzed() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE pg_class SET reltuples = -1
-            WHERE oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'claims_claim'::regclass)
-            """
-        )
+    admin_execute(
+        "UPDATE pg_class SET reltuples = -1 "
+        "WHERE oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'claims_claim'::regclass)"
+    )
 
 
 def _this_and_last_month() -> tuple[dt.date, dt.date]:

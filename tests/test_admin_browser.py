@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import connection
 from django.urls import reverse
 from pytest_django.live_server_helper import LiveServer
 from selenium.webdriver.common.by import By
@@ -38,6 +37,7 @@ from ops.models import AuditAction, AuditEvent
 from providers.models import Provider
 from providers.tests.factories import ProviderFactory
 from tests.browser import WAIT, chromium, console_errors, log_in_as, screenshot
+from tests.owner import admin_execute
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -136,21 +136,22 @@ def world(django_user_model: Any) -> World:
 def estimated_claims(world: World) -> Iterator[int]:
     """Make the statistics say this month's claims partition holds ESTIMATED_CLAIMS rows, then put them back.
 
-    The live server reads them from another connection, so the change is committed (a superuser may write
-    pg_class; the test role is one) and must be undone by hand.
+    The live server reads them from another connection, so the change is committed (only a superuser may write
+    pg_class: the administrative connection, tests/owner.py) and must be undone by hand.
     """
     partition = f"claims_claim_p{dt.datetime.now(dt.UTC):%Y_%m}"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [partition])
-        (before,) = cursor.fetchone()
-        cursor.execute(
-            "UPDATE pg_class SET reltuples = %s WHERE oid = %s::regclass", [ESTIMATED_CLAIMS, partition]
-        )
+    ((before,),) = admin_execute(
+        "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", params=[partition]
+    )
+    admin_execute(
+        "UPDATE pg_class SET reltuples = %s WHERE oid = %s::regclass", params=[ESTIMATED_CLAIMS, partition]
+    )
     try:
         yield ESTIMATED_CLAIMS
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE pg_class SET reltuples = %s WHERE oid = %s::regclass", [before, partition])
+        admin_execute(
+            "UPDATE pg_class SET reltuples = %s WHERE oid = %s::regclass", params=[before, partition]
+        )
 
 
 def _change_url(obj: Any) -> str:

@@ -46,6 +46,7 @@ from claims.models import (
 from members.models import Enrollment, Member, MemberPII
 from providers.models import Provider, ProviderNetwork
 from tests import pgplan
+from tests.owner import owner_execute
 
 MEMBERS = 5_000
 PROVIDERS = 8_000
@@ -212,8 +213,7 @@ LOADED_TABLES = [
 
 def _truncate() -> None:
     # CASCADE also empties tables other apps add that point at these (empty in a test database anyway).
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(LOADED_TABLES)} CASCADE")
+    owner_execute(f"TRUNCATE {', '.join(LOADED_TABLES)} CASCADE")  # the owner's: the app may not TRUNCATE
 
 
 def load_rows() -> Sample:
@@ -234,7 +234,7 @@ def load_rows() -> Sample:
             elif "%s::date[]" in statement:
                 params = [months]
             cursor.execute(statement, params)
-        cursor.execute(f"VACUUM (ANALYZE) {', '.join(LOADED_TABLES)}")
+    owner_execute(f"VACUUM (ANALYZE) {', '.join(LOADED_TABLES)}")  # the owner's
     member = Member.objects.get(member_number="M00000100")
     claim = Claim.objects.filter(member=member).order_by("id").first()
     assert claim is not None

@@ -21,6 +21,7 @@ from ops.tests.helpers import add_claims as ops_add_claims
 from ops.tests.helpers import parties as make_parties
 from providers.models import Provider
 from tests import pgplan
+from tests.owner import owner_execute
 
 
 @pytest.fixture
@@ -135,12 +136,11 @@ def drop_partitions(month: str) -> None:
     A partition of claims_claim cannot simply be dropped: the composite foreign keys into claims_claim
     (claimline, status history, related claim) depend on it. DETACH checks no row still references it.
     """
-    with connection.cursor() as cursor:
-        for parent in ("claims_claimline", "claims_claim"):
-            name = f"{parent}_{month}"
-            if name in existing_partitions(parent):
-                cursor.execute(f"ALTER TABLE {parent} DETACH PARTITION {name}")
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    for parent in ("claims_claimline", "claims_claim"):
+        name = f"{parent}_{month}"
+        if name in existing_partitions(parent):
+            owner_execute(f"ALTER TABLE {parent} DETACH PARTITION {name}")  # the owner's (tests/owner.py)
+        owner_execute(f"DROP TABLE IF EXISTS {name}")
 
 
 @pytest.fixture

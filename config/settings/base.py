@@ -96,8 +96,9 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "config.wsgi.application"
 
+# The web and the workers connect as the app role (DML only, ops/roles.py; README "Database roles").
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/claims"),
+    "default": env.db_url("DATABASE_URL", default="postgres://claims_app@127.0.0.1:5432/claims"),
 }
 # The database roles the set-up creates (ops/platform/roles.py, `manage.py db_roles`, README "Database roles").
 DATABASE_ROLES = {
@@ -123,6 +124,21 @@ DATABASES["reporting"] = (
 # In tests the reporting alias reads the test database as a mirror of default: never created or flushed through
 # it (its role may not TRUNCATE), and it sees only committed rows, as in production.
 DATABASES["reporting"]["TEST"] = {"MIRROR": "default"}
+# The schema's owner: migrations (`make db` runs `migrate --database owner`), and the few statements PostgreSQL
+# 15 leaves to a table's owner that cannot run inside a function (VACUUM, REINDEX CONCURRENTLY: ops/cleanup.py,
+# ops/reindex.py), plus the development tools that empty or create tables (the demo generator, the benchmark's
+# baseline). Everything else the app changes in the schema goes through the owner's functions (ops/platform/ddl.py).
+DATABASES["owner"] = (
+    env.db_url("DATABASE_OWNER_URL")
+    if env.str("DATABASE_OWNER_URL", default="")
+    else {**DATABASES["default"], "USER": DATABASE_ROLES["owner"], "PASSWORD": ""}
+)
+DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
+# A database made by `manage.py db_roles` (from DATABASE_ADMIN_URL) with the extensions the migrations need that
+# only a superuser may create (pg_stat_statements, pgstattuple, hypopg): the platform's database and the test
+# database are created from it, owned by the owner role.
+DATABASE_TEMPLATE = env.str("DATABASE_TEMPLATE", default="claims_template")
+DATABASES["default"]["TEST"] = {"TEMPLATE": DATABASE_TEMPLATE}
 for _alias in DATABASES:
     # Parameters travel apart from the statement text (psycopg's server-side binding; Django's
     # OPTIONS["server_side_binding"]): a statement that fails is logged by PostgreSQL (log_min_error_statement)

@@ -83,7 +83,10 @@ def _drop_database(name: str, *, using: str) -> None:
 def _create_database(name: str, *, using: str) -> None:
     quote_name = connections[using].ops.quote_name
     with connections[using].cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {quote_name(name)}")
+        # From the template with the extensions only a superuser may create (ops.roles.template_ensure).
+        cursor.execute(
+            f"CREATE DATABASE {quote_name(name)} TEMPLATE {quote_name(settings.DATABASE_TEMPLATE)}"
+        )
 
 
 def _manage(args: list[str], *, env: dict[str, str], log: Path) -> tuple[float, float]:

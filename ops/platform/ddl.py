@@ -13,6 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+# The connection alias of the schema's owner (settings DATABASES["owner"]): only for what PostgreSQL 15 leaves to a
+# table's owner and that cannot run inside a function, so not through the functions below: VACUUM (ops/cleanup.py)
+# and REINDEX INDEX CONCURRENTLY with its pgstatindex estimate (ops/reindex.py). Autocommit, its own connection.
+OWNER_ALIAS = "owner"
+
 # Name and argument types of each function, as GRANT EXECUTE needs them.
 FUNCTIONS = (
     "platform_partition_create(regclass, text, text, text, text)",
@@ -50,6 +55,8 @@ def partition_attach(cursor: Any, *, parent: str, name: str, lo: str, hi: str, c
 def partition_drop(cursor: Any, *, parent: str, name: str) -> None:
     """Empty partition ``name`` (one DELETE, so references inside it go with the rows), detach it from
     ``parent`` and drop it. Refuses the DEFAULT partition."""
+    # Immediate, so no deferred foreign-key check of the DELETE is left pending on a table about to be dropped.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     cursor.execute("SELECT platform_partition_drop(%s::regclass, %s::text)", [parent, name])
 
 

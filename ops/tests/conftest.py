@@ -36,3 +36,26 @@ def raw_connect() -> Iterator[Callable[[], psycopg.Connection]]:
     yield connect
     for conn in opened:
         conn.close()
+
+
+@pytest.fixture
+def app_may_create() -> Iterator[None]:
+    """Let the app role create scratch tables and indexes in the test's transaction (rolled back with it), for
+    the tests that plant objects for the ops pages to find: CREATE on the schema, granted by the owner for the
+    test and revoked after it. Production's app role never holds it (ops/roles.py, ops/tests/test_roles.py)."""
+    from django.conf import settings
+
+    from tests.owner import owner_execute
+
+    app = settings.DATABASE_ROLES["app"]
+    database = connection.settings_dict["NAME"]
+    owner_execute(
+        f'GRANT CREATE ON SCHEMA public TO "{app}"', f'GRANT CREATE ON DATABASE "{database}" TO "{app}"'
+    )
+    try:
+        yield
+    finally:
+        owner_execute(
+            f'REVOKE CREATE ON SCHEMA public FROM "{app}"',
+            f'REVOKE CREATE ON DATABASE "{database}" FROM "{app}"',
+        )

@@ -11,6 +11,7 @@ from claims.models import Claim, ClaimLine
 from members.models import HealthPlan, Member
 from ops.platform.partitioning import existing_partitions
 from providers.models import Provider
+from tests.owner import owner_execute
 
 
 def parties() -> tuple[HealthPlan, Member, Provider]:
@@ -64,9 +65,8 @@ def count_rows(table: str) -> int:
 
 def drop_month(suffix: str, parents: tuple[str, ...] = ("claims_claimline", "claims_claim")) -> None:
     """Detach and drop one month's partitions (``suffix`` like ``p2005_03``), referencing table first."""
-    with connection.cursor() as cursor:
-        for parent in parents:
-            name = f"{parent}_{suffix}"
-            if name in existing_partitions(parent):
-                cursor.execute(f'ALTER TABLE "{parent}" DETACH PARTITION "{name}"')
-            cursor.execute(f'DROP TABLE IF EXISTS "{name}"')
+    for parent in parents:  # the owner's (tests/owner.py): the tests are the app role
+        name = f"{parent}_{suffix}"
+        if name in existing_partitions(parent):
+            owner_execute(f'ALTER TABLE "{parent}" DETACH PARTITION "{name}"')
+        owner_execute(f'DROP TABLE IF EXISTS "{name}"')

@@ -9,7 +9,7 @@ from ops import advisor, pg_stats
 from ops.platform.plans import iter_nodes
 from ops.tests.conftest import run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_may_create")]
 
 QUERY = "SELECT id, b FROM ops_advisor_t WHERE a = $1"
 

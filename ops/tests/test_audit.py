@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -108,10 +108,11 @@ def test_audit_list_newest_first_uses_the_occurred_index() -> None:
         "DELETE FROM {table}",
     ],
 )
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 def test_the_audit_trail_refuses_updates_and_deletes_whoever_sends_them(statement: str) -> None:
-    # Whoever: the test connection is the migrating role (a superuser here), which grants cannot stop; the
-    # trigger does, on the partitioned parent and on a partition reached directly.
+    # Whoever: the owner of the table (it migrated it), whom grants cannot stop (the app role is refused by its
+    # grants already: ops/tests/test_roles.py); the trigger does, on the partitioned parent and on a partition
+    # reached directly. Committed first, so the owner's connection sees the row.
     audit_record(action=AuditAction.VIEW, object_type="members.member", object_id="7")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -121,7 +122,7 @@ def test_the_audit_trail_refuses_updates_and_deletes_whoever_sends_them(statemen
         )
         (partition,) = cursor.fetchone()
     for table in ("ops_auditevent", partition):
-        with pytest.raises(DatabaseError, match="pgtrigger"), transaction.atomic():
-            with connection.cursor() as cursor:
+        with pytest.raises(DatabaseError, match="pgtrigger"), transaction.atomic(using="owner"):
+            with connections["owner"].cursor() as cursor:
                 cursor.execute(statement.format(table=table))
     assert list(AuditEvent.objects.values_list("object_id", flat=True)) == ["7"]

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -45,6 +46,16 @@ from ops.benchmark.params import add_months, period_end_for, pick_params
 from ops.benchmark.runner import analytics_tables, answer_digest, percentile, search_path
 from ops.synthetic.x12_files import generate_demo_files
 from providers.models import Provider, ProviderNetwork
+from tests.owner import default_as_owner
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _benchmark_runs_as_the_owner(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The benchmark is a development tool run as the owner (README "Benchmark"): it creates the baseline
+    schema and scratch databases, which the app role may not."""
+    with django_db_blocker.unblock(), default_as_owner():
+        yield
+
 
 PLAN_FIELDS = {
     "top_scan",

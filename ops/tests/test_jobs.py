@@ -20,6 +20,7 @@ from ops.cleanup import CleanupTarget
 from ops.jobs import LOCK_NAMESPACE
 from ops.models import TaskOutcome, TaskRun
 from ops.tests.helpers import add_claims
+from tests.owner import owner_execute
 
 TASKRUN = (CleanupTarget("ops_taskrun", "started_at"),)
 LATENCY_REPORT = Path(__file__).resolve().parents[2] / "var" / "cleanup_insert_latency.json"
@@ -71,7 +72,7 @@ class Inserter(threading.Thread):
                 time.sleep(0.002)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases=["default", "owner"])  # VACUUM is the owner's
 def test_cleanup_deletes_expired_rows_in_batches_without_blocking_inserts() -> None:
     seed_taskruns(expired=50_000, fresh=5_000)
     inserter = Inserter()
@@ -147,17 +148,18 @@ def test_dry_run_reports_the_plan_and_deletes_nothing() -> None:
 
 @pytest.fixture
 def bloated_table(transactional_db: None) -> Iterator[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS ops_bloat_probe")
-        cursor.execute("CREATE TABLE ops_bloat_probe (id bigint PRIMARY KEY, v text)")
-        cursor.execute("INSERT INTO ops_bloat_probe SELECT g, md5(g::text) FROM generate_series(1, 50000) g")
-        cursor.execute("DELETE FROM ops_bloat_probe WHERE id % 10 <> 0")
-        cursor.execute("VACUUM ops_bloat_probe")
+    owner_execute(  # a scratch table is the owner's (tests/owner.py)
+        "DROP TABLE IF EXISTS ops_bloat_probe",
+        "CREATE TABLE ops_bloat_probe (id bigint PRIMARY KEY, v text)",
+        "INSERT INTO ops_bloat_probe SELECT g, md5(g::text) FROM generate_series(1, 50000) g",
+        "DELETE FROM ops_bloat_probe WHERE id % 10 <> 0",
+        "VACUUM ops_bloat_probe",
+    )
     yield "ops_bloat_probe"
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS ops_bloat_probe")
+    owner_execute("DROP TABLE IF EXISTS ops_bloat_probe")
 
 
+@pytest.mark.django_db(transaction=True, databases=["default", "owner"])  # REINDEX is the owner's
 def test_bloated_index_is_rebuilt_concurrently_once(bloated_table: str) -> None:
     before = reindex.index_bloat(min_bytes=0, tables=[bloated_table])
 

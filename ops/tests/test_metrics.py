@@ -20,6 +20,7 @@ from django.utils import timezone
 from claims.tests.factories import ClaimFactory
 from ops import metrics
 from ops.models import TaskOutcome, TaskRun
+from tests.owner import admin_execute, owner_execute
 
 pytestmark = pytest.mark.django_db
 
@@ -64,16 +65,23 @@ def test_future_months_count_the_partitions_pgpartition_created(client: Client) 
     assert future == {"claims_claim": 3, "claims_claimline": 3, "ops_auditevent": 3}
 
 
+@pytest.mark.django_db(transaction=True)  # no open transaction holding the parent while the owner detaches
 def test_future_months_stop_at_a_missing_month(client: Client) -> None:
     from dateutil.relativedelta import relativedelta
 
     from ops.partitions import partition_name
+    from ops.platform.partitioning import month_bounds
 
     gap = timezone.now().date().replace(day=1) + relativedelta(months=2)
-    with connection.cursor() as cursor:  # DDL in the test transaction: rolled back
-        cursor.execute(f"ALTER TABLE ops_auditevent DETACH PARTITION {partition_name('ops_auditevent', gap)}")
-
-    future = by_label(scrape(client), "claims_partitions_future_months", "table")
+    name = partition_name("ops_auditevent", gap)
+    lo, hi = month_bounds(gap, timestamptz=True)
+    owner_execute(f"ALTER TABLE ops_auditevent DETACH PARTITION {name}")  # the owner's; attached again below
+    try:
+        future = by_label(scrape(client), "claims_partitions_future_months", "table")
+    finally:
+        owner_execute(
+            f"ALTER TABLE ops_auditevent ATTACH PARTITION {name} FOR VALUES FROM ('{lo}') TO ('{hi}')"
+        )
     assert future == {"claims_claim": 3, "claims_claimline": 3, "ops_auditevent": 1}
 
 
@@ -142,11 +150,11 @@ def _pg_stat_statements_readable() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")
         installed = cursor.fetchone() is not None
-        cursor.execute(
-            "SELECT 'pg_stat_statements' = ANY(string_to_array(current_setting(%s), ', '))",
-            ["shared_preload_libraries"],
-        )
-        return installed and bool(cursor.fetchone()[0])
+    # The server's preload list is for superusers and pg_read_all_settings only.
+    (preloaded,) = admin_execute(
+        "SELECT 'pg_stat_statements' = ANY(string_to_array(current_setting('shared_preload_libraries'), ', '))"
+    )[0]
+    return installed and bool(preloaded)
 
 
 def test_slow_statements_count_entries_above_the_threshold(client: Client) -> None:

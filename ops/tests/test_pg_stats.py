@@ -12,8 +12,9 @@ from django.db import connection
 from claims.tests.factories import ClaimFactory
 from ops import pg_stats
 from ops.tests.conftest import run
+from tests.owner import admin_execute, dropped_index, owner_execute
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_may_create")]
 
 
 @pytest.fixture
@@ -69,8 +70,9 @@ def test_slow_queries_not_preloaded_says_how_to_enable(monkeypatch: pytest.Monke
     assert run("SELECT 1") == [(1,)]  # the savepoint kept the transaction usable
 
 
-def test_slow_queries_not_installed_says_how_to_enable() -> None:
-    run("DROP EXTENSION pg_stat_statements")  # rolled back with the test
+def test_slow_queries_not_installed_says_how_to_enable(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As if the extension were missing: its view is not there (the app role may not drop the extension).
+    monkeypatch.setattr(pg_stats, "STATEMENTS_RELATION", "ops_no_pg_stat_statements")
     with pytest.raises(pg_stats.PgStatStatementsUnavailable) as caught:
         pg_stats.slow_queries()
     assert "not installed" in str(caught.value)
@@ -103,9 +105,18 @@ def test_unused_duplicate_and_redundant_indexes_are_reported(planted_indexes: No
     assert by_name(usage)["ops_idx_t_a"].size_bytes > 100_000
 
 
-def test_an_invalid_index_is_reported(planted_indexes: None) -> None:
-    run("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'ops_idx_t_b'::regclass")
-    assert [i.name for i in pg_stats.invalid_indexes(pg_stats.index_usage())] == ["ops_idx_t_b"]
+@pytest.mark.django_db(transaction=True)
+def test_an_invalid_index_is_reported() -> None:
+    # Committed, so the superuser's catalog write below (only it may write pg_index) sees the index.
+    owner_execute(
+        "CREATE TABLE ops_invalid_t AS SELECT g AS b FROM generate_series(1, 100) g",
+        "CREATE INDEX ops_invalid_t_b ON ops_invalid_t (b)",
+    )
+    try:
+        admin_execute("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'ops_invalid_t_b'::regclass")
+        assert [i.name for i in pg_stats.invalid_indexes(pg_stats.index_usage())] == ["ops_invalid_t_b"]
+    finally:
+        owner_execute("DROP TABLE ops_invalid_t")
 
 
 def test_every_declared_index_exists_and_a_dropped_one_is_reported_missing() -> None:
@@ -113,8 +124,8 @@ def test_every_declared_index_exists_and_a_dropped_one_is_reported_missing() -> 
     assert checks["claim_received_idx"].ok
     assert checks["claim_received_idx"].partitions > 1  # a partitioned table: every partition attached
     assert checks["claim_received_idx"].partitions_attached == checks["claim_received_idx"].partitions
-    run("DROP INDEX claim_received_idx")
-    after = {c.name: c for c in pg_stats.check_declared_indexes()}
+    with dropped_index("claim_received_idx"):
+        after = {c.name: c for c in pg_stats.check_declared_indexes()}
     assert not after["claim_received_idx"].exists and not after["claim_received_idx"].ok
 
 

@@ -99,8 +99,8 @@ def test_reporting_reads_the_statistics_of_every_session() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_app_role_is_refused_what_it_may_not_do(raw_connect: Any) -> None:
-    superuser = raw_connect()
+def test_the_app_role_is_refused_what_it_may_not_do() -> None:
+    superuser = _connect_as(ROLES["owner"])  # another role's session
     app = _connect_as(ROLES["app"])
     try:
         with app.transaction():
@@ -131,6 +131,7 @@ def test_the_app_role_is_refused_what_it_may_not_do(raw_connect: Any) -> None:
         )
     finally:
         app.close()
+        superuser.close()
 
 
 def test_db_roles_is_idempotent_and_grants_again() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from claims.codes import icd10cm_problem
 from claims.models import Claim, ClaimLine, ClaimStatus
@@ -83,10 +83,10 @@ def table_digests() -> dict[str, str]:
 
 def drop_window_partitions() -> None:
     """Empty the filled tables and detach and drop the monthly partitions of the test window."""
-    with transaction.atomic():
-        demo_db.truncate(TABLES)
+    with transaction.atomic(using="owner"):  # the owner's (TRUNCATE, DETACH, DROP)
+        demo_db.truncate(TABLES, using="owner")
     first, last = service_window(AS_OF)
-    with connection.cursor() as cursor:
+    with connections["owner"].cursor() as cursor:
         for parent in (
             ClaimLine._meta.db_table,
             Claim._meta.db_table,
@@ -326,7 +326,7 @@ def test_foreign_keys_come_back_as_found_and_tables_are_analyzed(
     assert scalar("SELECT nextval(pg_get_serial_sequence('claims_claim', 'id'))") == CLAIMS + 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 def test_same_seed_gives_identical_tables_rerun_replaces_and_another_seed_differs(
     generated: dict[str, object],
 ) -> None:

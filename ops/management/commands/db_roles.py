@@ -7,7 +7,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from ops.roles import grants_apply, roles_ensure
+from ops.roles import (
+    database_ensure,
+    grants_apply,
+    owner_url,
+    roles_ensure,
+    template_ensure,
+    test_database_adopt,
+)
 
 
 class Command(BaseCommand):
@@ -20,14 +27,33 @@ class Command(BaseCommand):
             help="a superuser or CREATEROLE connection (default DATABASE_ADMIN_URL)",
         )
         parser.add_argument(
+            "--database",
+            action="store_true",
+            help="also create DATABASE_URL's database from the template, owned by the owner role, when missing",
+        )
+        parser.add_argument("--reset", action="store_true", help="with --database: drop the database first")
+        parser.add_argument(
+            "--owner-url",
+            action="store_true",
+            help="print the owner connection's URL (for scripts that run a tool as the owner) and stop",
+        )
+        parser.add_argument(
             "--grants",
             action="store_true",
             help="also grant the privileges in DATABASE_URL's database now (migrate does it after every run)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["owner_url"]:
+            self.stdout.write(owner_url())
+            return
         for line in roles_ensure(options["admin_url"]):
             self.stdout.write(line)
+        for line in template_ensure(options["admin_url"]) + test_database_adopt(options["admin_url"]):
+            self.stdout.write(line)
+        if options["database"]:
+            for line in database_ensure(options["admin_url"], reset=options["reset"]):
+                self.stdout.write(line)
         if options["grants"]:
             grants_apply()
             self.stdout.write("granted the app and reporting roles their privileges in this database")

@@ -39,7 +39,7 @@ from django.db import connections, transaction
 
 from claims.models import Claim
 from claims.services.ingest import INGEST_LOCK, INGEST_LOCK_TIMEOUT
-from ops.platform import locks
+from ops.platform import ddl, locks
 from ops.platform.partitioning import existing_partitions, partitions_ensure
 from ops.synthetic.history import db
 from ops.synthetic.history.claim_rows import (
@@ -220,9 +220,12 @@ def demo_data_generate(
     as_of: dt.date,
     progress: ProgressCallback | None = None,
     pipeline: bool = True,
-    using: str = "default",
+    using: str = ddl.OWNER_ALIAS,
 ) -> GenerationReport:
     """Replace all claims, members and providers data with ``claims`` synthetic claims for seed ``seed``.
+
+    A development tool that drops and re-adds foreign keys, TRUNCATEs and bulk-loads: it runs on the owner's
+    connection (``using``, default the owner alias), since the app role may do none of that.
 
     Service dates run from the 1st of the month 24 months before ``as_of``'s month to the day before
     ``as_of``; every timestamp is before ``as_of`` midnight UTC and derives from it, so the same
