@@ -6,8 +6,9 @@ before its fix. Findings fixed elsewhere keep their tests beside their code, nam
   ``::test_the_pii_table_is_not_readable``, ``::test_a_value_in_an_error_is_masked``;
   ``LIKE 'A%'`` and ``$1`` statements: ``::test_like_with_a_percent_sign_is_plain_sql``,
   ``::test_a_statement_with_dollar_parameters_gets_its_generic_plan``;
-* roles without superuser, CREATEROLE or file functions, the audit trail without UPDATE/DELETE/TRUNCATE grants:
-  ``ops/tests/test_roles.py``;
+* the app connecting as ``postgres``: ``test_the_platform_connects_as_the_app_role_not_a_superuser`` below; roles
+  without superuser, CREATEROLE or file functions, the audit trail without UPDATE/DELETE/TRUNCATE grants, the
+  schema changed only through the owner's functions: ``ops/tests/test_roles.py``;
 * the audit trail rewritable:
   ``ops/tests/test_audit.py::test_the_audit_trail_refuses_updates_and_deletes_whoever_sends_them``;
   ``request_id`` copied from the client: ``ops/tests/test_audit.py`` (client id kept beside the server's);
@@ -146,6 +147,32 @@ PROD_ENV = {
     "PII_SALT_KEYS": "a-production-salt",
     "PII_HMAC_KEY": "a-production-hmac-key",
 }
+
+
+def test_the_platform_connects_as_the_app_role_not_a_superuser() -> None:
+    # The tests run as the web and the workers do: on DATABASE_URL, whose default is the app role.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user"
+        )
+        assert cursor.fetchone() == (settings.DATABASE_ROLES["app"], False, False, False)
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings.dev'; django.setup(); "
+            "from django.conf import settings as s; "
+            "print(s.DATABASES['default']['USER'], s.DATABASES['owner']['USER'])",
+        ],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert shown.stdout.split() == [settings.DATABASE_ROLES["app"], settings.DATABASE_ROLES["owner"]]
 
 
 def _under_production_settings(
