@@ -12,22 +12,26 @@ import psycopg
 from django.db import connections
 
 
-def owner_execute(*statements: str, params: Any = None) -> list[tuple[Any, ...]]:
-    """Run ``statements`` in order as the owner role on the test database; returns the last one's rows."""
-    default, owner = connections["default"].settings_dict, connections["owner"].settings_dict
-    with psycopg.connect(
-        dbname=default["NAME"],
-        user=owner["USER"],
-        password=owner["PASSWORD"] or None,
-        host=owner["HOST"] or None,
-        port=owner["PORT"] or None,
-        autocommit=True,
-    ) as conn:
+def _execute(conninfo: str, statements: tuple[str, ...], params: Any) -> list[tuple[Any, ...]]:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
         rows: list[tuple[Any, ...]] = []
         for statement in statements:
             cursor = conn.execute(statement, params)
             rows = cursor.fetchall() if cursor.description else []
         return rows
+
+
+def owner_execute(*statements: str, params: Any = None) -> list[tuple[Any, ...]]:
+    """Run ``statements`` in order as the owner role on the test database; returns the last one's rows."""
+    default, owner = connections["default"].settings_dict, connections["owner"].settings_dict
+    conninfo = psycopg.conninfo.make_conninfo(
+        dbname=default["NAME"],
+        user=owner["USER"],
+        password=owner["PASSWORD"] or None,
+        host=owner["HOST"] or None,
+        port=str(owner["PORT"]) if owner["PORT"] else None,
+    )
+    return _execute(conninfo, statements, params)
 
 
 def admin_execute(*statements: str, params: Any = None) -> list[tuple[Any, ...]]:
@@ -35,17 +39,10 @@ def admin_execute(*statements: str, params: Any = None) -> list[tuple[Any, ...]]
     database: for the few tests that write the catalog (planner statistics). Autocommit; returns the last rows."""
     from django.conf import settings
 
-    with psycopg.connect(
-        psycopg.conninfo.make_conninfo(
-            settings.DATABASE_ADMIN_URL, dbname=connections["default"].settings_dict["NAME"]
-        ),
-        autocommit=True,
-    ) as conn:
-        rows: list[tuple[Any, ...]] = []
-        for statement in statements:
-            cursor = conn.execute(statement, params)
-            rows = cursor.fetchall() if cursor.description else []
-        return rows
+    test_database = connections["default"].settings_dict["NAME"]
+    return _execute(
+        psycopg.conninfo.make_conninfo(settings.DATABASE_ADMIN_URL, dbname=test_database), statements, params
+    )
 
 
 @contextmanager

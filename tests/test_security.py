@@ -156,22 +156,16 @@ def test_the_platform_connects_as_the_app_role_not_a_superuser() -> None:
             "SELECT current_user, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user"
         )
         assert cursor.fetchone() == (settings.DATABASE_ROLES["app"], False, False, False)
-    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
-    shown = subprocess.run(
+    shown = _python(
         [
-            sys.executable,
             "-c",
             "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings.dev'; django.setup(); "
             "from django.conf import settings as s; "
             "print(s.DATABASES['default']['USER'], s.DATABASES['owner']['USER'])",
         ],
-        cwd=settings.BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+        {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")},
     )
+    assert shown.returncode == 0, shown.stderr[-500:]
     assert shown.stdout.split() == [settings.DATABASE_ROLES["app"], settings.DATABASE_ROLES["owner"]]
 
 
@@ -182,6 +176,11 @@ def _under_production_settings(
     the variables named in ``unset``."""
     environment = {k: v for k, v in os.environ.items() if k not in unset}
     environment.update({k: v for k, v in PROD_ENV.items() if k not in unset}, **env)
+    return _python(args, environment)
+
+
+def _python(args: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``python <args>`` in the project with ``environment``; its output captured, its exit status not checked."""
     return subprocess.run(
         [sys.executable, *args],
         cwd=settings.BASE_DIR,

@@ -26,22 +26,23 @@ class Command(BaseCommand):
             default=None,
             help="a superuser or CREATEROLE connection (default DATABASE_ADMIN_URL)",
         )
-        parser.add_argument(
-            "--database",
-            action="store_true",
-            help="also create DATABASE_URL's database from the template, owned by the owner role, when missing",
-        )
-        parser.add_argument("--reset", action="store_true", help="with --database: drop the database first")
-        parser.add_argument(
-            "--owner-url",
-            action="store_true",
-            help="print the owner connection's URL (for scripts that run a tool as the owner) and stop",
-        )
-        parser.add_argument(
-            "--grants",
-            action="store_true",
-            help="also grant the privileges in DATABASE_URL's database now (migrate does it after every run)",
-        )
+        # Switches, each store_true.
+        for flag, what in (
+            (
+                "--database",
+                "also create DATABASE_URL's database from the template, owned by the owner, when missing",
+            ),
+            ("--reset", "with --database: drop the database first"),
+            (
+                "--owner-url",
+                "print the owner connection's URL (for scripts that run a tool as the owner) and stop",
+            ),
+            (
+                "--grants",
+                "also grant the privileges in DATABASE_URL's database now (migrate does it after every run)",
+            ),
+        ):
+            parser.add_argument(flag, action="store_true", help=what)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["owner_url"]:
