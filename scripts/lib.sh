@@ -85,7 +85,8 @@ PY
 )"
         eval "$assignments"
     fi
-    export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/claims}"
+    # The app role, as config/settings/base.py: the web and the workers (README "Database roles").
+    export DATABASE_URL="${DATABASE_URL:-postgres://claims_app@127.0.0.1:5432/claims}"
     export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
     # The demo superuser (scripts/superuser.sh); a fixed, printed password for a developer's machine.
     export DEMO_ADMIN_USER="${DEMO_ADMIN_USER:-admin}"
