@@ -31,7 +31,8 @@ LOADED = [
     ("837P/lfh/demo.cob.example3.B.837", 1, 3, "79.04", 2),
     ("837P/lfh/demo.cob.example4.837", 1, 1, "120.00", 2),
     ("837P/lfh/demo.drug.example10.1.837", 1, 2, "103.37", 2),
-    ("837P/lfh/demo.drug.example10.2.837", 1, 6, "2232.93", 2),
+    # REF*EI "10-1234567": an EIN with a hyphen is not stored, with a warning (claims.x12.parser837.on_ref).
+    ("837P/lfh/demo.drug.example10.2.837", 1, 6, "2232.93", 3),
     ("837P/lfh/demo.example1.837", 1, 4, "100.00", 2),
     ("837P/lfh/demo.example12.837", 1, 1, "252.71", 3),
     ("837P/lfh/demo.example2.837", 1, 4, "100.00", 2),

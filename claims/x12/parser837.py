@@ -11,10 +11,16 @@ What this module decides:
 * A file is rejected (``X12Error``: nothing loaded) when it cannot be mapped: no ISA, a functional group
   or transaction set that is not an 837 health care claim, a truncated envelope, or a claim without billing
   provider (with NPI), subscriber, payer, place of service or a dated service line.
+* A value the claim tables could not store as sent is refused the same way, never cut or rounded to fit:
+  a string longer than its column or holding a control character (``COLUMNS``), an amount or unit count that
+  is not a plain X12 decimal (type R: no exponent), is negative, or has more decimals or digits than its
+  NUMERIC column (``NUMERIC_COLUMNS``), a date that is not CCYYMMDD or lies outside 1900-01-01 .. today + 2
+  years (service) or .. today (birth), a second SV1 in one service line.
 * Deviations that do not change what a claim means are kept as ``Finding`` warnings with segment positions:
   wrong SE/GE/IEA counts or control numbers, HL parents that do not exist, version labels other than
   005010X222A1, composites written with a separator other than the declared ISA16, HI qualifiers written as
-  separate elements, CLM02 not equal to the sum of SV1-02.
+  separate elements, CLM02 not equal to the sum of SV1-02, diagnosis pointers that are not 1-12, a line
+  number that is not one, an EIN that is not 9 digits (not stored), SV1-04 missing (read as 1) or 0 (kept).
 """
 
 from __future__ import annotations
@@ -123,30 +129,258 @@ def _not_a_number(raw: str) -> str:
     return f"not a number ({_shape(raw)})"
 
 
+# -- what the claims platform can store -----------------------------------------------------------------------
+# The ingest writes parsed values into these columns. A value that does not fit is refused here, naming the
+# segment and element, instead of being cut short by the ingest or refused by PostgreSQL half way through a
+# load. The x12 package does not import Django: claims/tests/test_parser_values.py checks every limit below
+# against its model field, so a migration that changes a column cannot leave the parser behind.
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A character column the ingest writes an element into.
+
+    ``field`` is "app_label.Model.field" (for an array column, the limit is its element's); ``max_length`` is
+    that field's ``max_length``; ``ig_max`` is the element's maximum length in 005010X222A1 (section 2.4
+    data element table), said in the error when the guide allows more than the platform stores.
+    """
+
+    field: str
+    max_length: int
+    ig_max: int
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
+class NumericColumn:
+    """A NUMERIC(max_digits, decimal_places) column the ingest writes an amount or quantity into."""
+
+    field: str
+    max_digits: int
+    decimal_places: int
+    what: str
+
+
+CLAIM_NUMBER = Column("claims.Claim.claim_number", 38, 38, "claim number (patient control number)")
+CLAIM_PLACE_OF_SERVICE = Column("claims.Claim.place_of_service", 2, 2, "place of service code")
+FREQUENCY_CODE = Column("claims.Claim.frequency_code", 1, 1, "claim frequency code")
+DIAGNOSIS_CODE = Column("claims.Claim.diagnosis_codes", 8, 30, "diagnosis code")
+PAYER_CLAIM_CONTROL_NUMBER = Column(
+    "claims.Claim.payer_claim_control_number", 50, 50, "payer claim control number"
+)
+PROCEDURE_QUALIFIER = Column("claims.ClaimLine.procedure_qualifier", 2, 2, "product/service id qualifier")
+PROCEDURE_CODE = Column("claims.ClaimLine.procedure_code", 48, 48, "procedure code")
+MODIFIER = Column("claims.ClaimLine.modifiers", 2, 2, "procedure modifier")
+UNIT_BASIS = Column("claims.ClaimLine.unit_basis", 2, 2, "unit basis code")
+LINE_PLACE_OF_SERVICE = Column("claims.ClaimLine.place_of_service", 2, 2, "place of service code")
+PAYER_ID = Column("members.HealthPlan.payer_id", 80, 80, "payer identifier")
+PAYER_NAME = Column("members.HealthPlan.name", 120, 60, "payer name")
+MEMBER_ID = Column("members.Member.subscriber_identifier", 80, 80, "member identifier")
+MEMBER_RELATIONSHIP = Column("members.Member.relationship_code", 2, 2, "relationship code")
+MEMBER_LAST_NAME = Column("members.Member.last_name", 60, 60, "last name")
+MEMBER_FIRST_NAME = Column("members.Member.first_name", 60, 35, "first name")
+MEMBER_ADDRESS_LINE1 = Column("members.MemberPII.address_line1", 55, 55, "address line")
+MEMBER_ADDRESS_LINE2 = Column("members.MemberPII.address_line2", 55, 55, "address line")
+MEMBER_CITY = Column("members.Member.city", 60, 30, "city name")
+MEMBER_STATE = Column("members.Member.state_code", 2, 2, "state code")
+MEMBER_ZIP = Column("members.Member.zip_code", 10, 15, "postal code")
+PROVIDER_NPI = Column("providers.Provider.npi", 10, 80, "NPI")
+PROVIDER_LAST_NAME = Column("providers.Provider.last_name", 60, 60, "last name")
+PROVIDER_ORGANIZATION_NAME = Column("providers.Provider.organization_name", 60, 60, "organization name")
+PROVIDER_FIRST_NAME = Column("providers.Provider.first_name", 35, 35, "first name")
+PROVIDER_ADDRESS_LINE1 = Column("providers.Provider.address_line1", 55, 55, "address line")
+PROVIDER_CITY = Column("providers.Provider.city", 60, 30, "city name")
+PROVIDER_STATE = Column("providers.Provider.state_code", 2, 2, "state code")
+PROVIDER_ZIP = Column("providers.Provider.zip_code", 10, 15, "postal code")
+PROVIDER_TAXONOMY = Column("providers.Specialty.taxonomy_code", 10, 50, "taxonomy code")
+PROVIDER_TAX_ID = Column("providers.Provider.tax_id", 9, 50, "employer identification number")
+COLUMNS = (
+    CLAIM_NUMBER,
+    CLAIM_PLACE_OF_SERVICE,
+    FREQUENCY_CODE,
+    DIAGNOSIS_CODE,
+    PAYER_CLAIM_CONTROL_NUMBER,
+    PROCEDURE_QUALIFIER,
+    PROCEDURE_CODE,
+    MODIFIER,
+    UNIT_BASIS,
+    LINE_PLACE_OF_SERVICE,
+    PAYER_ID,
+    PAYER_NAME,
+    MEMBER_ID,
+    MEMBER_RELATIONSHIP,
+    MEMBER_LAST_NAME,
+    MEMBER_FIRST_NAME,
+    MEMBER_ADDRESS_LINE1,
+    MEMBER_ADDRESS_LINE2,
+    MEMBER_CITY,
+    MEMBER_STATE,
+    MEMBER_ZIP,
+    PROVIDER_NPI,
+    PROVIDER_LAST_NAME,
+    PROVIDER_ORGANIZATION_NAME,
+    PROVIDER_FIRST_NAME,
+    PROVIDER_ADDRESS_LINE1,
+    PROVIDER_CITY,
+    PROVIDER_STATE,
+    PROVIDER_ZIP,
+    PROVIDER_TAXONOMY,
+    PROVIDER_TAX_ID,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _PartyColumns:
+    """Where the ingest writes one kind of party's elements; None where it does not store the element."""
+
+    person_name: Column  # NM103 when NM102 = 1 (person)
+    organization_name: Column  # NM103 otherwise
+    first_name: Column | None  # NM104
+    identifier: Column | None  # NM109
+    address_line1: Column | None  # N301
+    address_line2: Column | None  # N302
+    city: Column | None  # N401
+    state: Column | None  # N402
+    zip_code: Column | None  # N403
+
+
+# Billing (2010AA) and rendering (2310B) providers: providers.Provider, matched by NPI.
+_PROVIDER = _PartyColumns(
+    PROVIDER_LAST_NAME,
+    PROVIDER_ORGANIZATION_NAME,
+    PROVIDER_FIRST_NAME,
+    PROVIDER_NPI,
+    PROVIDER_ADDRESS_LINE1,
+    None,
+    PROVIDER_CITY,
+    PROVIDER_STATE,
+    PROVIDER_ZIP,
+)
+# Subscriber (2010BA) and patient (2010CA): members.Member and MemberPII; the patient's NM109 is not stored.
+_SUBSCRIBER = _PartyColumns(
+    MEMBER_LAST_NAME,
+    MEMBER_LAST_NAME,
+    MEMBER_FIRST_NAME,
+    MEMBER_ID,
+    MEMBER_ADDRESS_LINE1,
+    MEMBER_ADDRESS_LINE2,
+    MEMBER_CITY,
+    MEMBER_STATE,
+    MEMBER_ZIP,
+)
+_PATIENT = _PartyColumns(
+    MEMBER_LAST_NAME,
+    MEMBER_LAST_NAME,
+    MEMBER_FIRST_NAME,
+    None,
+    MEMBER_ADDRESS_LINE1,
+    MEMBER_ADDRESS_LINE2,
+    MEMBER_CITY,
+    MEMBER_STATE,
+    MEMBER_ZIP,
+)
+# Payer (2010BB): members.HealthPlan keeps its id and name only.
+_PAYER = _PartyColumns(PAYER_NAME, PAYER_NAME, None, PAYER_ID, None, None, None, None, None)
+
+TOTAL_CHARGE = NumericColumn("claims.Claim.total_charge", 12, 2, "total claim charge")
+LINE_CHARGE = NumericColumn("claims.ClaimLine.charge", 12, 2, "line item charge")
+UNITS = NumericColumn("claims.ClaimLine.units", 9, 3, "service unit count")
+# The batch row keeps the sum of the file's CLM02.
+FILE_TOTAL_CHARGE = NumericColumn("claims.IngestBatch.total_charge", 14, 2, "sum of the file's claim charges")
+NUMERIC_COLUMNS = (TOTAL_CHARGE, LINE_CHARGE, UNITS, FILE_TOTAL_CHARGE)
+
+# ClaimLine.line_number and Claim.line_count are PostgreSQL smallint (PositiveSmallIntegerField).
+SMALLINT_MAX = 32767
+# SV1-07 (C004): up to 4 pointers, each 1-12 (005010X222A1 2400 SV1-07-1..4; HI carries at most 12 codes).
+DIAGNOSIS_POINTERS_MAX = 4
+DIAGNOSIS_POINTER_MAX = 12
+# Dates before this are data entry errors, not claims or people; service dates may run ahead of today by
+# SERVICE_YEARS_AHEAD (a series of services billed in advance), birth dates not at all.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+SERVICE_YEARS_AHEAD = 2
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def _is_ascii_number(value: str) -> bool:
+    """True for one or more ASCII digits only: ``str.isdigit`` also takes "²" and "٣", ``int()`` "+1" and " 1"."""
+    return bool(value) and set(value) <= _ASCII_DIGITS
+
+
+def _control_characters(value: str) -> int:
+    return sum(1 for ch in value if ch < " " or ch == "\x7f")
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February, into a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
 def _date(value: str) -> dt.date:
-    return dt.datetime.strptime(value, "%Y%m%d").date()
+    """A CCYYMMDD date (X12 data element type DT, 8 characters). Raises ``ValueError`` for anything else.
+
+    Exactly 8 ASCII digits: ``strptime`` would also read "2024111" (7 characters) or full-width digits.
+    """
+    if len(value) != 8 or not _is_ascii_number(value):
+        raise ValueError("not CCYYMMDD")
+    return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
 
 
-def _decimal(seg: Segment, index: int, ref: str, file_name: str, *, required: bool = True) -> Decimal:
+def _decimal(seg: Segment, index: int, ref: str, file_name: str, column: NumericColumn) -> Decimal:
+    """Element ``index`` of ``seg`` as the exact ``Decimal`` it says, when it fits ``column``; never rounded.
+
+    X12 data element type R (ASC X12 005010 Standards, "Data element types"): an optional leading minus sign,
+    digits and an optional decimal point; no plus sign, no exponent, no thousands separator. Amounts in an 837P
+    are dollars (CLM02, SV1-02); SV1-04 is a count of units or minutes.
+
+    Raises ``X12Error`` naming the element when it is missing, not in that form, negative (charges and unit
+    counts are never negative here; ``claimline_charge_nonnegative``), has more decimal places than the
+    column keeps (99.999 is refused, not rounded to 100.00), or more digits before the point than it holds.
+    Trailing zeros after the point and leading zeros are not digits that need storing ("1.500" is 1.5).
+    """
+
+    def fail(message: str) -> X12Error:
+        return X12Error(Finding(seg.position, seg.id, ref, message), file_name)
+
     raw = seg.get(index)
     if not raw:
-        if required:
-            raise X12Error(Finding(seg.position, seg.id, ref, "required amount is missing"), file_name)
-        return Decimal("0")
+        raise fail(f"required {column.what} is missing")
+    negative = raw.startswith("-")
+    whole, _, fraction = raw[1:].partition(".") if negative else raw.partition(".")
+    if not (whole or fraction) or not set(whole + fraction) <= _ASCII_DIGITS:
+        raise fail(
+            f"{column.what} is not a number in X12 form (type R: digits, an optional leading minus sign and "
+            f"decimal point; no exponent) ({_shape(raw)})"
+        )
+    whole, fraction = whole.lstrip("0"), fraction.rstrip("0")
+    if negative and (whole or fraction):
+        raise fail(f"{column.what} is negative; the claims platform takes no negative {column.what}")
+    if len(fraction) > column.decimal_places:
+        raise fail(
+            f"{column.what} has {len(fraction)} decimal places; the claims platform keeps "
+            f"{column.decimal_places} and does not round"
+        )
+    whole_digits = column.max_digits - column.decimal_places
+    if len(whole) > whole_digits:
+        raise fail(
+            f"{column.what} has {len(whole)} digits before the decimal point; the claims platform stores at "
+            f"most {whole_digits}"
+        )
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise X12Error(Finding(seg.position, seg.id, ref, _not_a_number(raw)), file_name) from None
-    if not value.is_finite():
-        raise X12Error(Finding(seg.position, seg.id, ref, _not_a_number(raw)), file_name)
-    return value
+        value = Decimal(raw)  # exact: the constructor does not round to the context's precision
+    except InvalidOperation:  # pragma: no cover - the checks above admit only what Decimal reads
+        raise fail(_not_a_number(raw)) from None
+    return value.copy_abs() if value.is_zero() else value  # "-0" is 0
 
 
 class _Parser:
     """State machine over the segments of one file (all interchanges, groups and transaction sets)."""
 
-    def __init__(self, file_name: str) -> None:
+    def __init__(self, file_name: str, today: dt.date | None = None) -> None:
         self.file_name = file_name
+        # Injectable so that the date windows (on_dtp, on_dmg) are deterministic in tests.
+        self.today = today or dt.date.today()
+        self.latest_service_date = _years_after(self.today, SERVICE_YEARS_AHEAD)
+        self.file_total = Decimal("0")
         self.warnings: list[Finding] = []
         self.claims: list[ParsedClaim] = []
         self.interchanges = 0
@@ -161,6 +395,28 @@ class _Parser:
         if seg is None:
             return X12Error(Finding(position or 0, "", element, message), self.file_name)
         return X12Error(Finding(seg.position, seg.id, element, message), self.file_name)
+
+    def fit(self, seg: Segment, ref: str, value: str, column: Column) -> str:
+        """``value`` when the ingest can store it in ``column`` as it is; ``X12Error`` naming ``ref`` when it
+        is longer than the column or holds a control character (X12 data elements hold none; PostgreSQL
+        refuses NUL in text)."""
+        if len(value) > column.max_length:
+            limit = f"the claims platform stores at most {column.max_length}"
+            if column.ig_max > column.max_length:
+                limit = f"the IG allows {column.ig_max}, {limit}"
+            raise self.fail(seg, ref, f"{column.what} is {len(value)} characters; {limit}")
+        if _control_characters(value):
+            raise self.fail(seg, ref, f"{column.what} holds a control character ({_shape(value)})")
+        return value
+
+    def _party_columns(self, party: Party) -> _PartyColumns:
+        if party is self.payer:
+            return _PAYER
+        if party is self.subscriber:
+            return _SUBSCRIBER
+        if party is self.patient:
+            return _PATIENT
+        return _PROVIDER  # billing (2010AA) or rendering (2310B)
 
     def _reset_interchange(self) -> None:
         self.isa: Segment | None = None
@@ -333,6 +589,15 @@ class _Parser:
             position=seg.position,
         )
 
+    def _check_names(self, seg: Segment, party: Party) -> None:
+        columns = self._party_columns(party)
+        name = columns.person_name if party.entity_type == "1" else columns.organization_name
+        self.fit(seg, "NM103", party.last_or_org_name, name)
+        if columns.first_name is not None:
+            self.fit(seg, "NM104", party.first_name, columns.first_name)
+        if columns.identifier is not None:
+            self.fit(seg, "NM109", party.identifier, columns.identifier)
+
     def on_nm1(self, seg: Segment) -> None:
         code = seg.get(1)
         self.current_party = None
@@ -341,6 +606,7 @@ class _Parser:
                 party = self._party(seg)
                 self.claim.rendering_provider = party
                 self.current_party = party
+                self._check_names(seg, party)
             # Any other NM1 inside a claim belongs to 2310x/2330x/2420x loops we read past.
             return
         if self.level == "20" and code not in ("85", "87") and self.billing is None:
@@ -361,28 +627,57 @@ class _Parser:
         elif self.level == "23" and code == "QC":
             self.patient = self._party(seg)
             self.current_party = self.patient
+        if self.current_party is not None:
+            self._check_names(seg, self.current_party)
 
     def on_n3(self, seg: Segment) -> None:
-        if self.current_party is not None:
-            self.current_party.address_line1 = seg.get(1).strip()
-            self.current_party.address_line2 = seg.get(2).strip()
+        party = self.current_party
+        if party is None:
+            return
+        columns = self._party_columns(party)
+        party.address_line1 = seg.get(1).strip()
+        party.address_line2 = seg.get(2).strip()
+        if columns.address_line1 is not None:
+            self.fit(seg, "N301", party.address_line1, columns.address_line1)
+        if columns.address_line2 is not None:
+            self.fit(seg, "N302", party.address_line2, columns.address_line2)
 
     def on_n4(self, seg: Segment) -> None:
-        if self.current_party is not None:
-            self.current_party.city = seg.get(1).strip()
-            self.current_party.state_code = seg.get(2).strip()[:2]
-            self.current_party.zip_code = seg.get(3).strip()[:10]
+        party = self.current_party
+        if party is None:
+            return
+        columns = self._party_columns(party)
+        # Kept whole: cutting a state or ZIP+4 code short would store a different place.
+        party.city = seg.get(1).strip()
+        party.state_code = seg.get(2).strip()
+        party.zip_code = seg.get(3).strip()
+        for ref, value, column in (
+            ("N401", party.city, columns.city),
+            ("N402", party.state_code, columns.state),
+            ("N403", party.zip_code, columns.zip_code),
+        ):
+            if column is not None:
+                self.fit(seg, ref, value, column)
 
     def on_dmg(self, seg: Segment) -> None:
+        """DMG02 date of birth (D8, CCYYMMDD) between ``EARLIEST_DATE`` and today; DMG03 gender as sent."""
         if self.current_party is None:
             return
         if seg.get(1) == "D8" and seg.get(2):
+            raw = seg.get(2)
             try:
-                self.current_party.date_of_birth = _date(seg.get(2))
+                born = _date(raw)
             except ValueError:
                 raise self.fail(
-                    seg, "DMG02", f"date of birth is not a valid CCYYMMDD date ({_shape(seg.get(2))})"
+                    seg, "DMG02", f"date of birth is not a valid CCYYMMDD date ({_shape(raw)})"
                 ) from None
+            if not EARLIEST_DATE <= born <= self.today:
+                raise self.fail(
+                    seg,
+                    "DMG02",
+                    f"date of birth is outside {EARLIEST_DATE.isoformat()} to today ({self.today.isoformat()})",
+                )
+            self.current_party.date_of_birth = born
         self.current_party.gender = seg.get(3)
 
     def on_prv(self, seg: Segment) -> None:
@@ -391,11 +686,13 @@ class _Parser:
             return
         if self.claim is None and self.level == "20" and seg.get(1) == "BI":
             # PRV*BI is a 2000A segment: it comes before the 2010AA NM1*85 it describes.
-            self.billing_taxonomy = seg.get(3)
+            self.billing_taxonomy = self.fit(seg, "PRV03", seg.get(3), PROVIDER_TAXONOMY)
             if self.billing is not None:
                 self.billing.taxonomy_code = seg.get(3)
         elif self.claim is not None and self.claim.rendering_provider is not None and seg.get(1) == "PE":
-            self.claim.rendering_provider.taxonomy_code = seg.get(3)
+            self.claim.rendering_provider.taxonomy_code = self.fit(
+                seg, "PRV03", seg.get(3), PROVIDER_TAXONOMY
+            )
 
     def on_sbr(self, seg: Segment) -> None:
         if self.claim is not None:
@@ -403,12 +700,12 @@ class _Parser:
             self.in_other_subscriber = True
             self.current_party = None
             return
-        self.relationship = seg.get(2) or "18"
+        self.relationship = self.fit(seg, "SBR02", seg.get(2), MEMBER_RELATIONSHIP) or "18"
         self.claim_filing_code = seg.get(9)
 
     def on_pat(self, seg: Segment) -> None:
         if self.claim is None:
-            self.patient_relationship = seg.get(1)
+            self.patient_relationship = self.fit(seg, "PAT01", seg.get(1), MEMBER_RELATIONSHIP)
 
     # -- claim ---------------------------------------------------------------------------------------------
     def _detect_component(self, seg: Segment, index: int, expected_qualifier_len: int) -> None:
@@ -454,17 +751,15 @@ class _Parser:
             )
         if self.payer is None or not self.payer.identifier:
             raise self.fail(seg, "", "claim has no payer with an identifier (loop 2010BB NM1*PR ... PI*<id>)")
-        claim_number = seg.get(1).strip()
+        claim_number = self.fit(seg, "CLM01", seg.get(1).strip(), CLAIM_NUMBER)
         if not claim_number:
             raise self.fail(seg, "CLM01", "claim number (patient control number) is missing")
-        if len(claim_number) > 38:
-            raise self.fail(seg, "CLM01", f"claim number is {len(claim_number)} characters; the IG allows 38")
         self._detect_component(seg, 5, 2)
         clm05 = self.comps(seg, 5)
-        place = clm05[0] if clm05 else ""
+        place = self.fit(seg, "CLM05-1", clm05[0] if clm05 else "", CLAIM_PLACE_OF_SERVICE)
         if not place:
             raise self.fail(seg, "CLM05-1", "place of service code is missing")
-        frequency = clm05[2] if len(clm05) > 2 and clm05[2] else "1"
+        frequency = self.fit(seg, "CLM05-3", clm05[2] if len(clm05) > 2 else "", FREQUENCY_CODE) or "1"
         patient = self.patient if self.level == "23" else None
         relationship = (
             (self.patient_relationship or "G8") if patient is not None else (self.relationship or "18")
@@ -472,9 +767,9 @@ class _Parser:
         self.claim = ParsedClaim(
             position=seg.position,
             claim_number=claim_number,
-            total_charge=_decimal(seg, 2, "CLM02", self.file_name),
-            place_of_service=place[:2],
-            frequency_code=frequency[:1],
+            total_charge=_decimal(seg, 2, "CLM02", self.file_name, TOTAL_CHARGE),
+            place_of_service=place,
+            frequency_code=frequency,
             billing_provider=self.billing,
             subscriber=self.subscriber,
             payer=self.payer,
@@ -488,7 +783,18 @@ class _Parser:
 
     def on_ref(self, seg: Segment) -> None:
         if self.current_party is not None and self.current_party is self.billing and seg.get(1) == "EI":
-            self.current_party.tax_id = seg.get(2).strip()[:9]
+            # 005010X222A1 2010AA REF02: the EIN is exactly nine digits with no separators. Anything else
+            # (real files send "10-1234567") is not stored rather than cut to fit; the claim itself is sound.
+            ein = seg.get(2).strip()
+            if len(ein) == PROVIDER_TAX_ID.max_length and _is_ascii_number(ein):
+                self.current_party.tax_id = ein
+            else:
+                self.current_party.tax_id = ""
+                self.warn(
+                    seg,
+                    "REF02",
+                    f"employer identification number is not 9 digits ({_shape(ein)}); not stored",
+                )
             return
         if (
             self.claim is not None
@@ -496,7 +802,9 @@ class _Parser:
             and not self.in_other_subscriber
             and seg.get(1) == "F8"
         ):
-            self.claim.payer_claim_control_number = seg.get(2).strip()
+            self.claim.payer_claim_control_number = self.fit(
+                seg, "REF02", seg.get(2).strip(), PAYER_CLAIM_CONTROL_NUMBER
+            )
 
     def on_hi(self, seg: Segment) -> None:
         claim = self.claim
@@ -516,30 +824,42 @@ class _Parser:
             if qualifier not in DIAGNOSIS_QUALIFIERS:
                 # HI*BP/BG/BE... (procedures, condition codes, values) are not diagnoses.
                 return
+            code_ref = f"{ref}-2"
             if len(parts) >= 2 and parts[1]:
                 code = parts[1]
             elif len(parts) == 1 and i < len(elements) and elements[i] and sep not in elements[i]:
                 # "HI*BK*8901": qualifier and code written as two elements instead of one composite.
                 code = elements[i]
-                self.warn(seg, ref, f"qualifier {qualifier} and code {code} written as separate elements")
+                code_ref = f"HI{i + 1:02d}"
+                # The code is not quoted: a diagnosis is PHI (see _shape).
+                self.warn(seg, ref, f"qualifier {qualifier} and its code written as separate elements")
                 i += 1
             else:
                 self.warn(seg, ref, f"diagnosis qualifier {qualifier} without a code; ignored")
                 continue
             if qualifier in ICD9_QUALIFIERS:
                 claim.diagnosis_code_system = "icd9cm"
-            claim.diagnosis_codes.append(code.strip().replace(".", "").upper())
+            code = code.strip().replace(".", "").upper()
+            claim.diagnosis_codes.append(self.fit(seg, code_ref, code, DIAGNOSIS_CODE))
 
     def on_lx(self, seg: Segment) -> None:
         if self.claim is None:
             raise self.fail(seg, "", "LX (service line) outside a claim")
         self.in_other_subscriber = False
         self.current_party = None
-        try:
-            number = int(seg.get(1))
-        except ValueError:
+        if len(self.claim.lines) >= SMALLINT_MAX:
+            raise self.fail(seg, "", f"claim has more than {SMALLINT_MAX} service lines (the IG allows 50)")
+        raw = seg.get(1)
+        if _is_ascii_number(raw) and 1 <= int(raw) <= SMALLINT_MAX:
+            number = int(raw)
+        else:
+            # LX01 only orders the lines; a line is not lost for a bad one (ClaimLine.line_number: smallint).
             number = len(self.claim.lines) + 1
-            self.warn(seg, "LX01", f"line number {seg.get(1)!r} is not a number; numbered {number}")
+            self.warn(
+                seg,
+                "LX01",
+                f"line number is not a number from 1 to {SMALLINT_MAX} ({_shape(raw)}); numbered {number}",
+            )
         self.line = ParsedLine(
             line_number=number,
             position=seg.position,
@@ -555,29 +875,71 @@ class _Parser:
         self.claim.lines.append(self.line)
 
     def on_sv1(self, seg: Segment) -> None:
+        """2400 SV1 onto the open service line.
+
+        SV1-02 charge in dollars and SV1-04 unit count as exact Decimals (``_decimal``). SV1-04 is required by
+        the IG; a missing one is read as 1 unit (what a professional line without a count means in practice)
+        with a warning. A count of 0 is kept as 0 with a warning: the line is stored as sent and adjudication
+        prices it at nothing; it is not turned into 1, and one such line does not reject the whole file.
+        SV1-07 diagnosis pointers: at most 4, each 1-12 in ASCII digits; any other is ignored with a warning.
+        Raises ``X12Error`` for a second SV1 in one line, a value the claim tables cannot store as sent
+        (``fit``), or a charge or count that is not a plain non-negative number fitting its column.
+        """
         line = self.line
         if self.claim is None or line is None:
             raise self.fail(seg, "", "SV1 outside a service line (no LX before it)")
+        if line.procedure_code:
+            # The 2400 loop holds one SV1; reading a second over the first would lose a service.
+            raise self.fail(seg, "", f"second SV1 in the service line at segment {line.position}")
         self._detect_component(seg, 1, 2)
         procedure = self.comps(seg, 1)
         if len(procedure) < 2 or not procedure[1]:
             raise self.fail(seg, "SV1-01", f"procedure code missing in the composite ({_shape(seg.get(1))})")
-        line.procedure_qualifier = procedure[0][:2]
-        line.procedure_code = procedure[1].strip()
-        line.modifiers = [m.strip() for m in procedure[2:6] if m.strip()]
-        line.charge = _decimal(seg, 2, "SV1-02", self.file_name)
-        line.unit_basis = seg.get(3)[:2] or "UN"
-        line.units = _decimal(seg, 4, "SV1-04", self.file_name, required=False) or Decimal("1")
-        line.place_of_service = seg.get(5)[:2]
+        qualifier = self.fit(seg, "SV1-01-1", procedure[0], PROCEDURE_QUALIFIER)
+        code = self.fit(seg, "SV1-01-2", procedure[1].strip(), PROCEDURE_CODE)
+        modifiers = [
+            self.fit(seg, f"SV1-01-{k}", m.strip(), MODIFIER)
+            for k, m in enumerate(procedure[2:6], start=3)
+            if m.strip()
+        ]
+        line.procedure_qualifier = qualifier
+        line.procedure_code = code
+        line.modifiers = modifiers
+        line.charge = _decimal(seg, 2, "SV1-02", self.file_name, LINE_CHARGE)
+        line.unit_basis = self.fit(seg, "SV1-03", seg.get(3), UNIT_BASIS) or "UN"
+        if seg.get(4):
+            line.units = _decimal(seg, 4, "SV1-04", self.file_name, UNITS)
+            if line.units == 0:
+                self.warn(seg, "SV1-04", "service unit count is 0; kept as 0")
+        else:
+            line.units = Decimal("1")
+            self.warn(seg, "SV1-04", "service unit count is missing (required); read as 1")
+        line.place_of_service = self.fit(seg, "SV1-05", seg.get(5), LINE_PLACE_OF_SERVICE)
+        line.diagnosis_pointers = self._pointers(seg)
+
+    def _pointers(self, seg: Segment) -> list[int]:
         pointers: list[int] = []
-        for p in self.comps(seg, 7):
-            if p.strip().isdigit():
+        for k, raw in enumerate(self.comps(seg, 7), start=1):
+            p = raw.strip()
+            ref = f"SV1-07-{k}"
+            if not p:
+                continue
+            if k > DIAGNOSIS_POINTERS_MAX:
+                self.warn(
+                    seg, ref, f"more than {DIAGNOSIS_POINTERS_MAX} diagnosis pointers; the rest ignored"
+                )
+                break
+            if not _is_ascii_number(p):
+                self.warn(seg, ref, f"diagnosis pointer is not a number ({_shape(p)}); ignored")
+            elif not 1 <= int(p) <= DIAGNOSIS_POINTER_MAX:
+                self.warn(seg, ref, f"diagnosis pointer is not from 1 to {DIAGNOSIS_POINTER_MAX}; ignored")
+            else:
                 pointers.append(int(p))
-            elif p.strip():
-                self.warn(seg, "SV1-07", f"diagnosis pointer is not a number ({_shape(p)}); ignored")
-        line.diagnosis_pointers = pointers
+        return pointers
 
     def on_dtp(self, seg: Segment) -> None:
+        """2400 DTP*472 service date (D8) or range (RD8), each between ``EARLIEST_DATE`` and
+        ``SERVICE_YEARS_AHEAD`` years after today; X12Error otherwise."""
         if self.line is None or seg.get(1) != "472":
             return
         fmt, value = seg.get(2), seg.get(3)
@@ -596,6 +958,14 @@ class _Parser:
             ) from None
         if self.line.service_date_to < self.line.service_date:
             raise self.fail(seg, "DTP03", "service date range ends before it starts")
+        for day in (self.line.service_date, self.line.service_date_to):
+            if not EARLIEST_DATE <= day <= self.latest_service_date:
+                raise self.fail(
+                    seg,
+                    "DTP03",
+                    f"service date is outside {EARLIEST_DATE.isoformat()} to "
+                    f"{self.latest_service_date.isoformat()} ({SERVICE_YEARS_AHEAD} years after today)",
+                )
 
     def _close_claim(self) -> None:
         claim = self.claim
@@ -619,6 +989,18 @@ class _Parser:
                     Finding(line.position, "LX", "DTP*472", "service line has no date of service (DTP*472)"),
                     self.file_name,
                 )
+        self.file_total += claim.total_charge
+        limit = Decimal(10) ** (FILE_TOTAL_CHARGE.max_digits - FILE_TOTAL_CHARGE.decimal_places)
+        if self.file_total >= limit:
+            raise X12Error(
+                Finding(
+                    claim.position,
+                    "CLM",
+                    "CLM02",
+                    f"{FILE_TOTAL_CHARGE.what} reaches {limit:,} dollars; the claims platform stores less",
+                ),
+                self.file_name,
+            )
         line_total = sum((line.charge for line in claim.lines), Decimal("0"))
         if line_total != claim.total_charge:
             self.warnings.append(
@@ -686,14 +1068,15 @@ class _Parser:
         )
 
 
-def parse_837(raw: bytes, file_name: str = "") -> ParsedFile:
+def parse_837(raw: bytes, file_name: str = "", *, today: dt.date | None = None) -> ParsedFile:
     """Parse an 837P file's bytes into claims and warnings.
 
     Returns ``ParsedFile`` (claims in file order; warnings as ``Finding`` with 1-based segment positions).
     Raises ``X12Error`` naming the file, segment position and element when the file cannot be mapped.
+    ``today`` (default ``dt.date.today()``) bounds service dates and dates of birth.
     """
     text = decode(raw, file_name)
-    return _Parser(file_name).run(tokenize(text, file_name))
+    return _Parser(file_name, today=today).run(tokenize(text, file_name))
 
 
 __all__ = ["Delimiters", "ParsedClaim", "ParsedFile", "ParsedLine", "Party", "parse_837"]
