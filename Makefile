@@ -18,9 +18,11 @@ TYPED := config claims members providers analytics ops
 # Claims for `make data`.
 SCALE ?= 1000000
 PYTEST_ARGS ?=
+# Minutes `make fuzz` runs the 837P parser fuzz for (CI runs its bounded 300-example profile instead).
+FUZZ_MINUTES ?= 5
 BENCH_ARGS ?=
 
-.PHONY: help venv services browser assets bootstrap db superuser demo-data analytics setup serve demo test roles \
+.PHONY: help venv services browser assets bootstrap db superuser demo-data analytics setup serve demo test fuzz roles \
 	lint fmt typecheck migrations-check check bench data maintain clean distclean
 
 help: ## list the targets
@@ -33,6 +35,10 @@ setup: analytics assets ## everything `make demo` does before serving, then exit
 
 test: bootstrap browser assets roles ## the whole test suite on PostgreSQL (pytest-django creates test_<dbname> itself)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+fuzz: venv ## fuzz the 837P parser with mutated sample files for FUZZ_MINUTES minutes (default 5; no database)
+	FUZZ_MINUTES=$(FUZZ_MINUTES) $(BIN)/pytest -q -s \
+		claims/tests/test_fuzz_837.py::test_mutated_samples_parse_to_storable_claims_or_raise_x12error
 
 roles: bootstrap ## create the database roles (owner, app, reporting) from DATABASE_ADMIN_URL (manage.py db_roles)
 	$(BIN)/python manage.py db_roles
