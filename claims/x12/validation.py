@@ -45,7 +45,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -115,21 +115,37 @@ class _Prepared:
     envelope_ids: dict[int, str] = field(default_factory=dict)
     notes: list[dict[str, Any]] = field(default_factory=list)
     fatal: bool = False  # do not call pyx12; the notes say why
+    # Delimiters read from the ISA (X12.5 fixed offsets); "" when the file has no complete ISA.
+    element_sep: str = ""
+    terminator: str = ""
+    component_sep: str = ""
 
 
 _ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+_CHUNK = 1 << 20  # bytes read at a time: the file is never held whole
 
 
-def _pieces(text: str, terminator: str) -> Iterator[tuple[str, bool]]:
-    """Yield (text between terminators, is-last) without building a list of every segment."""
-    start = 0
-    while True:
-        end = text.find(terminator, start)
-        if end < 0:
-            yield text[start:], True
-            return
-        yield text[start:end], False
-        start = end + 1
+@dataclass(frozen=True, slots=True)
+class RawSegment:
+    """One non-empty segment of a file as ``read_segments`` normalised it.
+
+    ``position``: 1-based, ISA = 1, empty segments not counted. ``text``: the segment without its terminator
+    and surrounding whitespace, GS/ST as the envelope check left them. ``start``/``end``: byte offsets in the
+    file of the piece it came from, ``start`` just after the previous terminator (or the ISA's first byte),
+    ``end`` just past its own terminator, so ``[start, end)`` of consecutive segments tile the file.
+    """
+
+    position: int
+    seg_id: str
+    text: str
+    start: int
+    end: int
+
+
+class BinarySource(Protocol):
+    """What the segment reader reads from: an open binary file, or anything with its ``read``."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 # Checks a GS or ST segment for the transaction set a validator expects: may rewrite ``elements`` (a version
@@ -140,14 +156,42 @@ EnvelopeCheck = Callable[[str, list[str], int, list[dict[str, Any]]], "dict[str,
 
 def _prepare(raw: bytes, copy: IO[str]) -> _Prepared:
     """Normalise an 837P for pyx12 (``prepare_for_pyx12`` with the 837P's GS/ST check)."""
-    return prepare_for_pyx12(
-        raw,
-        copy,
-        check=_check_version,
-        no_group=_error(
-            None, "GS", "", "not_837p", "no functional group (GS) segment: truncated, or not an 837P"
-        ),
-    )
+    return _prepare_stream(io.BytesIO(raw), copy)
+
+
+def _prepare_stream(source: BinarySource, copy: IO[str]) -> _Prepared:
+    """``_prepare`` reading ``source`` in chunks."""
+    out = _Prepared()
+    for segment in read_837_segments(source, out):
+        if not out.fatal:
+            copy.write(segment.text)
+            copy.write(segment_joiner(out.terminator))
+    return out
+
+
+def read_837_segments(source: BinarySource, out: _Prepared) -> Iterator[RawSegment]:
+    """``read_segments`` with the 837P's GS/ST check (``_check_version``): what pyx12 is handed."""
+    return read_segments(source, out, check=_check_version, no_group=_NO_837_GROUP)
+
+
+_NO_837_GROUP = _error(
+    None, "GS", "", "not_837p", "no functional group (GS) segment: truncated, or not an 837P"
+)
+
+
+def segment_joiner(terminator: str) -> str:
+    """What follows each segment in the copy pyx12 reads: the terminator and a newline.
+
+    pyx12 strips CR/LF before a segment; when the terminator is itself a newline, a second one would make an
+    empty segment, so it stands alone.
+    """
+    return terminator if terminator in "\r\n" else terminator + "\n"
+
+
+def normalise_piece(piece: str) -> str:
+    """A segment's text as pyx12 is handed it: surrounding whitespace removed (OopFactory indents segments and
+    ends lines with CRLF; pyx12 does not strip indentation)."""
+    return piece.strip()
 
 
 def prepare_for_pyx12(
@@ -159,15 +203,45 @@ def prepare_for_pyx12(
     ``copy`` is left positioned at its end; nothing useful is in it when the result is ``fatal``.
     """
     out = _Prepared()
-    if raw.startswith(_BOM):
-        raw = raw[len(_BOM) :]
-    # latin-1 maps every byte to one character, so nothing fails here; non-ASCII is reported per segment below.
-    text = raw.decode("latin-1")
-    text = text.lstrip()
+    for segment in read_segments(io.BytesIO(raw), out, check=check, no_group=no_group):
+        if not out.fatal:
+            copy.write(segment.text)
+            copy.write(segment_joiner(out.terminator))
+    return out
+
+
+def read_segments(
+    source: BinarySource, out: _Prepared, *, check: EnvelopeCheck, no_group: dict[str, Any]
+) -> Iterator[RawSegment]:
+    """Yield the non-empty segments of the X12 file ``source`` (binary, read from its current position in
+    ``_CHUNK``-byte pieces, never whole), normalised for pyx12, recording what normalising found in ``out``.
+
+    ``out`` receives the delimiters from the ISA, notes (``not_x12``, ``empty_segment``,
+    ``unterminated_segment``, ``non_ascii``, and what ``check`` adds for GS/ST segments) and ``fatal`` when
+    pyx12 must not be called; notes about the whole file (``no_group``, the first error ``check`` returned)
+    are added once the last segment has been yielded. Segments after a fatal one are still yielded (positions
+    stay right). A text that is not X12 yields nothing. Never raises for content; ``OSError`` from reading.
+    """
+    head = source.read(max(_CHUNK, len(_BOM)))
+    offset = 0
+    if head.startswith(_BOM):
+        head, offset = head[len(_BOM) :], len(_BOM)
+    # latin-1 maps every byte to one character (so character offsets are byte offsets); non-ASCII is
+    # reported per segment below.
+    text = head.decode("latin-1")
+    while len(text.lstrip()) < _ISA_LEN:
+        # Only a file that starts with a long run of whitespace needs more than one read for its ISA.
+        more = source.read(_CHUNK)
+        if not more:
+            break
+        text += more.decode("latin-1")
+    stripped = text.lstrip()
+    offset += len(text) - len(stripped)
+    text = stripped
     if not text.startswith("ISA") or len(text) < _ISA_LEN:
         out.notes.append(_error(1, "", "", "not_x12", "file does not start with a complete ISA segment"))
         out.fatal = True
-        return out
+        return
     element_sep, terminator = text[3], text[_ISA_LEN - 1]
     isa_fields = text[: _ISA_LEN - 1].split(element_sep)
     if element_sep.isalnum() or terminator.isalnum() or len(isa_fields) != 17:
@@ -176,22 +250,33 @@ def prepare_for_pyx12(
             _error(1, "ISA", "", "not_x12", "ISA is not the fixed 106 characters with 16 elements (X12.5)")
         )
         out.fatal = True
-        return out
+        return
+    out.element_sep, out.terminator, out.component_sep = element_sep, terminator, text[_ISA_LEN - 2]
 
-    # A newline after each terminator is allowed by pyx12 (it strips CR/LF before a segment); when the
-    # terminator is itself a newline, a second one would make an empty segment.
-    joiner = terminator if terminator in "\r\n" else terminator + "\n"
     count = 0
     saw_gs = False
     not_kind: dict[str, Any] | None = None
-    for piece, is_last in _pieces(text, terminator):
-        seg = piece.strip()
+    buffer, base, start = text, offset, 0  # base: file offset of buffer[0]; start: next piece in buffer
+    while True:
+        end = buffer.find(terminator, start)
+        if end < 0:
+            more = source.read(_CHUNK)
+            if more:
+                buffer, base, start = buffer[start:] + more.decode("latin-1"), base + start, 0
+                continue
+            piece, is_last, piece_end = buffer[start:], True, base + len(buffer)
+        else:
+            piece, is_last, piece_end = buffer[start:end], False, base + end + 1
+        piece_start = base + start
+        start = end + 1
+        seg = normalise_piece(piece)
         if not seg:
             if not is_last:
                 out.notes.append(
                     _error(count or None, "", "", "empty_segment", "empty segment dropped after this one")
                 )
-            continue
+                continue
+            break
         elements = seg.split(element_sep)
         seg_id = elements[0]
         position = count + 1
@@ -216,15 +301,12 @@ def prepare_for_pyx12(
         if seg_id in _ENVELOPE:
             out.envelope_ids[position] = seg_id
         count += 1
-        if not out.fatal:
-            copy.write(seg)
-            copy.write(joiner)
+        yield RawSegment(position, seg_id, seg, piece_start, piece_end)
     if not saw_gs:
         not_kind = not_kind or no_group
     if not_kind is not None:
         out.notes.append(not_kind)
         out.fatal = True
-    return out
 
 
 def _check_version(
@@ -385,12 +467,13 @@ def validate_837(path: Path) -> ValidationReport:
     Raises ``OSError`` only when ``path`` cannot be read. See the module docstring for the normalisation
     applied before pyx12 sees the file and for the meaning of error codes and positions.
     """
-    raw = Path(path).read_bytes()
-    # The normalised copy goes to a temporary file (in memory up to 1 MB): pyx12 streams it from there, so
-    # a large file is not held twice more as text.
-    with tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="ascii", newline="") as copy:
-        prepared = _prepare(raw, copy)
-        del raw
+    # The normalised copy goes to a temporary file (in memory up to 1 MB): the file is read in chunks and
+    # pyx12 streams the copy, so a large file is never held whole.
+    with (
+        Path(path).open("rb") as source,
+        tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="ascii", newline="") as copy,
+    ):
+        prepared = _prepare_stream(source, copy)
         if prepared.fatal:
             return ValidationReport(outcome=REJECTED, errors=prepared.notes, ack_999="", crashed=False)
         copy.seek(0)
@@ -398,15 +481,23 @@ def validate_837(path: Path) -> ValidationReport:
             ack, doc = _run_pyx12(copy)
         except Exception as exc:  # noqa: BLE001 - any pyx12 failure is a validation outcome, never a crash
             logger.info("pyx12 raised %s on %s", type(exc).__name__, path)
-            crash = _error(None, "", "", "crash", f"pyx12 raised {type(exc).__name__}: {exc}")
-            return ValidationReport(
-                outcome=REJECTED, errors=[*prepared.notes, crash], ack_999="", crashed=True
-            )
+            return crashed_report(prepared.notes, exc)
+    return report_from_pyx12(prepared.notes, _collect_errors(doc, prepared.envelope_ids), ack)
 
-    errors = _collect_errors(doc, prepared.envelope_ids)
-    all_errors = sorted(
-        [*prepared.notes, *errors], key=lambda e: e["position"] if e["position"] is not None else 0
-    )
+
+def crashed_report(notes: list[dict[str, Any]], exc: BaseException) -> ValidationReport:
+    """The report of a file pyx12 raised on: "rejected", ``crashed``, no 999, a ``crash`` error last."""
+    crash = _error(None, "", "", "crash", f"pyx12 raised {type(exc).__name__}: {exc}")
+    return ValidationReport(outcome=REJECTED, errors=[*notes, crash], ack_999="", crashed=True)
+
+
+def report_from_pyx12(
+    notes: list[dict[str, Any]], errors: list[dict[str, Any]], ack: str
+) -> ValidationReport:
+    """The report of a pyx12 run: normalising's ``notes`` and pyx12's ``errors`` (file order) by position, the
+    outcome its 999 ``ack`` states ("rejected" with ``not_x12`` when pyx12 wrote none), downgraded from
+    "accepted" when any error was found."""
+    all_errors = sorted([*notes, *errors], key=lambda e: e["position"] if e["position"] is not None else 0)
     if not ack.strip():
         # pyx12 returns without a 999 when it does not recognise the envelope (it logs, it does not raise).
         all_errors.append(_error(1, "ISA", "", "not_x12", "pyx12 could not read the interchange envelope"))
