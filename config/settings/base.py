@@ -235,6 +235,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 ANALYTICS_REFRESH_ON_COMMIT = env.bool("ANALYTICS_REFRESH_ON_COMMIT", default=True)
 # After a batch's validation commits, decide its claims (claims.tasks.adjudicate_batch).
 CLAIMS_ADJUDICATE_ON_COMMIT = env.bool("CLAIMS_ADJUDICATE_ON_COMMIT", default=True)
+# pyx12 validation in parts on the Celery workers (claims.x12.split): claims per part, or 0 to always validate
+# a file whole in the calling process. A file of more claims than this is split when a worker answers a ping.
+CLAIMS_VALIDATION_PART_CLAIMS = env.int("CLAIMS_VALIDATION_PART_CLAIMS", default=10_000)
 # After a batch of claims commits, ANALYZE the month partitions it wrote to (ops.analyze; large batches only).
 OPS_ANALYZE_ON_COMMIT = env.bool("OPS_ANALYZE_ON_COMMIT", default=ANALYTICS_REFRESH_ON_COMMIT)
 # What follows a committed batch, by Celery task name: (task, on/off setting). claims sends these and never
