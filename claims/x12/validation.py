@@ -277,8 +277,8 @@ def read_segments(
                 )
                 continue
             break
-        elements = seg.split(element_sep)
-        seg_id = elements[0]
+        # Only the id is needed for most segments; splitting every one would double the cost of a read.
+        seg_id = seg.partition(element_sep)[0]
         position = count + 1
         if is_last:
             # Text after the last terminator: the file was cut inside a segment. Not handed to pyx12 (it
@@ -296,6 +296,7 @@ def read_segments(
             out.fatal = True
         if seg_id in ("GS", "ST"):
             saw_gs = saw_gs or seg_id == "GS"
+            elements = seg.split(element_sep)
             not_kind = not_kind or check(seg_id, elements, position, out.notes)
             seg = element_sep.join(elements)
         if seg_id in _ENVELOPE:
