@@ -454,7 +454,6 @@ def test_smallint_limit_matches_the_line_columns(field: str) -> None:
 
 
 # -- 8. separators 0x1C-0x1F ----------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="tokenizer strips 0x1C-0x1F; fixed in the streaming tokenizer")
 def test_information_separators_as_delimiters_parse_like_the_original(uhin: bytes) -> None:
     # X12 allows the ASCII information separators as delimiters: FS (0x1C) ends segments, GS (0x1D)
     # separates elements, US (0x1F) components. The sample uses only '*', ':' and '~' as delimiters.

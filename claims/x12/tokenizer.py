@@ -10,12 +10,20 @@ warnings; it fails (``X12Error``) only when there is no ISA or the text cannot b
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from claims.x12.errors import Finding, X12Error
 
 BOM = "\ufeff"
+# Characters dropped around segments (line ends, indentation). Not ``str.isspace()``: that also counts 0x1C-0x1F,
+# the information separators X12 allows as delimiters (ASC X12 005010 basic/extended character sets).
+X12_WHITESPACE = " \t\r\n\v\f"
+CHUNK_BYTES = 1 << 20
+# Longer than any ISA, padded (106) or not: a longer one is not an ISA.
+ISA_MAX_CHARS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +78,7 @@ def _read_isa(text: str, start: int, position: int, file_name: str) -> tuple[Del
             Finding(position, "ISA", "", "file ends inside the ISA segment (truncated)"), file_name
         )
     element = text[start + 3]
-    if element.isalnum() or element.isspace():
+    if element.isalnum() or element in X12_WHITESPACE:
         raise X12Error(Finding(position, "ISA", "", f"invalid element separator {element!r}"), file_name)
     # Walk 16 element separators rather than trusting fixed widths: some senders do not pad ISA fields.
     idx = start + 3
@@ -95,28 +103,94 @@ def _read_isa(text: str, start: int, position: int, file_name: str) -> tuple[Del
 
 
 def tokenize(text: str, file_name: str = "") -> Iterator[Segment]:
-    """Yield the segments of every interchange in ``text`` in file order.
+    """Yield the segments of every interchange in ``text`` in file order (``tokenize_stream`` over one chunk)."""
+    return tokenize_chunks(iter((text,)), file_name)
 
-    Whitespace around segments (line ends, indentation) is dropped. Raises ``X12Error`` when the text does not
-    start with an ISA (after whitespace) or an ISA is truncated.
+
+def read_chunks(stream: BinaryIO, file_name: str = "", *, size: int = CHUNK_BYTES) -> Iterator[str]:
+    """Decode ``stream`` as UTF-8, ``size`` bytes at a time, dropping a leading byte-order mark.
+
+    Memory stays at about one chunk whatever the file's size. Raises ``X12Error`` at position 0, naming the byte
+    offset, when the bytes are not valid UTF-8 (X12 is ASCII, basic or extended character set).
     """
-    pos = 0
-    n = len(text)
-    position = 0
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    first = True
     while True:
-        # Skip whitespace between interchanges and at the start of the file.
-        while pos < n and text[pos].isspace():
-            pos += 1
-        if pos >= n:
+        data = stream.read(size)
+        pending = len(decoder.getstate()[0])
+        try:
+            text = decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            raise X12Error(
+                Finding(
+                    0,
+                    "",
+                    "",
+                    f"file is not ASCII/UTF-8 text: undecodable byte at offset {offset - pending + exc.start}",
+                ),
+                file_name,
+            ) from None
+        offset += len(data)
+        if first and text:
+            first = False
+            if text.startswith(BOM):
+                text = text[1:]
+        if text:
+            yield text
+        if not data:
             return
-        if text.startswith(BOM, pos):
-            pos += 1
-            continue
-        if not text.startswith("ISA", pos):
+
+
+def tokenize_stream(stream: BinaryIO, file_name: str = "") -> Iterator[Segment]:
+    """Yield the segments of every interchange in the binary ``stream``, reading it a chunk at a time."""
+    return tokenize_chunks(read_chunks(stream, file_name), file_name)
+
+
+def tokenize_chunks(chunks: Iterator[str], file_name: str = "") -> Iterator[Segment]:
+    """Yield the segments of every interchange in the text made of ``chunks``, in file order.
+
+    Whitespace around segments (line ends, indentation) is dropped; whitespace means X12_WHITESPACE, not
+    ``str.isspace`` (which counts 0x1C-0x1F, characters X12 allows as delimiters). Only about one chunk is held
+    at a time. Raises ``X12Error`` when the text does not start with an ISA (after whitespace), an ISA is
+    truncated, or text after an IEA is not another interchange.
+    """
+    buf = ""
+    pos = 0
+    consumed = 0  # characters of the file before buf[0]
+    position = 0
+    eof = False
+
+    def more() -> bool:
+        """Append the next chunk to the unread rest of ``buf``; False at the end of the text."""
+        nonlocal buf, pos, consumed, eof
+        if eof:
+            return False
+        chunk = next(chunks, None)
+        if chunk is None:
+            eof = True
+            return False
+        consumed += pos
+        buf = buf[pos:] + chunk
+        pos = 0
+        return True
+
+    while True:
+        # Between interchanges: skip whitespace and byte-order marks.
+        while True:
+            while pos < len(buf) and (buf[pos] in X12_WHITESPACE or buf[pos] == BOM):
+                pos += 1
+            if pos + 3 <= len(buf) or not more():
+                break
+        if pos >= len(buf):
+            return
+        if not buf.startswith("ISA", pos):
             # Said without the text itself: a file that is not X12 may hold anything, patient data included.
             if position == 0:
                 raise X12Error(
-                    Finding(1, "", "", f"file does not start with an ISA segment (character {pos + 1})"),
+                    Finding(
+                        1, "", "", f"file does not start with an ISA segment (character {consumed + pos + 1})"
+                    ),
                     file_name,
                 )
             raise X12Error(
@@ -124,39 +198,49 @@ def tokenize(text: str, file_name: str = "") -> Iterator[Segment]:
                     position + 1,
                     "",
                     "",
-                    f"text after the last IEA is not an interchange (character {pos + 1})",
+                    f"text after the last IEA is not an interchange (character {consumed + pos + 1})",
                 ),
                 file_name,
             )
         position += 1
-        delimiters, body_start = _read_isa(text, pos, position, file_name)
-        isa_text = text[pos : body_start - 1]
-        yield Segment(position, isa_text.split(delimiters.element), delimiters)
+        while True:
+            # An ISA is 106 characters; unpadded ones are shorter, so read until it parses or the text ends.
+            try:
+                delimiters, body_start = _read_isa(buf, pos, position, file_name)
+                break
+            except X12Error as exc:
+                # Only a truncated ISA can be completed by the next chunk; give up past any plausible ISA length.
+                truncated = "truncated" in exc.finding.message
+                if not truncated or len(buf) - pos > ISA_MAX_CHARS or not more():
+                    raise
+        yield Segment(position, buf[pos : body_start - 1].split(delimiters.element), delimiters)
+        pos = body_start
+        element, terminator = delimiters.element, delimiters.segment
         # The interchange runs to its IEA; the next ISA (if any) re-reads delimiters.
-        end = _find_iea_end(text, body_start, delimiters)
-        body = text[body_start:end]
-        for raw in body.split(delimiters.segment):
-            raw = raw.strip()
-            if not raw:
-                continue
-            position += 1
-            yield Segment(position, raw.split(delimiters.element), delimiters)
-        pos = end
-
-
-def _find_iea_end(text: str, start: int, delimiters: Delimiters) -> int:
-    """Index just past the IEA segment terminator after ``start``, or len(text) when there is no IEA."""
-    idx = start
-    sep = delimiters.segment
-    while True:
-        hit = text.find("IEA" + delimiters.element, idx)
-        if hit < 0:
-            return len(text)
-        # Only an IEA at the start of a segment counts (after a terminator and optional whitespace).
-        back = hit - 1
-        while back >= start and text[back].isspace():
-            back -= 1
-        if back < start or text[back] == sep:
-            term = text.find(sep, hit)
-            return len(text) if term < 0 else term + 1
-        idx = hit + 3
+        in_interchange = True
+        while in_interchange:
+            last = buf.rfind(terminator, pos)
+            if last < 0:
+                if more():
+                    continue
+                # No terminator before the end of the text: the rest is the last (unterminated) segment.
+                raw = buf[pos:].strip(X12_WHITESPACE)
+                pos = len(buf)
+                if raw:
+                    position += 1
+                    yield Segment(position, raw.split(element), delimiters)
+                return
+            start = pos
+            pos = last + 1
+            for raw in buf[start:last].split(terminator):
+                start += len(raw) + 1
+                raw = raw.strip(X12_WHITESPACE)
+                if not raw:
+                    continue
+                position += 1
+                elements = raw.split(element)
+                yield Segment(position, elements, delimiters)
+                if elements[0] == "IEA":
+                    pos = start
+                    in_interchange = False
+                    break
