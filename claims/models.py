@@ -17,7 +17,7 @@ from psqlextra.types import PostgresPartitioningMethod
 
 from claims.lifecycle import OPEN_STATUSES, ClaimStatus, StatusSource
 from ops.platform.models import RunOutcome
-from ops.platform.partitioning import PlainPkPartitionedModel
+from ops.platform.partitioning import MonthForeignKey, PlainPkPartitionedModel
 
 # The lifecycle vocabulary lives in claims.lifecycle; named here too because every reader of claims needs it.
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "AdjudicationRun",
     "ClaimAdjustment",
     "ClaimLine",
+    "ClaimNumber",
     "ClaimRelation",
     "ClaimStatus",
     "ClaimStatusHistory",
@@ -317,6 +318,12 @@ class ClaimLine(PlainPkPartitionedModel):
 
     # Claims and their lines are created, repaired and retired month by month together (ops.platform).
     partition_group = "claims"
+    # A line references its claim in the same month partition (migration ops 0010: plain-table cost per row).
+    month_foreign_keys = (
+        MonthForeignKey(
+            ("claim_id", "service_date_from"), "claims_claim", ("id", "service_date_from"), "claim_fk"
+        ),
+    )
 
     id = models.BigAutoField(primary_key=True)
     service_date_from = models.DateField()
@@ -547,3 +554,28 @@ class WorkQueueClaim(Claim):
             ("examine_claim", "Can assign, approve, deny and pend claims in the work queue"),
             ("override_decision", "Can override a claim decision (approved <-> denied)"),
         ]
+
+
+class ClaimNumber(models.Model):
+    """Where each claim is, by its number: (billing provider, CLM01 claim number) -> (claim id, month of service).
+
+    One small unpartitioned table, so a lookup by claim number is one index probe whatever the number of month
+    partitions (120 by default retention): the claims table itself can be searched by number only by probing every
+    partition. Ingest writes one row per claim it loads (``claims.services.ingest``), the demo-data generator one per
+    claim it makes; the row never changes (claim number, billing provider and service_date_from are never updated).
+    A row whose claim was retired with its month finds no claim in the join and is ignored.
+    """
+
+    claim_id = models.BigIntegerField(primary_key=True)
+    service_date_from = models.DateField()
+    billing_provider_id = models.BigIntegerField()
+    claim_number = models.CharField(max_length=38)
+
+    class Meta:
+        indexes = [
+            # Duplicate, replacement and void matching at ingest (claims_on_file).
+            models.Index(fields=["billing_provider_id", "claim_number"], name="claimnumber_billing_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.claim_number

@@ -5,8 +5,8 @@ and the policy, ``apply()`` carries the plan out, one short transaction per mont
 
 Tables come from the floor's registry (``ops.platform.partitioning.registry()``), never from input. A group
 is a set of tables partitioned by the same month key whose months must be handled together, listed
-**referencing table first**: claim lines reference claims through the composite foreign key
-``claimline_claim_fk`` (claim_id, service_date_from).
+**referencing table first**: each claim-line month partition references the claim partition of the same month
+through the composite foreign key ``<partition>_claim_fk`` (claim_id, service_date_from), made with the month.
 
 DEFAULT repair (rows that landed in DEFAULT because their month had no partition), in one transaction:
   1. ``SET CONSTRAINTS ALL IMMEDIATE``; lock the group's DEFAULT partitions (ACCESS EXCLUSIVE: no insert can
@@ -14,12 +14,13 @@ DEFAULT repair (rows that landed in DEFAULT because their month had no partition
   2. For each table, referencing first: ``CREATE TABLE <t>_pYYYY_MM (LIKE <t> INCLUDING DEFAULTS INCLUDING
      CONSTRAINTS)`` (standalone; no indexes: ATTACH builds the partition indexes), then
      ``WITH moved AS (DELETE FROM <t>_default WHERE key in month RETURNING cols) INSERT INTO new SELECT``.
-  3. ATTACH each new table, referenced first (ATTACH clones and validates the composite FK on the lines).
+  3. ATTACH each new table, referenced first, then add the lines' month foreign key to the claims' new partition
+     (validated as it is added).
   Why IMMEDIATE: the NO ACTION check of the FK fires when a claim leaves ``claims_claim_default``. Deferred to
   commit it would find the claim gone from that partition and its lines (by then attached) still referencing
   it, and fail. Checked at the end of the claim DELETE, the lines are in their standalone table, outside
-  ``claims_claimline``, so nothing references the moved claims; ATTACH of the lines then validates the FK
-  against the claims' new partition. (The other procedure, detaching DEFAULT, fails the FK checks DETACH runs.)
+  ``claims_claimline``, so nothing references the moved claims; the lines' month key is then validated against
+  the claims' new partition. (The other procedure, detaching DEFAULT, fails the FK checks DETACH runs.)
   Limitation: a claim in DEFAULT referenced through ``related_claim`` by a claim of *another* month cannot be
   moved this way; the transaction rolls back, nothing changes, and the run's error names the constraint.
 
@@ -60,6 +61,7 @@ from ops.platform.partitioning import (
     PartitionedTable,
     existing_partitions,
     month_bounds,
+    partition_foreign_keys_add,
     partition_name,
     partitions_ensure,
     registry,
@@ -292,6 +294,8 @@ def _repair(action: Action, *, using: str) -> dict[str, int]:
             ddl.partition_attach(
                 cursor, parent=table, name=new, lo=lo, hi=hi, comment=AUTO_PARTITIONED_COMMENT
             )
+            # After the referenced month is attached: the key is validated against the moved claims.
+            partition_foreign_keys_add(cursor, table=meta[table], partition=new)
     return moved
 
 

@@ -39,6 +39,7 @@ from claims.models import (
     Claim,
     ClaimAdjustment,
     ClaimLine,
+    ClaimNumber,
     ClaimStatusHistory,
     IngestBatch,
     Remittance,
@@ -179,6 +180,10 @@ LOAD_SQL = [
     FROM claims_claim c, generate_series(1, 2) k
     """,
     """
+    INSERT INTO claims_claimnumber (claim_id, service_date_from, billing_provider_id, claim_number)
+    SELECT id, service_date_from, billing_provider_id, claim_number FROM claims_claim
+    """,
+    """
     INSERT INTO claims_claimstatushistory (claim_id, claim_service_date_from, from_status, to_status, changed_at,
         source, note)
     SELECT c.id, c.service_date_from, CASE k WHEN 0 THEN '' ELSE 'received' END,
@@ -207,6 +212,7 @@ LOADED_TABLES = [
     "claims_ingestbatch",
     "claims_claim",  # VACUUM and ANALYZE of a partitioned table process every partition
     "claims_claimline",
+    "claims_claimnumber",
     "claims_claimstatushistory",
 ]
 
@@ -390,6 +396,12 @@ CASES = [
     IndexCase(
         "claim_billing_number_idx",
         lambda s: Claim.objects.filter(
+            billing_provider_id=s.billing_provider_id, claim_number=s.claim_number
+        ),
+    ),
+    IndexCase(
+        "claimnumber_billing_idx",
+        lambda s: ClaimNumber.objects.filter(
             billing_provider_id=s.billing_provider_id, claim_number=s.claim_number
         ),
     ),

@@ -26,13 +26,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import re
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import connection, transaction
+import psycopg
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from claims.codes import claim_code_problems
@@ -41,6 +45,7 @@ from claims.ingest_rules import Incoming, OnFile, decide, fingerprint
 from claims.models import (
     Claim,
     ClaimLine,
+    ClaimNumber,
     ClaimRelation,
     ClaimStatus,
     ClaimStatusHistory,
@@ -51,24 +56,28 @@ from claims.models import (
 from claims.services.follow_ups import batch_follow_ups_send
 from claims.services.lifecycle import (
     HISTORY_COLUMNS,
+    StatusConflict,
     history_rows_new_claim,
 )
 from claims.x12.errors import Finding, X12Error
-from claims.x12.parser837 import ParsedClaim, ParsedFile, Party, parse_837
+from claims.x12.parser837 import ParsedClaim, Party, Stream837
 from members.models import Gender, HealthPlan, Member, MemberPII, PlanType
 from members.pii import PII_COPY_COLUMNS, pii_copy_row
 from ops.platform import locks
-from ops.platform.partitioning import partitions_ensure
+from ops.platform.partitioning import month_start, partitions_drop_empty, partitions_ensure
 from providers.models import EntityType, Provider, Specialty
 from providers.npi import npi_is_valid
 
 logger = logging.getLogger(__name__)
 
 CLAIM_TABLE = Claim._meta.db_table
+NUMBER_TABLE = ClaimNumber._meta.db_table
 LINE_TABLE = ClaimLine._meta.db_table
 INGEST_LOCK = "claims.ingest"
 # A file waits this long for the ingest before it (a 100,000-claim file loads in under a minute here).
 INGEST_LOCK_TIMEOUT = "10min"
+# How long a file waits for the ingest before it, in seconds (a 1,000,000-claim file loads in a few minutes).
+INGEST_LOCK_WAIT_S = 1800
 _PLAN_TYPES = {choice.value for choice in PlanType}
 _GENDERS = {choice.value for choice in Gender}
 
@@ -104,52 +113,193 @@ class _ClaimRow:
     problems: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FileScan:
+    """One read of a file before it is parsed: its sha256 (hex), size in bytes, and the months of service it names.
+
+    ``months`` are the first days of the months of every DTP*472 date (2400 loop) that is a real month between
+    1900 and two years ahead: the partitions the file's claims need. A superset is harmless (an empty partition
+    made for it is dropped again); a claim whose month is missing is caught while loading.
+    """
+
+    sha256: str
+    size: int
+    months: frozenset[dt.date]
+
+
+# DTP*472*D8*CCYYMMDD or DTP*472*RD8*CCYYMMDD-CCYYMMDD (005010X222A1 2400 DTP, Date - Service Date): the element
+# separator is whatever the ISA declared, so it is matched as "the byte after DTP" and required again after 472.
+_SERVICE_DATE = re.compile(rb"DTP([^A-Za-z0-9\s])472\1R?D8\1(\d{4})(\d{2})")
+_SCAN_BYTES = 1 << 22
+
+
+def file_scan(path: Path, *, today: dt.date | None = None) -> FileScan:
+    """sha256, size and months of service of the file at ``path``, reading it 4 MiB at a time (memory stays flat).
+
+    Raises ``OSError`` when the file cannot be read.
+    """
+    today = today or timezone.now().date()
+    digest = hashlib.sha256()
+    months: set[tuple[bytes, bytes]] = set()
+    size = 0
+    tail = b""
+    with path.open("rb") as f:
+        while chunk := f.read(_SCAN_BYTES):
+            digest.update(chunk)
+            size += len(chunk)
+            # A date cut by the chunk boundary is found in the overlap with the previous chunk's end.
+            window = tail + chunk
+            months.update((m.group(2), m.group(3)) for m in _SERVICE_DATE.finditer(window))
+            tail = window[-64:]
+    last = today.year + 2
+    found = frozenset(
+        dt.date(int(y), int(m), 1) for y, m in months if 1900 <= int(y) <= last and 1 <= int(m) <= 12
+    )
+    return FileScan(digest.hexdigest(), size, found)
+
+
 def file_sha256(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
 ProgressCallback = Callable[[int, int], None]
+# Claims mapped, matched and written per round trip: big enough that per-statement costs vanish, small enough that
+# memory stays flat (a claim with its parties is a few KB in Python).
+CHUNK_CLAIMS = 5000
 
 
 def batch_ingest(
-    *, path: Path, display_name: str | None = None, progress: ProgressCallback | None = None
+    *,
+    path: Path,
+    display_name: str | None = None,
+    progress: ProgressCallback | None = None,
+    chunk_claims: int = CHUNK_CLAIMS,
 ) -> IngestResult:
-    """Ingest one 837P file.
+    """Ingest one 837P file, streaming: claims are read, matched and COPYed ``chunk_claims`` at a time.
 
-    ``progress(done, total)`` is called as claims are written (every ~5,000 claims and at the end).
+    Memory stays flat whatever the file's size. The file is one transaction: all of it commits or none.
+    ``progress(done, total)`` is called in bytes of the file after each chunk.
 
-    Returns an ``IngestResult``; a file that cannot be mapped gives a result whose ``batch.status`` is
-    "rejected" and whose ``error`` names file, segment position and element — nothing else is written.
-    The same bytes ingested again (sha256) write nothing and return ``created=False``; a previously rejected
-    file is tried again. Raises ``OSError`` when the file cannot be read.
+    Returns an ``IngestResult``. Whatever goes wrong with the file itself (it cannot be mapped, a value does not fit
+    the schema, the database refuses a row, or a defect of ours while reading it) gives a result whose
+    ``batch.status`` is "rejected" and whose ``error`` names the file, segment position and element, never a value;
+    nothing else stays written, the partitions made for the file included. The same bytes ingested again (sha256)
+    write nothing and return ``created=False``; a previously rejected file is tried again.
+    Raises ``OSError`` when the file cannot be read, and ``LockTimeout`` when another ingest held the ingest lock
+    for ``INGEST_LOCK_WAIT_S`` (nothing written: ingest it again).
     """
-    raw = path.read_bytes()
     name = display_name or str(path)
-    sha = file_sha256(raw)
-    existing = _batch_of(sha)
+    scan = file_scan(path)
+    existing = _batch_of(scan.sha256)
     if existing is not None and existing.status != IngestStatus.REJECTED:
         return IngestResult(batch=existing, created=False)
-    try:
-        parsed = parse_837(raw, name)
-        months = {c.service_date_from for c in parsed.claims}
-        # DDL in its own short transactions, before the data transaction: a claim never falls into DEFAULT.
-        partitions_ensure(group=Claim.partition_group, months=months)
-        with transaction.atomic():
-            result = _load(parsed, name=name, sha=sha, size=len(raw), progress=progress)
-            if not result.created:
-                return result
-            batch_id = result.batch.id
-            # Analytics refresh and fresh planner statistics, once the claims are committed (settings
-            # CLAIMS_BATCH_FOLLOW_UPS names the tasks; claims never imports the apps that run them).
-            transaction.on_commit(lambda: batch_follow_ups_send(event="loaded", batch_id=batch_id))
+    # One ingest at a time, from the partitions it makes to its commit or their removal: party matching reads then
+    # creates, and a failed file's partitions can be dropped only if no other file put rows in them meanwhile.
+    with locks.session_lock(INGEST_LOCK, wait_s=INGEST_LOCK_WAIT_S) as acquired:
+        if not acquired:
+            raise locks.LockTimeout(INGEST_LOCK, f"{INGEST_LOCK_WAIT_S}s")
+        created: list[str] = []
+        stream: Stream837 | None = None
+        try:
+            # DDL in its own short transactions, before the data transaction: a claim never falls into DEFAULT.
+            created = partitions_ensure(group=Claim.partition_group, months=scan.months)
+            with path.open("rb") as source, transaction.atomic():
+                stream = Stream837(source, name)
+                result = _load(stream, name=name, scan=scan, progress=progress, chunk_claims=chunk_claims)
+                if not result.created:
+                    return result
+                batch_id = result.batch.id
+                # Analytics refresh and fresh planner statistics, once the claims are committed (settings
+                # CLAIMS_BATCH_FOLLOW_UPS names the tasks; claims never imports the apps that run them).
+                transaction.on_commit(lambda: batch_follow_ups_send(event="loaded", batch_id=batch_id))
+            _past_empty_partitions_drop(created)
             return result
-    except X12Error as exc:
-        # The message can quote element values (dates of service, birth dates: PHI); the log gets the place only.
-        f = exc.finding
+        except (locks.LockTimeout, StatusConflict):
+            raise  # not the file's fault: another writer got there first; nothing of it was written
+        except Exception as exc:  # noqa: BLE001 - every other failure rejects the file, with its place
+            error = _as_x12_error(exc, name=name, position=stream.last_position if stream else 0)
+            # The message can quote element values (PHI); the log gets the place only.
+            where = error.finding
+            logger.warning(
+                "ingest rejected file %s at segment %s (%s) element %s",
+                name,
+                where.position,
+                where.segment,
+                where.element,
+            )
+            dropped = partitions_drop_empty(group=Claim.partition_group, names=created)
+            if dropped:
+                logger.info("ingest of %s failed: dropped the %s partitions made for it", name, len(dropped))
+            return _record_rejection(name=name, sha=scan.sha256, size=scan.size, error=error)
+
+
+def _past_empty_partitions_drop(created: list[str]) -> None:
+    """After a load committed: drop the past-month partitions it made that stayed empty.
+
+    The scan finds every line's month, but a claim's month is its first line's, so a month named only by a later
+    line gets no claim; left behind, retention would meet it. Months from this one on are the rollover's to keep.
+    A failure here is logged, never raised: the file is loaded.
+    """
+    this_month = month_start(timezone.now().date())
+    past = [n for n in created if _partition_month(n) < this_month]
+    try:
+        partitions_drop_empty(group=Claim.partition_group, names=past)
+    except (DatabaseError, locks.LockTimeout) as exc:
         logger.warning(
-            "ingest rejected file %s at segment %s (%s) element %s", name, f.position, f.segment, f.element
+            "empty partitions made by ingest kept (%s); retention will archive them", type(exc).__name__
         )
-        return _record_rejection(name=name, sha=sha, size=len(raw), error=exc)
+
+
+def _partition_month(name: str) -> dt.date:
+    """``claims_claim_p2026_02`` -> 2026-02-01."""
+    year, month = name.rsplit("_p", 1)[1].split("_")
+    return dt.date(int(year), int(month), 1)
+
+
+def _as_x12_error(exc: Exception, *, name: str, position: int) -> X12Error:
+    """The failure as an ``X12Error`` naming a place in the file, never an element value.
+
+    ``X12Error`` is the parser's or the loader's own; a database error already mapped to its row by ``_copy``
+    arrives as ``X12Error`` too. Anything else is a defect of ours: logged with its type and code location only
+    (an exception's message may quote a value) and reported at the last segment read.
+    """
+    if isinstance(exc, X12Error):
+        return exc
+    if isinstance(exc, DatabaseError):
+        return X12Error(Finding(position, "", "", _database_refusal(exc)), name)
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = ", ".join(f"{Path(fr.filename).name}:{fr.lineno} {fr.name}" for fr in frames[-3:])
+    logger.error("ingest of %s: internal error %s at %s", name, type(exc).__name__, where)
+    return X12Error(
+        Finding(
+            position, "", "", f"internal error ({type(exc).__name__}) while reading this segment; reported"
+        ),
+        name,
+    )
+
+
+# SQLSTATE classes (PostgreSQL docs, Appendix A "PostgreSQL Error Codes") said in words: PostgreSQL's own messages
+# can quote the value ("invalid input syntax for type date: ..."), which may be PHI.
+_SQLSTATE_WORDS = {
+    "22001": "value longer than the column allows",
+    "22003": "number out of range for the column",
+    "22007": "not a valid date or time",
+    "22008": "date or time out of range",
+    "22P02": "not valid for the column's type",
+    "23502": "required value missing",
+    "23503": "refers to a row that does not exist",
+    "23505": "duplicates a unique key",
+    "23514": "breaks a check constraint",
+}
+
+
+def _database_refusal(exc: DatabaseError) -> str:
+    cause = exc.__cause__ if isinstance(exc.__cause__, psycopg.Error) else None
+    state = getattr(cause, "sqlstate", None) or ""
+    diag = cause.diag if cause is not None else None
+    words = _SQLSTATE_WORDS.get(state, "refused")
+    constraint = f" ({diag.constraint_name})" if diag is not None and diag.constraint_name else ""
+    return f"the database refused the file: {words}{constraint} [SQLSTATE {state or 'unknown'}]"
 
 
 def _batch_of(sha: str) -> IngestBatch | None:
@@ -178,35 +328,101 @@ def _record_rejection(*, name: str, sha: str, size: int, error: X12Error) -> Ing
     return IngestResult(batch=batch, created=True, error=str(error))
 
 
+def _chunks(claims: Iterator[ParsedClaim], size: int) -> Iterator[list[ParsedClaim]]:
+    while chunk := list(itertools.islice(claims, size)):
+        yield chunk
+
+
 def _load(
-    parsed: ParsedFile,
+    stream: Stream837,
     *,
     name: str,
-    sha: str,
-    size: int,
+    scan: FileScan,
     progress: ProgressCallback | None,
+    chunk_claims: int,
 ) -> IngestResult:
-    # One ingest at a time: party matching reads then creates, and two files creating the same member
-    # concurrently would collide on member_number.
-    locks.xact_lock(INGEST_LOCK, timeout=INGEST_LOCK_TIMEOUT)
     # Read again under the lock: the check at the top ran before it, so a second ingest of the same bytes
     # started at the same time passed it too, and would collide on the sha256 once the first committed.
-    existing = _batch_of(sha)
+    locks.xact_lock(INGEST_LOCK, timeout=INGEST_LOCK_TIMEOUT)
+    with connection.cursor() as cursor:
+        # The per-chunk lookups are small but planned over every month partition, so their cost estimate passes
+        # jit_above_cost: JIT compiled each one again for 0.1-2 s, more than the lookup itself.
+        cursor.execute("SET LOCAL jit = off")
+    existing = _batch_of(scan.sha256)
     if existing is not None and existing.status != IngestStatus.REJECTED:
         return IngestResult(batch=existing, created=False)
     now = timezone.now()
-    batch = existing or IngestBatch(sha256=sha)
+    batch = existing or IngestBatch(sha256=scan.sha256)
     batch.file_name = name
-    batch.size_bytes = size
+    batch.size_bytes = scan.size
     batch.status = IngestStatus.PROCESSING
     batch.errors = []
     batch.save()
 
-    warnings = list(parsed.warnings)
-    rows = [_ClaimRow(parsed=c) for c in parsed.claims]
-    plans = _resolve_plans(parsed.claims)
-    providers = _resolve_providers(parsed.claims)
-    members = _resolve_members(parsed.claims)
+    link_warnings: list[Finding] = []
+    claims = lines = duplicates = 0
+    total = Decimal("0")
+    for chunk in _chunks(stream.claims(), chunk_claims):
+        rows = _chunk_rows(chunk, months=scan.months, name=name)
+        ids = _allocate_ids(CLAIM_TABLE, len(rows))
+        for row, claim_id in zip(rows, ids, strict=True):
+            row.id = claim_id
+        # Claims of earlier chunks are on file by now (this transaction), so matching across chunks is exact.
+        _link_related(rows, link_warnings)
+        _copy_claims(rows, batch_id=batch.id, received_at=now, name=name)
+        _copy(
+            NUMBER_TABLE,
+            _NUMBER_COLUMNS,
+            ((r.id, r.parsed.service_date_from, r.billing_id, r.parsed.claim_number) for r in rows),
+        )
+        lines += _copy_lines(rows, name=name)
+        _copy_history(rows, at=now)
+        claims += len(rows)
+        total += sum((r.parsed.total_charge for r in rows), Decimal("0"))
+        duplicates += sum(1 for r in rows if r.relation == ClaimRelation.DUPLICATE_OF)
+        if progress is not None:
+            progress(min(stream.bytes_read, scan.size), scan.size)
+    # Deferred constraints are checked here, inside the load, so a refusal is reported like any other.
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    warnings = [*stream.warnings, *link_warnings]
+    batch.interchange_count = stream.interchange_count
+    batch.transaction_count = stream.transaction_count
+    batch.claim_count = claims
+    batch.line_count = lines
+    batch.total_charge = total
+    batch.warnings = [w.as_dict() for w in warnings]
+    batch.warning_count = len(warnings)
+    batch.status = IngestStatus.LOADED_WITH_WARNINGS if warnings else IngestStatus.LOADED
+    batch.finished_at = timezone.now()
+    batch.save()
+    logger.debug(
+        "ingested batch %s: %s claims, %s lines, %s warnings", batch.id, claims, lines, len(warnings)
+    )
+    return IngestResult(
+        batch=batch,
+        created=True,
+        claims=claims,
+        lines=lines,
+        total_charge=total,
+        warnings=len(warnings),
+        duplicates=duplicates,
+    )
+
+
+def _chunk_rows(chunk: list[ParsedClaim], *, months: frozenset[dt.date], name: str) -> list[_ClaimRow]:
+    """The chunk's claims with their parties matched or created and their code checks done."""
+    for c in chunk:
+        if month_start(c.service_date_from) not in months:
+            # The scan and the parser disagree on the file: refuse rather than let a claim fall into DEFAULT.
+            raise X12Error(
+                Finding(c.position, "CLM", "DTP03", "service month not found by the file scan; not loaded"),
+                name,
+            )
+    rows = [_ClaimRow(parsed=c) for c in chunk]
+    plans = _resolve_plans(chunk)
+    providers = _resolve_providers(chunk)
+    members = _resolve_members(chunk)
     for row in rows:
         c = row.parsed
         row.plan_id = plans[c.payer.identifier]
@@ -222,39 +438,7 @@ def _load(
             billing_npi=c.billing_provider.identifier,
             rendering_npi=c.rendering_provider.identifier if c.rendering_provider else None,
         )
-
-    ids = _allocate_ids(CLAIM_TABLE, len(rows))
-    for row, claim_id in zip(rows, ids, strict=True):
-        row.id = claim_id
-    _link_related(rows, warnings)
-    _copy_claims(rows, batch_id=batch.id, received_at=now, progress=progress)
-    line_count = _copy_lines(rows)
-    _copy_history(rows, at=now)
-
-    total = sum((r.parsed.total_charge for r in rows), Decimal("0"))
-    batch.interchange_count = parsed.interchange_count
-    batch.transaction_count = parsed.transaction_count
-    batch.claim_count = len(rows)
-    batch.line_count = line_count
-    batch.total_charge = total
-    batch.warnings = [w.as_dict() for w in warnings]
-    batch.warning_count = len(warnings)
-    batch.status = IngestStatus.LOADED_WITH_WARNINGS if warnings else IngestStatus.LOADED
-    batch.finished_at = timezone.now()
-    batch.save()
-    duplicates = sum(1 for r in rows if r.relation == ClaimRelation.DUPLICATE_OF)
-    logger.debug(
-        "ingested batch %s: %s claims, %s lines, %s warnings", batch.id, len(rows), line_count, len(warnings)
-    )
-    return IngestResult(
-        batch=batch,
-        created=True,
-        claims=len(rows),
-        lines=line_count,
-        total_charge=total,
-        warnings=len(warnings),
-        duplicates=duplicates,
-    )
+    return rows
 
 
 # -- parties ----------------------------------------------------------------------------------------------------
@@ -490,27 +674,49 @@ def _allocate_ids(table: str, n: int) -> list[int]:
 def claims_on_file(keys: set[tuple[int, str]]) -> list[OnFile]:
     """Claims stored with one of the (billing provider id, claim number) pairs, oldest first, as ``OnFile``.
 
+    Found through ``ClaimNumber`` (one index probe per pair), then each claim by (id, month): the claims table
+    alone would be probed in every month partition for every pair.
+
     Lines are aggregated by ``line_number, id``: the order ``ingest_rules.fingerprint`` puts a file's lines in.
     """
     if not keys:
         return []
+    # Two statements, each a probe per row whatever the statistics say (OFFSET 0 keeps the LATERAL a probe):
+    # ingest adds lookup rows faster than ANALYZE sees them, and one joined statement planned for an "empty"
+    # lookup table merge-joined every claim line on file, for every chunk.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT n.claim_id, n.service_date_from
+            FROM unnest(%s::bigint[], %s::text[]) AS k(billing_provider_id, claim_number)
+            CROSS JOIN LATERAL (
+                SELECT claim_id, service_date_from FROM {NUMBER_TABLE} n
+                WHERE n.billing_provider_id = k.billing_provider_id AND n.claim_number = k.claim_number OFFSET 0
+            ) n
+            """,
+            [[k[0] for k in keys], [k[1] for k in keys]],
+        )
+        found = cursor.fetchall()
+    if not found:
+        return []
     sql = f"""
         SELECT c.id, c.service_date_from, c.service_date_to, c.member_id, c.billing_provider_id, c.claim_number,
-               c.total_charge, c.status, c.frequency_code, c.relation,
-               COALESCE(array_agg(l.line_number ORDER BY l.line_number, l.id)
-                        FILTER (WHERE l.id IS NOT NULL), '{{}}'),
-               COALESCE(array_agg(l.procedure_code ORDER BY l.line_number, l.id)
-                        FILTER (WHERE l.id IS NOT NULL), '{{}}'),
-               COALESCE(array_agg(l.charge ORDER BY l.line_number, l.id) FILTER (WHERE l.id IS NOT NULL), '{{}}')
-        FROM unnest(%s::bigint[], %s::text[]) AS k(billing_provider_id, claim_number)
-        JOIN {CLAIM_TABLE} c ON c.billing_provider_id = k.billing_provider_id AND c.claim_number = k.claim_number
-        LEFT JOIN {LINE_TABLE} l ON l.claim_id = c.id AND l.service_date_from = c.service_date_from
-        GROUP BY c.id, c.service_date_from
+               c.total_charge, c.status, c.frequency_code, c.relation, l.line_numbers, l.procedures, l.charges
+        FROM unnest(%s::bigint[], %s::date[]) AS k(id, service_date_from)
+        CROSS JOIN LATERAL (
+            SELECT * FROM {CLAIM_TABLE} c WHERE c.id = k.id AND c.service_date_from = k.service_date_from OFFSET 0
+        ) c
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(array_agg(l.line_number ORDER BY l.line_number, l.id), '{{}}') AS line_numbers,
+                   COALESCE(array_agg(l.procedure_code ORDER BY l.line_number, l.id), '{{}}') AS procedures,
+                   COALESCE(array_agg(l.charge ORDER BY l.line_number, l.id), '{{}}') AS charges
+            FROM {LINE_TABLE} l WHERE l.claim_id = c.id AND l.service_date_from = c.service_date_from
+        ) l
         ORDER BY c.received_at, c.id
     """
     out = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [[k[0] for k in keys], [k[1] for k in keys]])
+        cursor.execute(sql, [[f[0] for f in found], [f[1] for f in found]])
         for (
             cid,
             sdf,
@@ -598,22 +804,70 @@ _CLAIM_COLUMNS = (
 )
 
 
-def _copy(table: str, columns: tuple[str, ...], rows: Iterable[tuple[object, ...]]) -> None:
+# The X12 element each loaded column comes from (005010X222A1), to name it when the database refuses a value.
+_COLUMN_ELEMENTS = {
+    "claim_number": "CLM01",
+    "total_charge": "CLM02",
+    "place_of_service": "CLM05-1",
+    "frequency_code": "CLM05-3",
+    "diagnosis_codes": "HI",
+    "payer_claim_control_number": "REF02",
+    "service_date_from": "DTP03",
+    "service_date_to": "DTP03",
+    "service_date": "DTP03",
+    "procedure_qualifier": "SV1-01-1",
+    "procedure_code": "SV1-01-2",
+    "modifiers": "SV1-01-3",
+    "charge": "SV1-02",
+    "unit_basis": "SV1-03",
+    "units": "SV1-04",
+    "diagnosis_pointers": "SV1-07",
+    "line_number": "LX01",
+    # Derived from SV1-01 (the procedure's RVUs) times SV1-04 (units): the units are what the sender controls.
+    "rvus": "SV1-04",
+    "total_rvus": "SV1-04",
+}
+_COPY_CONTEXT = re.compile(r"COPY \w+, line (\d+)(?:, column (\w+))?")
+
+
+def _copy(
+    table: str,
+    columns: tuple[str, ...],
+    rows: Iterable[tuple[object, ...]],
+    *,
+    places: list[tuple[int, str]] | None = None,
+    name: str = "",
+) -> None:
+    """COPY ``rows`` into ``table``. ``places[i]`` is the (segment position, segment id) row i came from: when the
+    database refuses a row, the ``X12Error`` raised names that place and the element of the column, never the
+    value (PostgreSQL's CONTEXT line quotes it)."""
     raw = connection.connection
     assert raw is not None
-    with raw.cursor() as cursor:
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+    try:
+        with raw.cursor() as cursor:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+    except psycopg.Error as exc:
+        if not places:
+            raise DatabaseError(str(type(exc).__name__)) from exc
+        match = _COPY_CONTEXT.search(exc.diag.context or "")
+        line = int(match.group(1)) if match else 0
+        column = match.group(2) if match and match.group(2) else ""
+        position, segment = places[line - 1] if 0 < line <= len(places) else (places[0][0], "")
+        wrapped = DatabaseError()
+        wrapped.__cause__ = exc
+        raise X12Error(
+            Finding(position, segment, _COLUMN_ELEMENTS.get(column, column), _database_refusal(wrapped)), name
+        ) from None
 
 
-def _copy_claims(
-    rows: list[_ClaimRow], *, batch_id: int, received_at: dt.datetime, progress: ProgressCallback | None
-) -> None:
+_NUMBER_COLUMNS = ("claim_id", "service_date_from", "billing_provider_id", "claim_number")
+
+
+def _copy_claims(rows: list[_ClaimRow], *, batch_id: int, received_at: dt.datetime, name: str) -> None:
     def gen() -> Iterable[tuple[object, ...]]:
-        for i, r in enumerate(rows):
-            if progress is not None and i % 5000 == 0:
-                progress(i, len(rows))
+        for r in rows:
             c = r.parsed
             yield (
                 r.id,
@@ -646,13 +900,12 @@ def _copy_claims(
                 [],
             )
 
-    _copy(CLAIM_TABLE, _CLAIM_COLUMNS, gen())
-    if progress is not None:
-        progress(len(rows), len(rows))
+    places = [(r.parsed.position, "CLM") for r in rows]
+    _copy(CLAIM_TABLE, _CLAIM_COLUMNS, gen(), places=places, name=name)
 
 
+# No "id": the column default (its sequence) numbers the lines in the server; nothing here needs a line's id.
 _LINE_COLUMNS = (
-    "id",
     "service_date_from",
     "claim_id",
     "line_number",
@@ -672,16 +925,14 @@ _LINE_COLUMNS = (
 )
 
 
-def _copy_lines(rows: list[_ClaimRow]) -> int:
+def _copy_lines(rows: list[_ClaimRow], *, name: str) -> int:
     n = sum(len(r.parsed.lines) for r in rows)
-    ids = iter(_allocate_ids(LINE_TABLE, n))
 
     def gen() -> Iterable[tuple[object, ...]]:
         for r in rows:
             sdf = r.parsed.service_date_from
             for line in r.parsed.lines:
                 yield (
-                    next(ids),
                     sdf,
                     r.id,
                     line.line_number,
@@ -700,7 +951,8 @@ def _copy_lines(rows: list[_ClaimRow]) -> int:
                     "",
                 )
 
-    _copy(LINE_TABLE, _LINE_COLUMNS, gen())
+    places = [(line.position, "LX") for r in rows for line in r.parsed.lines]
+    _copy(LINE_TABLE, _LINE_COLUMNS, gen(), places=places, name=name)
     return n
 
 

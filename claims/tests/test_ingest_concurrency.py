@@ -22,16 +22,15 @@ SAMPLE = "837P/imsweb/x12_valid.txt"  # 2 claims
 
 
 def _both_past_the_first_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hold each ingest after its sha256 check and parse until the other has got there too."""
+    """Hold each ingest after its sha256 check, before the ingest lock, until the other has got there too."""
     barrier = threading.Barrier(2, timeout=30)
-    parse = ingest.parse_837
+    session_lock = ingest.locks.session_lock
 
-    def parse_then_wait(*args: Any, **kwargs: Any) -> Any:
-        parsed = parse(*args, **kwargs)
+    def wait_then_lock(*args: Any, **kwargs: Any) -> Any:
         barrier.wait()
-        return parsed
+        return session_lock(*args, **kwargs)
 
-    monkeypatch.setattr(ingest, "parse_837", parse_then_wait)
+    monkeypatch.setattr(ingest.locks, "session_lock", wait_then_lock)
 
 
 def _ingest_twice_at_once(path: Path) -> tuple[list[IngestResult], list[BaseException]]:

@@ -27,6 +27,7 @@ FUNCTIONS = (
     "platform_partition_lock_share(regclass, text)",
     "platform_matview_refresh(regclass, boolean)",
     "platform_analyze(regclass)",
+    "platform_partition_foreign_key(regclass, text, text[], regclass, text[])",
 )
 
 
@@ -75,3 +76,20 @@ def matview_refresh(cursor: Any, *, view: str, concurrently: bool) -> None:
 def analyze(cursor: Any, *, table: str) -> None:
     """``ANALYZE table``."""
     cursor.execute("SELECT platform_analyze(%s::regclass)", [table])
+
+
+def partition_foreign_key(
+    cursor: Any,
+    *,
+    partition: str,
+    name: str,
+    columns: tuple[str, ...],
+    referenced: str,
+    referenced_columns: tuple[str, ...],
+) -> None:
+    """``ALTER TABLE partition ADD CONSTRAINT name FOREIGN KEY (columns) REFERENCES referenced
+    (referenced_columns) DEFERRABLE INITIALLY DEFERRED``: both must be partitions (or tables to be attached)."""
+    cursor.execute(
+        "SELECT platform_partition_foreign_key(%s::regclass, %s::text, %s::text[], %s::regclass, %s::text[])",
+        [partition, name, list(columns), referenced, list(referenced_columns)],
+    )

@@ -6,8 +6,9 @@ in one place. Names are namespaced strings ("ingest", "partition:claims_claim_p2
 
 * ``xact_lock``: wait for a transaction-level lock, at most ``timeout``; released at commit or rollback.
 * ``try_xact_lock``: poll for a transaction-level lock for up to ``wait_s`` seconds; returns whether it was got.
-* ``session_lock``: try a session-level lock for work that spans several transactions (maintenance jobs);
-  released on exit, or when the connection closes should the process die.
+* ``session_lock``: try (or poll for up to ``wait_s``) a session-level lock for work that spans several
+  transactions (maintenance jobs, a file's ingest with its partitions); released on exit, or when the
+  connection closes should the process die.
 
 PostgreSQL docs: "Advisory Locks" (13.3.5), "Advisory Lock Functions" (9.27.10), ``lock_timeout`` (20.11.1).
 """
@@ -75,15 +76,23 @@ def try_xact_lock(name: str, *, wait_s: float = 0.0, using: str = "default") -> 
 
 
 @contextmanager
-def session_lock(name: str, *, using: str = "default") -> Iterator[bool]:
-    """Try the session-level advisory lock ``name``; yield True when this session got it, False otherwise.
+def session_lock(name: str, *, wait_s: float = 0.0, using: str = "default") -> Iterator[bool]:
+    """Try the session-level advisory lock ``name`` for up to ``wait_s`` seconds; yield True when this session
+    got it, False otherwise.
 
     For work that commits several times while it runs (a transaction-level lock would go at the first commit).
-    Released in ``finally``; if the process dies, PostgreSQL releases it when the connection closes.
+    Polls ``pg_try_advisory_lock`` every 0.2 s, so the server never blocks. A session holding it gets the same
+    name's transaction-level lock at once (advisory locks are re-entrant per session). Released in ``finally``;
+    if the process dies, PostgreSQL releases it when the connection closes.
     """
+    deadline = time.monotonic() + wait_s
     with connections[using].cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [name])
-        acquired = bool(cursor.fetchone()[0])
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [name])
+            acquired = bool(cursor.fetchone()[0])
+            if acquired or time.monotonic() >= deadline:
+                break
+            time.sleep(_POLL_S)
     try:
         yield acquired
     finally:

@@ -47,6 +47,24 @@ class PlainPkPartitionedModelMeta(PostgresPartitionedModelMeta):
         return None
 
 
+@dataclass(frozen=True)
+class MonthForeignKey:
+    """A foreign key from each month partition of a table to the same month's partition of ``to_table``.
+
+    Declared on the referencing model (``month_foreign_keys``) in place of one foreign key to the partitioned
+    parent. Both tables are partitioned by the same month key, so a row and the row it references always share
+    a month, and a per-month key checks the same thing. The point is cost: PostgreSQL 15 checks a key that
+    references a partitioned table with a generic plan that locks and prunes every partition, for every row
+    (11.7 s of a 44.5 s, 100,000-claim ingest at 29 months, growing with the months); a key between two plain
+    partitions is one index probe. PostgreSQL docs, "Table Partitioning" 5.11.2.3 and "ALTER TABLE".
+    """
+
+    columns: tuple[str, ...]
+    to_table: str
+    to_columns: tuple[str, ...]
+    suffix: str  # the constraint is "<partition>_<suffix>"
+
+
 class PlainPkPartitionedModel(PostgresPartitionedModel, metaclass=PlainPkPartitionedModelMeta):
     """Abstract base of the range-partitioned tables; each concrete model names its ``partition_group``.
 
@@ -56,6 +74,8 @@ class PlainPkPartitionedModel(PostgresPartitionedModel, metaclass=PlainPkPartiti
 
     # Tables of one group share a month key and are created, repaired and retired together.
     partition_group: ClassVar[str] = ""
+    # Keys made on each month partition as it is created (``partition_foreign_keys_add``).
+    month_foreign_keys: ClassVar[tuple[MonthForeignKey, ...]] = ()
 
     class Meta:
         abstract = True
@@ -93,6 +113,7 @@ class PartitionedTable:
     table: str
     key: str
     timestamptz: bool = False
+    month_foreign_keys: tuple[MonthForeignKey, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,13 +128,40 @@ def _table(model: type[PlainPkPartitionedModel]) -> PartitionedTable:
     (key,) = model._partitioning_meta.key
     field = model._meta.get_field(key)
     return PartitionedTable(
-        model, model._meta.db_table, key, timestamptz=isinstance(field, models.DateTimeField)
+        model,
+        model._meta.db_table,
+        key,
+        timestamptz=isinstance(field, models.DateTimeField),
+        month_foreign_keys=model.month_foreign_keys,
     )
 
 
 def _references(model: type[models.Model], others: Iterable[type[models.Model]]) -> bool:
     targets = {f.related_model for f in model._meta.concrete_fields if f.is_relation}
     return any(other in targets for other in others if other is not model)
+
+
+def partition_foreign_keys_add(cursor: Any, *, table: PartitionedTable, partition: str) -> list[str]:
+    """Add ``table``'s month foreign keys to its partition ``partition`` (``<table>_pYYYY_MM`` or
+    ``<table>_default``), each referencing the same-named partition of the referenced table, which must exist.
+
+    Runs in the caller's transaction, through the owner's function. Returns the constraint names added.
+    Raises ``django.db.DatabaseError`` when a row of the partition has no referenced row.
+    """
+    suffix = partition.removeprefix(table.table)
+    added = []
+    for fk in table.month_foreign_keys:
+        name = f"{partition}_{fk.suffix}"
+        ddl.partition_foreign_key(
+            cursor,
+            partition=partition,
+            name=name,
+            columns=fk.columns,
+            referenced=f"{fk.to_table}{suffix}",
+            referenced_columns=fk.to_columns,
+        )
+        added.append(name)
+    return added
 
 
 def registry() -> tuple[Group, ...]:
@@ -195,5 +243,38 @@ def partitions_ensure(*, group: str, months: Iterable[dt.date], using: str = "de
                 ddl.partition_create(
                     cursor, parent=t.table, name=name, lo=lo, hi=hi, comment=AUTO_PARTITIONED_COMMENT
                 )
+                # Created referenced table first, so the month's referenced partition is there.
+                partition_foreign_keys_add(cursor, table=t, partition=name)
             created.append(name)
     return created
+
+
+def partitions_drop_empty(*, group: str, names: Iterable[str], using: str = "default") -> list[str]:
+    """Drop the partitions ``names`` of ``group`` that hold no row, referencing tables first.
+
+    For a writer that created partitions for rows it then could not commit (an ingest whose file failed): the
+    partitions it made are dropped again, so a failed file leaves nothing behind. A partition that holds rows
+    (another writer's) is kept. Each drop is its own short transaction under the advisory lock
+    ``partition:<name>``. Returns the names dropped. Raises ``KeyError`` for an unknown group.
+    """
+    wanted = set(names)
+    dropped: list[str] = []
+    connection = connections[using]
+    for t in registry_group(group).tables:  # referencing first: lines before the claims they point at
+        for name in sorted(n for n in wanted if n.startswith(f"{t.table}_p")):
+            with transaction.atomic(using=using), connection.cursor() as cursor:
+                locks.xact_lock(f"partition:{name}", using=using)
+                if name not in existing_partitions(t.table, using=using):
+                    continue
+                year, month = name.removeprefix(f"{t.table}_p").split("_")
+                lo, hi = month_bounds(dt.date(int(year), int(month), 1), timestamptz=t.timestamptz)
+                # Through the parent (pruned to the one partition): the app role has no grant on partitions.
+                cursor.execute(
+                    f'SELECT EXISTS (SELECT 1 FROM "{t.table}" WHERE "{t.key}" >= %s AND "{t.key}" < %s)',
+                    [lo, hi],
+                )
+                if cursor.fetchone()[0]:
+                    continue
+                ddl.partition_drop(cursor, parent=t.table, name=name)
+            dropped.append(name)
+    return dropped

@@ -49,12 +49,14 @@ class Command(BaseCommand):
             claim_bar: tqdm | None = None
 
             def progress(done: int, total: int, path: Path = path) -> None:
-                # A per-claim bar only for big files, where a single file takes more than a moment.
+                # A per-file bar (bytes read) only for big files, where a single file takes more than a moment.
                 nonlocal claim_bar
-                if options["no_progress"] or total < 20_000:
+                if options["no_progress"] or total < 10_000_000:
                     return
                 if claim_bar is None:
-                    claim_bar = tqdm(total=total, unit="claim", desc=path.name, leave=False, file=self.stderr)
+                    claim_bar = tqdm(
+                        total=total, unit="B", unit_scale=True, desc=path.name, leave=False, file=self.stderr
+                    )
                 claim_bar.update(done - claim_bar.n)
 
             try:
