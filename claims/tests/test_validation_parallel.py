@@ -210,6 +210,22 @@ def test_the_parts_results_and_the_plan_carry_no_element_value(one_big_set: Path
     assert any(tx["values"] for result in results for tx in result["transactions"])
 
 
+def test_a_segment_out_of_place_is_reported_without_its_elements(one_big_set: Path, tmp_path: Path) -> None:
+    # pyx12 names a segment it cannot place by its first element ("Segment N3*<street> not found").
+    segments = _segments(one_big_set)
+    clm = next(i for i, s in enumerate(segments) if s.startswith("CLM*") and i > 2000)
+    segments.insert(clm + 1, "N3*PLANTEDSTREET 1")
+    path = _write(tmp_path / "n3.837", segments)
+    plan = plan_parts(path, part_claims=150)
+
+    whole = validate_837(path)
+    results = [validate_part(path, spec) for spec in plan.parts]
+
+    assert any(e["message"].startswith("Segment N3*… not found.  Started at /ISA_LOOP") for e in whole.errors)
+    assert "PLANTEDSTREET" not in json.dumps([whole.errors, results])
+    _assert_same(merge_parts(path, plan, results), whole)
+
+
 def test_several_transaction_sets_are_cut_between_and_inside_them(tmp_path: Path) -> None:
     universe = build_universe(seed=11, claims_hint=240)
     path = tmp_path / "multi.837"

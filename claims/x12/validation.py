@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -95,7 +96,14 @@ def _without_value(err: dict[str, Any]) -> str:
     and element, never the value, which may be a name or a date of birth (45 CFR 164.312(b))."""
     message = str(err.get("err_str", ""))
     value = str(err.get("err_val") or "")
-    return message.replace(value, "…") if value else message
+    if value:
+        message = message.replace(value, "…")
+    # A segment out of place is named with its first element and no err_val ("Segment N3*<street> not found",
+    # pyx12 map_walker): the element goes too.
+    return _NOT_FOUND.sub(r"Segment \1*… not found.", message)
+
+
+_NOT_FOUND = re.compile(r"^Segment ([A-Z][A-Z0-9]{1,2})\*.*? not found\.(?=  Started at )", re.DOTALL)
 
 
 def _error(position: int | None, segment: str, element: str, code: str, message: str) -> dict[str, Any]:
