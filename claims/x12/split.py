@@ -13,11 +13,12 @@ ranges of the original file and segment positions only (``PartSpec``): a worker 
 so no file content and no element value travels through the broker or the result backend.
 
 **A part as pyx12 sees it** (built by ``validate_part``): the interchange's ISA and the group's GS copied, the
-part's segments, a GE and an IEA rebuilt with this part's counts (X12.6 envelope; 005010X222A1 section
-2.2). A part that starts inside a transaction set first repeats that set's ST and its header (BHT, 1000A,
-1000B) and the HL loops above the part's first HL: the 2000A billing provider before a 2000B, the 2000A and the
-2000B subscriber with its segments (SBR, 2010BA, 2010BB) before a 2000C, so every HL parent exists and the
-loops are in the order the implementation guide requires. Its HL ids are renumbered from 1 (pyx12 checks that
+part's segments, a GE and an IEA rebuilt with this part's counts (the control segments of 005010X222A1
+appendix B: GE01 counts the group's transaction sets, IEA01 the interchange's groups). A part that starts
+inside a transaction set first repeats that set's ST and its header (BHT, 1000A, 1000B) and the HL loops above
+the part's first HL: the 2000A billing provider before a 2000B, the 2000A and the 2000B subscriber with its
+segments (SBR, 2010BA, 2010BB) before a 2000C, so every HL parent exists and the loops are in the order the
+implementation guide requires. Its HL ids are renumbered from 1 (pyx12 checks that
 HL01 counts from 1 in each transaction set and that HL02 names an HL above). A part that ends inside a
 transaction set gets an SE with its own segment count; the set's real SE, in its last part, gets that part's
 count. Each line of the part keeps the original position it came from, so errors are reported at the
@@ -47,13 +48,17 @@ is A or E), SE, GE, the TA1 pyx12 writes for the last interchange when its ISA14
 For a transaction set split across parts, its IK3/IK4 segments are the parts' in order and IK5 the union of
 their codes (IK501 R when any part rejected it).
 
+For such a set the 999 keeps one AK2 group, as pyx12 writes one per ST it reads: the parts' ST copies and
+rebuilt SEs are never in it.
+
 Where a part cannot be held to the whole file's result, the merge validates again in this process: the two
-parts around a cut where pyx12 found something at the cut itself (at the first segment after it, at a repeated
-HL, at the rebuilt SE: pyx12 reports missing segments of the loops it leaves at the next segment, which is not
-the same segment in a part), merged into one; a part whose 999 values could not be located in the file (below);
-the whole file when a part crashed pyx12 or reported an interchange or group error. The result is then the
-same, only slower. Errors pyx12 reports on the repeated segments (ST copy, header, the repeated loops' other
-segments) are the original segments' own, reported by the part that holds them, and are left out elsewhere.
+parts around a cut where pyx12 found something at the cut itself (at the first segment after it; at the
+rebuilt SE; at a repeated HL, unless pyx12 found the same at that HL where it really is: pyx12 reports missing
+segments of the loops it leaves at the next segment, which is not the same segment in a part), joined into
+one; a part whose 999 values could not be located in the file (below); the whole file when a part crashed
+pyx12 or reported an interchange or group error. The result is then the same, only slower. Errors pyx12
+reports on the repeated segments (ST copy, header, the repeated loops' other segments) are the original
+segments' own, reported by the part that holds them, and are left out elsewhere.
 
 **PHI.** Task arguments and results carry positions, byte offsets, codes and value-free messages
 (``_without_value``). pyx12's 999 copies the bad element's value into IK404 (005010X231A1: "copy of bad data
@@ -267,7 +272,7 @@ class _Transaction:
     ordinal: int
     span: Span
     control: str
-    segments: int = 1  # ST counts itself (SE01, X12.6)
+    segments: int = 1  # SE01 counts ST through SE (005010X222A1 SE segment)
     splittable: bool = True
     hl_count: int = 0
     provider_id: int | None = None
