@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import subprocess
+import sys
 import warnings
 from types import ModuleType
 
@@ -145,16 +147,45 @@ def _icd() -> ModuleType:
     return simple_icd_10_cm
 
 
+# Run in a child process: it prints every ICD-10-CM item (chapters, blocks, categories, codes; no dots) on one line
+# and the billable leaves on the next.
+_ICD10CM_DUMP = """
+import warnings
+warnings.simplefilter("ignore", DeprecationWarning)
+import simple_icd_10_cm as icd
+codes = icd.get_all_codes(False)
+print(" ".join(codes))
+print(" ".join(c for c in codes if icd.is_leaf(c)))
+"""
+
+
+@functools.cache
+def _icd10cm_codes() -> tuple[frozenset[str], frozenset[str]]:
+    """(every valid ICD-10-CM item, the billable leaves), without dots, as read from ``simple_icd_10_cm``.
+
+    Read in a child process: the library keeps its whole XML tabular list (~180 MB) for the life of the process
+    that imports it, and an ingest process would carry that through a million claims; the two sets are ~10 MB.
+    Raises ``subprocess.CalledProcessError`` when the child fails.
+    """
+    dump = subprocess.run(
+        [sys.executable, "-c", _ICD10CM_DUMP], capture_output=True, text=True, check=True, timeout=300
+    )
+    items, leaves = dump.stdout.splitlines()
+    return frozenset(items.split()), frozenset(leaves.split())
+
+
 @functools.cache
 def icd10cm_problem(code: str) -> str | None:
-    """Why ``code`` (no dot, e.g. "E119") is not a billable ICD-10-CM code, or None when it is."""
-    icd = _icd()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        if not icd.is_valid_item(code):
-            return CodeCheckKind.ICD10_INVALID.message(code=code)
-        if not icd.is_leaf(code):
-            return CodeCheckKind.ICD10_NOT_BILLABLE.message(code=code)
+    """Why ``code`` (no dot, e.g. "E119") is not a billable ICD-10-CM code, or None when it is.
+
+    Valid means a tabular-list item, billable a leaf (no subdivisions): ICD-10-CM Official Guidelines for Coding
+    and Reporting, Section I.A.6 ("codes ... must be used at their highest number of characters available").
+    """
+    items, leaves = _icd10cm_codes()
+    if code not in items:
+        return CodeCheckKind.ICD10_INVALID.message(code=code)
+    if code not in leaves:
+        return CodeCheckKind.ICD10_NOT_BILLABLE.message(code=code)
     return None
 
 

@@ -161,3 +161,16 @@ def test_carc_descriptions_and_their_fallbacks() -> None:
     assert carc_description("050") == "CARC 050 (see the X12 CARC list)"  # codes are compared as sent
     assert carc_description("") == "No CARC recorded"
     assert len(Carc) == 31
+
+
+def test_the_compact_icd10cm_sets_agree_with_the_library() -> None:
+    """icd10cm_problem reads two sets dumped by a child process; they must say what the library says."""
+    from claims.codes import _icd, _icd10cm_codes
+
+    items, leaves = _icd10cm_codes()
+    icd = _icd()
+    assert len(items) > 90_000 and len(leaves) > 70_000
+    for code in ("E119", "E11", "A00-A09", "I10", "Z0000", "S72001A", "E11.9", "ZZZ9", "1", "R51"):
+        assert (code.replace(".", "") in items) == icd.is_valid_item(code), code
+        if icd.is_valid_item(code):
+            assert (code.replace(".", "") in leaves) == icd.is_leaf(code), code
