@@ -332,3 +332,28 @@ def test_a_batch_is_validated_in_parts_by_a_real_worker_as_one_run_would(
     # Nothing the workers were sent or sent back holds the planted value; the 999 on the batch does.
     assert not any("PLANTEDVALUE" in str(row) for row in tasks)
     assert PLANTED_VALUE in batch.ack_999
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_benchmark_times_validation_on_one_and_two_real_worker_processes(tmp_path: Path) -> None:
+    from analytics.tests.test_worker import TEST_BROKER
+    from config.celery import app
+    from ops.benchmark.validation import run_validation_benchmark
+
+    previous = app.conf.broker_url
+    app.conf.broker_url = TEST_BROKER
+    lines: list[str] = []
+    try:
+        bench = run_validation_benchmark(workdir=tmp_path, claims=90, part_claims=30, log=lines.append)
+    finally:
+        app.conf.broker_url = previous
+
+    assert (bench.claims, bench.parts) == (90, 3)
+    assert [(run.workers, run.outcome, run.errors) for run in bench.runs] == [
+        (1, "accepted", 0),
+        (2, "accepted", 0),
+    ]
+    assert all(run.claims_per_second > 0 for run in bench.runs)
+    assert bench.runs[1].claims_per_second_per_worker == round(bench.runs[1].claims_per_second / 2, 1)
+    assert any(line.startswith("validation claims/s, 2 workers: ") and "per worker" in line for line in lines)
+    assert not TaskResult.objects.exists()  # the chord's rows are deleted afterwards

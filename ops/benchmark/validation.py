@@ -24,11 +24,12 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from django_celery_results.models import TaskResult
 
 from claims.services.validation import validation_chord_send
 from claims.x12.split import plan_parts
+from ops.benchmark.ingest import database_url
 from ops.synthetic.x12_files import generate_demo_files
 
 # The ingest benchmark's seed: the same kind of file.
@@ -87,8 +88,14 @@ def _start_worker(queue: str, name: str, concurrency: int, log_path: Path) -> su
         "--loglevel",
         "WARNING",
     ]
+    # The worker writes its results where this process reads them: this connection's database, this broker.
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(str(connections["default"].settings_dict["NAME"])),
+        "REDIS_URL": str(current_app.conf.broker_url),
+    }
     with log_path.open("wb") as log:
-        return subprocess.Popen(command, cwd=settings.BASE_DIR, env=dict(os.environ), stdout=log, stderr=log)
+        return subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=log)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -149,8 +156,9 @@ def run_validation_benchmark(
         f"claims (planned in {bench.plan_seconds} s); {bench.cpu_count} cores"
     )
     for workers in worker_counts:
-        queue = f"validation-bench-{os.getpid()}-{workers}"
-        name = f"{queue}@{socket.gethostname()}"
+        # A fixed name per worker count: the broker keeps a binding per queue name ever used.
+        queue = f"validation-bench-{workers}"
+        name = f"{queue}-{os.getpid()}@{socket.gethostname()}"
         log_path = workdir / f"worker-{workers}.log"
         process = _start_worker(queue, name, workers, log_path)
         try:
