@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 from django.conf import settings
 from django.db import connections
+from psycopg import sql
 
 from claims.x12.validation import validate_837
 from ops.synthetic.x12_files import generate_demo_files
@@ -55,6 +57,15 @@ class IngestBench:
     validate_seconds: float
     validate_claims_per_second: float
     validate_outcome: str  # pyx12's 999 outcome for the file (accepted / accepted_with_errors / rejected)
+    claims_on_file: int = (
+        0  # claims already in the database loaded into (a copy of the benchmarked one, or 0)
+    )
+    small_claims: int = (
+        0  # a second, smaller file loaded the same way, to show peak RSS does not grow with size
+    )
+    small_seconds: float = 0.0
+    small_claims_per_second: float = 0.0
+    small_peak_rss_mib: float = 0.0
 
 
 def scratch_database_name(*, using: str = "default") -> str:
@@ -78,6 +89,31 @@ def _drop_database(name: str, *, using: str) -> None:
     with connections[using].cursor() as cursor:
         # FORCE (PostgreSQL 13+) ends a connection a killed child may have left behind.
         cursor.execute(f"DROP DATABASE IF EXISTS {quote_name(name)} WITH (FORCE)")
+
+
+def _copy_database(name: str, *, using: str) -> int:
+    """Create ``name`` as a file copy of the benchmarked database (``CREATE DATABASE ... TEMPLATE ... STRATEGY
+    FILE_COPY``, PostgreSQL 15); returns the claims it holds. The source may have no other session meanwhile, so
+    this process closes its own; another one (a running server or worker) makes it fail with a message."""
+    config = connections[using].settings_dict
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM claims_claim")
+        (claims,) = cursor.fetchone()
+    connections.close_all()
+    source = str(config["NAME"])
+    conninfo = database_url("postgres", using=using)
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                    sql.Identifier(name), sql.Identifier(source)
+                )
+            )
+    except psycopg.errors.ObjectInUse as exc:
+        raise IngestBenchError(
+            f"cannot copy {source}: other sessions use it (stop make serve / the Celery worker): {exc}"
+        ) from exc
+    return int(claims)
 
 
 def _create_database(name: str, *, using: str) -> None:
@@ -111,18 +147,28 @@ def run_ingest_benchmark(
     claims: int,
     validate_claims: int,
     workdir: Path,
+    small_claims: int = 0,
+    onto_copy: bool = False,
     using: str = "default",
     log: Callable[[str], None] = lambda message: None,
 ) -> IngestBench:
     """Generate a ``claims``-claim 837P, time its load into a scratch database, time pyx12 on a smaller file.
 
-    ``workdir`` receives the generated files and the child processes' output. Raises ``IngestBenchError``
-    when a step fails (the scratch database is dropped in any case).
+    The scratch database is empty (created, migrated, partitioned) or, with ``onto_copy``, a file copy of the
+    benchmarked database, so the load meets the claims already on file (issue 11: a 1,000,000-claim file into a
+    database of 10,000,000). ``small_claims`` > 0 loads a second, smaller file the same way after the big one, so
+    the report shows peak RSS for both sizes. ``workdir`` receives the generated files and the child processes'
+    output. Raises ``IngestBenchError`` when a step fails (the scratch database is dropped in any case).
     """
     started = time.perf_counter()
     (ingest_file,) = generate_demo_files(
         workdir / "ingest", files=1, claims_per_file=claims, seed=INGEST_SEED
     )
+    small_file = None
+    if small_claims:
+        (small_file,) = generate_demo_files(
+            workdir / "ingest_small", files=1, claims_per_file=small_claims, seed=INGEST_SEED + 1
+        )
     generate_seconds = time.perf_counter() - started
     log(f"ingest: generated {ingest_file.claims:,} claims ({ingest_file.size_bytes / 1e6:.1f} MB)")
 
@@ -135,17 +181,30 @@ def run_ingest_benchmark(
         "ANALYTICS_REFRESH_ON_COMMIT": "false",
     }
     _drop_database(scratch, using=using)
+    on_file = 0
+    small: tuple[float, float] = (0.0, 0.0)
     try:
         started = time.perf_counter()
-        _create_database(scratch, using=using)
+        if onto_copy:
+            on_file = _copy_database(scratch, using=using)
+        else:
+            _create_database(scratch, using=using)
         _manage(["migrate", "--no-input", "-v0"], env=env, log=workdir / "migrate.log")
         _manage(["partitions_maintain", "--yes"], env=env, log=workdir / "partitions.log")
         setup_seconds = time.perf_counter() - started
-        log(f"ingest: scratch database {scratch} ready in {setup_seconds:.1f} s; loading")
+        log(
+            f"ingest: scratch database {scratch} ({on_file:,} claims) ready in {setup_seconds:.1f} s; loading"
+        )
         ingest_log = workdir / "ingest_837.log"
         ingest_seconds, peak_rss = _manage(
             ["ingest_837", "--no-validate", "--no-progress", str(ingest_file.path)], env=env, log=ingest_log
         )
+        if small_file is not None:
+            small = _manage(
+                ["ingest_837", "--no-validate", "--no-progress", str(small_file.path)],
+                env=env,
+                log=workdir / "ingest_837_small.log",
+            )
     finally:
         _drop_database(scratch, using=using)
     summary = _SUMMARY.search(ingest_log.read_text(errors="replace"))
@@ -176,4 +235,9 @@ def run_ingest_benchmark(
         validate_seconds=round(validate_seconds, 2),
         validate_claims_per_second=round(validate_file.claims / validate_seconds, 1),
         validate_outcome=report.outcome,
+        claims_on_file=on_file,
+        small_claims=small_file.claims if small_file is not None else 0,
+        small_seconds=round(small[0], 2),
+        small_claims_per_second=round(small_file.claims / small[0], 1) if small_file is not None else 0.0,
+        small_peak_rss_mib=round(small[1], 1),
     )

@@ -37,6 +37,8 @@ _FLAGS = {
     "adjudicate_claims": "--adjudicate-claims",
     "examiner_actions": "--examiner-actions",
     "ingest_claims": "--ingest-claims",
+    "ingest_small_claims": "--ingest-small-claims",
+    "ingest_onto_copy": "--ingest-onto-copy",
     "validate_claims": "--validate-claims",
     "rebuild_baseline": "--rebuild-baseline",
     "vacuum_platform": "--no-vacuum",
@@ -643,13 +645,28 @@ def to_markdown(run: BenchmarkRun) -> str:
         lines += [
             f"A generated {ingest.claims:,}-claim 837P ({ingest.lines:,} lines, {ingest.file_mb} MB) loaded by "
             f"`manage.py ingest_837 --no-validate` in a separate process into the scratch database "
-            f"`{ingest.scratch_database}` (created, migrated and partitioned in {ingest.setup_seconds:.1f} s, "
-            "dropped afterwards). Wall time of the process, start-up included.",
+            f"`{ingest.scratch_database}` ("
+            + (
+                f"a file copy of the benchmarked database, {ingest.claims_on_file:,} claims on file"
+                if ingest.claims_on_file
+                else "created empty, migrated and partitioned"
+            )
+            + f", ready in {ingest.setup_seconds:.1f} s, dropped afterwards). Wall time of the process, start-up "
+            "included.",
             "",
             "| step | claims | seconds | claims/s | notes |",
             "|---|---:|---:|---:|---|",
             f"| ingest_837 --no-validate | {ingest.claims_loaded:,} | {ingest.ingest_seconds:.1f} | "
             f"{ingest.claims_per_second:,.0f} | peak RSS {ingest.peak_rss_mib:,.0f} MiB |",
+            *(
+                [
+                    f"| ingest_837 --no-validate, smaller file | {ingest.small_claims:,} | "
+                    f"{ingest.small_seconds:.1f} | {ingest.small_claims_per_second:,.0f} | "
+                    f"peak RSS {ingest.small_peak_rss_mib:,.0f} MiB |"
+                ]
+                if ingest.small_claims
+                else []
+            ),
             f"| pyx12 validation (validate_837) | {ingest.validate_claims:,} | {ingest.validate_seconds:.1f} | "
             f"{ingest.validate_claims_per_second:,.0f} | outcome: {ingest.validate_outcome} |",
         ]

@@ -109,6 +109,8 @@ class BenchOptions:
     adjudicate_claims: int = 100_000
     examiner_actions: int = 20
     ingest_claims: int = 100_000
+    ingest_small_claims: int = 0  # > 0: a second, smaller file too (peak RSS at two sizes)
+    ingest_onto_copy: bool = False  # load into a copy of the benchmarked database, not an empty one
     validate_claims: int = 5_000
     rebuild_baseline: bool = False
     # VACUUM (ANALYZE) the public tables before timing. Off only in tests: statistics outlive the rows they
@@ -685,6 +687,8 @@ def _page_names() -> tuple[str, ...]:
 def _ingest(options: BenchOptions, workdir: Path, log: Log) -> IngestBench:
     result = run_ingest_benchmark(
         claims=options.ingest_claims,
+        small_claims=options.ingest_small_claims,
+        onto_copy=options.ingest_onto_copy,
         validate_claims=options.validate_claims,
         workdir=workdir,
         using=options.using,

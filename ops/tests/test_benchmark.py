@@ -45,6 +45,7 @@ from ops.benchmark.pages import MONTHLY_REPORT_URLS, analytics_pages, superuser_
 from ops.benchmark.params import add_months, period_end_for, pick_params
 from ops.benchmark.runner import analytics_tables, answer_digest, percentile, search_path
 from ops.synthetic.x12_files import generate_demo_files
+from ops.tests.helpers import add_claims
 from providers.models import Provider, ProviderNetwork
 from tests.owner import default_as_owner
 
@@ -274,6 +275,25 @@ def test_ingest_benchmark_loads_a_scratch_database_and_drops_it(tmp_path: Path) 
         # Nothing reached the benchmarked database.
         cursor.execute("SELECT COUNT(*) FROM claims_claim")
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ingest_benchmark_can_load_onto_a_copy_of_the_benchmarked_database(tmp_path: Path) -> None:
+    """Issue 11 measures a load into a database that already holds claims: the scratch database is then a copy of
+    the benchmarked one, and a second, smaller file shows peak RSS at two sizes."""
+    add_claims([dt.date.today().replace(day=1) - dt.timedelta(days=20)] * 3)
+
+    result = run_ingest_benchmark(
+        claims=40, small_claims=20, onto_copy=True, validate_claims=10, workdir=tmp_path
+    )
+
+    assert (result.claims_on_file, result.claims_loaded, result.small_claims) == (3, 40, 20)
+    assert result.small_claims_per_second > 0 and 0 < result.small_peak_rss_mib < 400
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_database WHERE datname = %s", [result.scratch_database])
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("SELECT COUNT(*) FROM claims_claim")
+        assert cursor.fetchone()[0] == 3  # the copy took the load, not the benchmarked database
 
 
 ANALYTICS_QUERIES = [query for query in CATALOG if query.group == "analytics"]

@@ -109,6 +109,17 @@ class Command(BaseCommand):
             help="claims in the generated 837P loaded into the scratch database",
         )
         parser.add_argument(
+            "--ingest-small-claims",
+            type=int,
+            default=defaults.ingest_small_claims,
+            help="also load a file of this many claims (0: none), to compare peak RSS across file sizes",
+        )
+        parser.add_argument(
+            "--ingest-onto-copy",
+            action="store_true",
+            help="load into a file copy of the benchmarked database (its claims on file), not an empty one",
+        )
+        parser.add_argument(
             "--validate-claims",
             type=_positive,
             default=defaults.validate_claims,
@@ -156,6 +167,8 @@ class Command(BaseCommand):
             adjudicate_claims=options["adjudicate_claims"],
             examiner_actions=options["examiner_actions"],
             ingest_claims=options["ingest_claims"],
+            ingest_small_claims=options["ingest_small_claims"],
+            ingest_onto_copy=options["ingest_onto_copy"],
             validate_claims=options["validate_claims"],
             rebuild_baseline=options["rebuild_baseline"],
             vacuum_platform=not options["no_vacuum"],
