@@ -62,8 +62,8 @@ def batch_validate(*, batch_id: int, path: Path, parallel: bool = True) -> Inges
     if (plan.sha256 if plan is not None else file_sha256(path)) != batch.sha256:
         raise BatchFileMismatch(f"{path} is not the file of batch {batch_id}")
     if plan is not None and plan.split and validation_workers_available():
-        sent = plan
-        transaction.on_commit(lambda: validation_chord_send(path=path, plan=sent, batch_id=batch_id))
+        sent, absolute = plan, path.resolve()  # a worker's working directory is not the caller's
+        transaction.on_commit(lambda: validation_chord_send(path=absolute, plan=sent, batch_id=batch_id))
         return batch
     # pyx12 runs outside any transaction: it is slow and touches no table.
     return batch_validation_record(batch_id=batch_id, report=validate_837(path))
