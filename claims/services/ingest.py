@@ -72,6 +72,7 @@ logger = logging.getLogger(__name__)
 
 CLAIM_TABLE = Claim._meta.db_table
 NUMBER_TABLE = ClaimNumber._meta.db_table
+MEMBER_TABLE = Member._meta.db_table
 LINE_TABLE = ClaimLine._meta.db_table
 INGEST_LOCK = "claims.ingest"
 # A file waits this long for the ingest before it (a 100,000-claim file loads in under a minute here).
@@ -530,19 +531,23 @@ def _resolve_members(claims: list[ParsedClaim]) -> dict[_PersonKey, int]:
     identifiers = {key[0] for key in subscribers}
     found: dict[_PersonKey, int] = {}
     taken: set[str] = set()
-    for m in Member.objects.filter(subscriber_identifier__in=identifiers).values(
-        "id", "member_number", "subscriber_identifier", "last_name", "first_name", "date_of_birth"
-    ):
-        key = (
-            m["subscriber_identifier"],
-            m["last_name"].upper(),
-            m["first_name"].upper(),
-            m["date_of_birth"],
+    # One array parameter, not an IN list of thousands: Django builds, binds and (with DEBUG) formats every
+    # placeholder, which cost 50x the 4 ms the index probes take per chunk.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, member_number, subscriber_identifier, last_name, first_name, date_of_birth "
+            f"FROM {MEMBER_TABLE} WHERE subscriber_identifier = ANY(%s::text[])",
+            [list(identifiers)],
         )
-        found.setdefault(key, m["id"])
-        taken.add(m["member_number"])
-    # Numbers equal to an incoming id may belong to members filed under another id.
-    taken.update(Member.objects.filter(member_number__in=identifiers).values_list("member_number", flat=True))
+        for member_id, number, identifier, last, first, born in cursor.fetchall():
+            found.setdefault((identifier, last.upper(), first.upper(), born), member_id)
+            taken.add(number)
+        # Numbers equal to an incoming id may belong to members filed under another id.
+        cursor.execute(
+            f"SELECT member_number FROM {MEMBER_TABLE} WHERE member_number = ANY(%s::text[])",
+            [list(identifiers)],
+        )
+        taken.update(number for (number,) in cursor.fetchall())
 
     def number_for(identifier: str) -> str:
         base = identifier[:74]

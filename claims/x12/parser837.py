@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -307,8 +308,14 @@ def _is_ascii_number(value: str) -> bool:
     return bool(value) and set(value) <= _ASCII_DIGITS
 
 
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+
+
 def _control_characters(value: str) -> int:
-    return sum(1 for ch in value if ch < " " or ch == "\x7f")
+    # A regex search first: this runs on every stored element (millions per file), and nearly all hold none.
+    if _CONTROL_CHARACTER.search(value) is None:
+        return 0
+    return len(_CONTROL_CHARACTER.findall(value))
 
 
 def _years_after(day: dt.date, years: int) -> dt.date:
@@ -342,10 +349,26 @@ def _decimal(seg: Segment, index: int, ref: str, file_name: str, column: Numeric
     Trailing zeros after the point and leading zeros are not digits that need storing ("1.500" is 1.5).
     """
 
+    raw = seg.get(index)
+    # Amounts repeat (fee-schedule charges, unit counts): a value once checked against a column is reused.
+    known = _DECIMALS.get((raw, column))
+    if known is not None:
+        return known
+    value = _decimal_checked(seg, raw, ref, file_name, column)
+    if len(_DECIMALS) >= _DECIMALS_KEPT:
+        _DECIMALS.clear()
+    _DECIMALS[(raw, column)] = value
+    return value
+
+
+_DECIMALS: dict[tuple[str, NumericColumn], Decimal] = {}
+_DECIMALS_KEPT = 65536
+
+
+def _decimal_checked(seg: Segment, raw: str, ref: str, file_name: str, column: NumericColumn) -> Decimal:
     def fail(message: str) -> X12Error:
         return X12Error(Finding(seg.position, seg.id, ref, message), file_name)
 
-    raw = seg.get(index)
     if not raw:
         raise fail(f"required {column.what} is missing")
     negative = raw.startswith("-")
