@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from claims.models import ValidationOutcome
 from claims.services.ingest import batch_ingest
 from claims.services.lifecycle import StatusConflict
 from claims.services.validation import batch_validate
@@ -92,7 +93,11 @@ class Command(BaseCommand):
                 line += f", {result.duplicates} exact duplicates denied (CARC 18)"
             if not options["no_validate"]:
                 batch = batch_validate(batch_id=result.batch.id, path=path)
-                line += f", pyx12: {batch.validation_status}"
+                status = batch.validation_status
+                if status == ValidationOutcome.PENDING:
+                    # Big files go to the Celery workers in parts; their merge records the 999 (validate_batches).
+                    status = "sent to the workers in parts (validate_batches --pending waits for them)"
+                line += f", pyx12: {status}"
             bar.write(line)
         self.stdout.write(
             "files {files}, claims {claims}, lines {lines}, warnings {warnings}, rejected {rejected}, "
