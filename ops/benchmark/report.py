@@ -295,6 +295,7 @@ def to_json(run: BenchmarkRun) -> dict[str, Any]:
         "targets": targets(run),
         "ingest": asdict(run.ingest) if run.ingest is not None else None,
         "ingest_error": run.ingest_error,
+        "validation": asdict(run.validation) if run.validation is not None else None,
     }
 
 
@@ -674,6 +675,24 @@ def to_markdown(run: BenchmarkRun) -> str:
         lines.append(f"FAILED: {_cell(run.ingest_error)}")
     else:
         lines.append("skipped (--skip-ingest)")
+    lines += ["", "## Validation in parts (pyx12 on Celery workers)", ""]
+    validation = run.validation
+    if validation is not None:
+        lines += [
+            f"A generated {validation.claims:,}-claim 837P ({validation.file_mb} MB) split into {validation.parts} "
+            f"parts of ~{validation.part_claims:,} claims (planned in {validation.plan_seconds:.1f} s), validated "
+            f"by a chord on N worker processes ({validation.cpu_count} cores here) and merged into one 999.",
+            "",
+            "| workers | seconds | claims/s | claims/s per worker | outcome |",
+            "|---:|---:|---:|---:|---|",
+            *(
+                f"| {r.workers} | {r.seconds:.1f} | {r.claims_per_second:,.0f} | "
+                f"{r.claims_per_second_per_worker:,.0f} | {r.outcome} |"
+                for r in validation.runs
+            ),
+        ]
+    else:
+        lines.append("not run (--skip-ingest, or it failed: see the log)")
     lines.append("")
     return "\n".join(lines)
 

@@ -58,7 +58,7 @@ from ops.benchmark.pages import PagesBench, analytics_pages, run_pages, superuse
 from ops.benchmark.params import BenchParams, pick_params
 from ops.benchmark.refresh import RefreshBench, run_refresh
 from ops.benchmark.stats import percentile as percentile  # re-exported: tests and callers import it from here
-from ops.benchmark.validation import run_validation_section
+from ops.benchmark.validation import ValidationBench, run_validation_section
 from ops.platform.plans import PlanSummary, explain_analyze, summarize
 
 Schema = Literal["baseline", "platform"]
@@ -227,6 +227,7 @@ class BenchmarkRun:
     decisions: DecisionsBench | None = None
     ingest: IngestBench | None = None
     ingest_error: str = ""
+    validation: ValidationBench | None = None
     seconds: float = 0.0
 
     @property
@@ -667,7 +668,8 @@ def run_benchmark(
             # A failed ingest step must not throw away the query timings already taken: it is reported.
             # A temporary workdir is removed on success only, so a failure's logs can still be read.
             directory = workdir or Path(tempfile.mkdtemp(prefix="bench_ingest_"))
-            run_validation_section(workdir=directory / "validation", log=log)  # pyx12 on 1 and 2 workers
+            # pyx12 in parts on 1 and 2 worker processes.
+            run.validation = run_validation_section(workdir=directory / "validation", log=log)
             try:
                 run.ingest = _ingest(options, directory, log)
             except IngestBenchError as exc:
