@@ -49,6 +49,7 @@ from claims.models import (
     Claim,
     ClaimAdjustment,
     ClaimLine,
+    ClaimNumber,
     ClaimStatusHistory,
     DiagnosisCodeSystem,
     IngestBatch,
@@ -1393,6 +1394,17 @@ class ClaimAdjustmentAdmin(ReadOnlyAdmin):
     sortable_by = ()
     search_fields = ("=claim__id",)
     raw_id_fields = ("claim",)
+
+
+@admin.register(ClaimNumber)
+class ClaimNumberAdmin(ReadOnlyAdmin):
+    """Where a claim number is: (billing provider, CLM01) -> (claim id, month). Searched by exact claim number,
+    one probe of a small table whatever the number of month partitions; written by ingest only."""
+
+    list_display = ("claim_number", "billing_provider_id", "claim_id", "service_date_from")
+    ordering = ("-claim_id",)
+    sortable_by = ()
+    search_fields = ("=claim_number",)
 
 
 @admin.register(RemittanceRun)

@@ -33,6 +33,7 @@ from claims.models import (
     Claim,
     ClaimAdjustment,
     ClaimLine,
+    ClaimNumber,
     ClaimStatus,
     ClaimStatusHistory,
     IngestBatch,
@@ -146,6 +147,18 @@ PAGES: dict[str, Callable[[World], tuple[Model, str, str]]] = {
     ),
     "claims.remittancerun": lambda w: (_remittance(w).run, "45.67", "45.67"),
     "claims.remittance": lambda w: (_remittance(w), "TRACE-777", "TRACE-777"),
+    "claims.claimnumber": lambda w: (
+        ClaimNumber.objects.get_or_create(
+            claim_id=w.claim.id,
+            defaults={
+                "service_date_from": w.claim.service_date_from,
+                "billing_provider_id": w.claim.billing_provider_id,
+                "claim_number": w.claim.claim_number,
+            },
+        )[0],
+        w.claim.claim_number,
+        w.claim.claim_number,
+    ),
     # The examiners' work queue lists pended claims; its change page is the claim page.
     "claims.workqueueclaim": lambda w: (_queued(w), w.claim.claim_number, "99214"),
     "members.memberaccumulator": lambda w: (

@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 
 from claims.models import Claim, ClaimLine
 from ops.platform.partitioning import existing_partitions, partitions_drop_empty, partitions_ensure
-from ops.tests.helpers import add_claims
+from ops.tests.helpers import add_claims, line_of
 from tests.owner import owner_execute
 
 PARENT_KEY = (
@@ -58,19 +58,7 @@ def _locks_of_checked_lines(claim: Claim) -> int:
     switches to a generic plan, which locks every partition of a partitioned table it reads on each run.
     """
     with transaction.atomic():
-        ClaimLine.objects.bulk_create(
-            ClaimLine(
-                claim=claim,
-                service_date_from=claim.service_date_from,
-                line_number=n,
-                procedure_code="99213",
-                charge=1,
-                units=1,
-                service_date=claim.service_date_from,
-                service_date_to=claim.service_date_from,
-            )
-            for n in range(1, 9)
-        )
+        ClaimLine.objects.bulk_create(line_of(claim.id, claim.service_date_from, n) for n in range(1, 9))
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         locked = _claim_partition_locks()
@@ -100,16 +88,7 @@ def test_a_month_made_later_gets_its_key_and_refuses_an_orphan_line() -> None:
         assert created == ["claims_claim_p1998_02", "claims_claimline_p1998_02"]
         assert _line_keys()["claims_claimline_p1998_02"] == "claims_claim_p1998_02"
         with pytest.raises(IntegrityError), transaction.atomic():
-            ClaimLine.objects.create(
-                claim_id=999_999_999,
-                service_date_from=dt.date(1998, 2, 3),
-                line_number=1,
-                procedure_code="99213",
-                charge=1,
-                units=1,
-                service_date=dt.date(1998, 2, 3),
-                service_date_to=dt.date(1998, 2, 3),
-            )
+            line_of(999_999_999, dt.date(1998, 2, 3)).save()
             connection.check_constraints()
     finally:
         assert partitions_drop_empty(group="claims", names=created) == [

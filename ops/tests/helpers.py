@@ -41,20 +41,23 @@ def add_claims(
         for i, day in enumerate(days)
     )
     ClaimLine.objects.bulk_create(
-        ClaimLine(
-            claim=claim,
-            service_date_from=claim.service_date_from,
-            line_number=n,
-            procedure_code="99213",
-            charge=Decimal("50.00"),
-            units=Decimal("1"),
-            service_date=claim.service_date_from,
-            service_date_to=claim.service_date_from,
-        )
-        for claim in claims
-        for n in range(1, lines + 1)
+        line_of(claim.id, claim.service_date_from, n) for claim in claims for n in range(1, lines + 1)
     )
     return claims
+
+
+def line_of(claim_id: int, day: dt.date, number: int = 1) -> ClaimLine:
+    """An unsaved $50.00, one-unit 99213 line of claim ``claim_id`` (which need not exist) served on ``day``."""
+    return ClaimLine(
+        claim_id=claim_id,
+        service_date_from=day,
+        line_number=number,
+        procedure_code="99213",
+        charge=Decimal("50.00"),
+        units=Decimal("1"),
+        service_date=day,
+        service_date_to=day,
+    )
 
 
 def count_rows(table: str) -> int:

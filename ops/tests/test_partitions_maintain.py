@@ -21,7 +21,7 @@ from ops import maintenance, partitions
 from ops.models import PartitionArchive, TaskOutcome, TaskRun
 from ops.partitions import Policy
 from ops.platform.partitioning import existing_partitions, partitions_ensure
-from ops.tests.helpers import add_claims, count_rows, drop_month
+from ops.tests.helpers import add_claims, count_rows, drop_month, line_of
 
 KEEP_ALL = Policy(months_ahead=3, retention_months={"claims": 1200, "audit": 1200})
 REPAIR_MONTH = "p2001_01"
@@ -100,16 +100,7 @@ def test_rows_in_default_are_flagged_and_moved_into_their_own_month_with_the_fk_
     )
     # The composite FK holds on the new partition: an orphan line of that month is refused.
     with pytest.raises(IntegrityError), transaction.atomic():
-        ClaimLine.objects.create(
-            claim_id=999_999_999,
-            service_date_from=dt.date(2001, 1, 3),
-            line_number=1,
-            procedure_code="99213",
-            charge=1,
-            units=1,
-            service_date=dt.date(2001, 1, 3),
-            service_date_to=dt.date(2001, 1, 3),
-        )
+        line_of(999_999_999, dt.date(2001, 1, 3)).save()
         connection.check_constraints()
     # Run again: nothing left to repair.
     assert maintenance.partitions_maintain(groups=["claims"], policy=KEEP_ALL).details["repaired"] == {}
