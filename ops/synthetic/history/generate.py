@@ -59,7 +59,9 @@ from ops.synthetic.history.people import build_people
 WINDOW_MONTHS = 24
 # Every table this command fills, children before parents. TRUNCATE empties them all (CASCADE reaches any
 # other table with a foreign key to them).
+NUMBER_TABLE = "claims_claimnumber"
 TABLES: tuple[str, ...] = (
+    NUMBER_TABLE,
     ACCUMULATOR_TABLE,
     ADJUSTMENT_TABLE,
     HISTORY_TABLE,
@@ -74,8 +76,8 @@ TABLES: tuple[str, ...] = (
     PEOPLE_TABLES["specialties"],
     PEOPLE_TABLES["plans"],
 )
-# Tables whose ``id`` is an identity column (MemberPII's key is member_id).
-_SEQUENCED = tuple(t for t in TABLES if t != PEOPLE_TABLES["pii"])
+# Tables whose ``id`` is an identity column (MemberPII's key is member_id, ClaimNumber's claim_id).
+_SEQUENCED = tuple(t for t in TABLES if t not in (PEOPLE_TABLES["pii"], NUMBER_TABLE))
 _QUEUE_CHUNKS = 3
 
 ProgressCallback = Callable[[int], None]
@@ -300,6 +302,13 @@ def demo_data_generate(
                 if progress is not None and chunk.claims:
                     progress(chunk.claims)
             phase(current)
+            # The claim-number lookup ingest matches duplicates through (claims.models.ClaimNumber): set-based.
+            with connections[using].cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {NUMBER_TABLE} (claim_id, service_date_from, billing_provider_id, claim_number) "
+                    f"SELECT id, service_date_from, billing_provider_id, claim_number FROM {CLAIM_TABLE}"
+                )
+            phase("claim numbers")
             db.reset_sequences(_SEQUENCED, using=using)
             phase("sequences")
             # Statistics first: with them the planner validates each line partition's key with a merge anti-join
