@@ -121,7 +121,10 @@ def test_retention_archives_verifies_then_drops_the_month(clean_months: None, tm
 
     assert run.outcome == TaskOutcome.SUCCESS, run.error
     archives = {a.partition_table: a for a in PartitionArchive.objects.all()}
-    assert set(archives) == {"claims_claim_p2005_03", "claims_claimline_p2005_03"}
+    assert {"claims_claim_p2005_03", "claims_claimline_p2005_03"} <= set(archives)
+    # Any other month this old is one an earlier transactional test made and emptied (its DDL commits): retired
+    # too, with nothing in it.
+    assert all(a.rows == 0 for name, a in archives.items() if not name.endswith("_p2005_03"))
     for name, rows in (("claims_claim_p2005_03", 3), ("claims_claimline_p2005_03", 6)):
         archive = archives[name]
         path = Path(archive.path)
