@@ -66,6 +66,22 @@ def foreign_key_catalog() -> set[tuple[object, ...]]:
     )
 
 
+def index_catalog() -> set[tuple[object, ...]]:
+    """Every index of the filled tables and of their partitions: table, name, definition, validity and the
+    partitioned index it is attached to."""
+    return set(
+        fetch(
+            "WITH RECURSIVE rel(oid) AS (SELECT unnest(%s::regclass[])::oid "
+            "UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN rel ON i.inhparent = rel.oid) "
+            "SELECT x.indrelid::regclass::text, x.indexrelid::regclass::text, pg_get_indexdef(x.indexrelid), "
+            "x.indisvalid, x.indisunique, ih.inhparent::regclass::text "
+            "FROM pg_index x LEFT JOIN pg_inherits ih ON ih.inhrelid = x.indexrelid "
+            "WHERE x.indrelid IN (SELECT oid FROM rel)",
+            [list(TABLES)],
+        )
+    )
+
+
 def table_digests() -> dict[str, str]:
     """md5 over every row of each filled table, in primary-key order; for the member PII, over the decrypted
     values (each encryption is randomised, so the same identifiers never give the same ciphertext twice)."""
@@ -110,9 +126,10 @@ def generated(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[st
         first, last = service_window(AS_OF)
         partitions_ensure(group="claims", months=[first + relativedelta(months=k) for k in range(25)])
         before = foreign_key_catalog()
+        indexes = index_catalog()
         try:
             report = demo_data_generate(claims=CLAIMS, seed=SEED, as_of=AS_OF)
-            yield {"report": report, "foreign_keys_before": before}
+            yield {"report": report, "foreign_keys_before": before, "indexes_before": indexes}
         finally:
             drop_window_partitions()
 
@@ -315,10 +332,17 @@ def test_foreign_keys_come_back_as_found_and_tables_are_analyzed(
     generated: dict[str, object], report: GenerationReport
 ) -> None:
     assert foreign_key_catalog() == generated["foreign_keys_before"]
-    # The lines' keys to their claims are per month partition now (ops migration 0010), kept through the load.
+    # The indexes dropped for the load are back under their names and definitions, all valid and attached.
+    assert index_catalog() == generated["indexes_before"]
+    assert report.index_seconds and "claim_diagnosis_gin_idx" in report.index_seconds
+    # The lines' keys to their claims are per month partition now (ops migration 0010), dropped for the load
+    # and made again.
     line_keys = "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conname LIKE 'claims_claimline_%%_claim_fk'"
     line_partitions = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'claims_claimline'::regclass"
     assert scalar(line_keys, []) == scalar(line_partitions)
+    assert f"claims_claimline_p{report.last_service_date:%Y_%m}_claim_fk" in {
+        key.split(".")[1] for key in report.foreign_key_seconds
+    }
     assert scalar("SELECT count(*) FROM claims_claimnumber") == scalar("SELECT count(*) FROM claims_claim")
     assert "claims_claim.claim_related_claim_fk" in report.foreign_key_seconds
     partition = f"claims_claim_p{report.last_service_date:%Y_%m}"

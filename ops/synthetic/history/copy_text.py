@@ -33,6 +33,17 @@ class CopyChunk:
     claims: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """A marker in the chunk stream: few more rows will come for service month ``month`` (at most
+    ``claim_rows.INDEX_WHEN_LEFT`` of its claims are still to be written; the loader builds the month's
+    partition indexes then, and COPY maintains them for the rest), or, when ``complete``, none at all (the
+    loader re-adds the month's partition foreign keys)."""
+
+    month: dt.date
+    complete: bool
+
+
 def copy_columns(model: type[models.Model]) -> tuple[str, ...]:
     """The columns a whole-row COPY into ``model``'s table writes, in model field order.
 

@@ -1,28 +1,26 @@
 """``demo_data_generate``: replace all claims, members and providers data with a synthetic plan.
 
-One transaction holds the whole replacement: the ingest advisory lock, the foreign keys of the filled tables
-dropped, TRUNCATE, every COPY, the foreign keys re-added under their own names (each validating all rows in one
-pass) and a check that the set of keys is exactly as found. PostgreSQL's DDL and TRUNCATE are transactional,
-so any failure — a COPY error, a key that does not validate, Ctrl-C — rolls everything back, keys included:
-nobody ever sees a half-loaded database or a table without its keys. TRUNCATE in the same transaction also
-lets every COPY write frozen, all-visible rows (COPY FREEZE). The cost is that the filled tables are locked
-(ACCESS EXCLUSIVE) for the whole load; this is a demo / benchmark tool, not something to run beside traffic.
+One transaction holds the whole replacement: the ingest advisory lock, the foreign keys and the secondary
+indexes of the filled tables dropped, TRUNCATE, every COPY, the indexes built and the keys re-added under their
+own names (each key validating all rows in one pass), and a check that the keys and indexes are exactly as
+found. PostgreSQL's DDL and TRUNCATE are transactional, so any failure (a COPY error, a key that does not
+validate, Ctrl-C) rolls everything back: nobody ever sees a half-loaded database or a table without its keys or
+indexes. TRUNCATE in the same transaction also lets every COPY write frozen, all-visible rows (COPY FREEZE).
+The filled tables are locked (ACCESS EXCLUSIVE) for the whole load; this is a demo / benchmark tool.
 
-Python generation runs in a producer thread while the main thread COPYs the previous chunk: psycopg waits for
-the server without the GIL, so generation and PostgreSQL's ingest overlap on the two cores.
+Who does what, on the two cores: this thread generates (pure Python, the longest path); a loading thread feeds
+COPY and runs the DDL on a connection of its own, mostly waiting for PostgreSQL without the GIL; a forked child
+encrypts the members' PII. Indexes are built and keys re-added table by table as soon as a table is complete:
+the reference data when the first claim arrives, a month's partitions once nearly all its claims are written
+(``claim_rows.INDEX_WHEN_LEFT``; a claim is written when its story is complete, some months later) and their
+keys when all are; so PostgreSQL builds most of them while the generator is still running. What is left after
+the last COPY (history and CAS rows, the last months) is built with parallel workers. VACUUM (ANALYZE) runs
+after the commit on two connections.
 
-Measured on the 2-core development machine (PostgreSQL 15, shared_buffers 128 MB), 1,000,000 claims with
-2.9 M lines and 3.1 M history rows: 83 s in all — claims phase 53 s, reference data 10 s, ANALYZE 10 s, foreign
-keys 7 s (5.5 s of it the line -> claim key), VACUUM 1.5 s. Without the producer thread it takes 105 s
-(generation 38 s, COPY 50 s, one after the other). What limits it is PostgreSQL maintaining the model indexes
-during COPY (18 on the three claim tables): at 300,000 claims the same COPY took 14.6 s with them and 5.0 s
-with primary keys only. The indexes stay: building them after the load would mean dropping model indexes.
-
-Those figures predate the adjudication engine deciding every claim (``claim_rows``): the generator thread then
-outweighs COPY. At 200,000 claims (585,000 lines, 612,000 history rows, 881,000 CAS rows, 60,000 accumulators)
-on the same machine, 46-53 s in all against 31-35 s when decisions were random draws: the generator thread is
-busy 31-34 s (the engine and its facts about 13 s of that, the CAS rows' text 2 s), COPY 31 s (the CAS rows 5 s).
-Python and PostgreSQL then each keep one of the two cores busy through most of the claims phase.
+Measured at 1,000,000 claims on the 2-core machine with other work beside it (PostgreSQL 15, shared_buffers
+128 MB, same --seed/--as-of, identical tables): 187 s before (COPY 123 s of it, every model index maintained row
+by row; ANALYZE 11 s; keys 4.7 s) and 120 s so (generation 96 s; what follows the last COPY 13 s: indexes 4.6 s,
+keys 1.1 s, VACUUM ANALYZE 7.3 s). The generator (the engine's decisions and their text) is what limits it now.
 """
 
 from __future__ import annotations
@@ -31,8 +29,9 @@ import datetime as dt
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 
 from dateutil.relativedelta import relativedelta
 from django.db import connections, transaction
@@ -40,7 +39,7 @@ from django.db import connections, transaction
 from claims.models import Claim
 from claims.services.ingest import INGEST_LOCK, INGEST_LOCK_TIMEOUT
 from ops.platform import ddl, locks
-from ops.platform.partitioning import existing_partitions, partitions_ensure
+from ops.platform.partitioning import existing_partitions, partition_name, partitions_ensure
 from ops.synthetic.history import db
 from ops.synthetic.history.claim_rows import (
     ACCUMULATOR_TABLE,
@@ -49,17 +48,18 @@ from ops.synthetic.history.claim_rows import (
     CLAIM_TABLE,
     HISTORY_TABLE,
     LINE_TABLE,
+    NUMBER_TABLE,
     ClaimRows,
 )
-from ops.synthetic.history.copy_text import CopyChunk
+from ops.synthetic.history.copy_text import CopyChunk, Sealed
 from ops.synthetic.history.people import TABLES as PEOPLE_TABLES
-from ops.synthetic.history.people import build_people
+from ops.synthetic.history.people import PiiRows, build_people, pii_chunk
+from ops.synthetic.history.workers import Deferred
 
 # Months of service dates before the current month (the window starts on the 1st of that month).
 WINDOW_MONTHS = 24
 # Every table this command fills, children before parents. TRUNCATE empties them all (CASCADE reaches any
 # other table with a foreign key to them).
-NUMBER_TABLE = "claims_claimnumber"
 TABLES: tuple[str, ...] = (
     NUMBER_TABLE,
     ACCUMULATOR_TABLE,
@@ -76,11 +76,23 @@ TABLES: tuple[str, ...] = (
     PEOPLE_TABLES["specialties"],
     PEOPLE_TABLES["plans"],
 )
-# Tables whose ``id`` is an identity column (MemberPII's key is member_id, ClaimNumber's claim_id).
+# Tables whose ``id`` is an identity column (MemberPII's key is member_id).
 _SEQUENCED = tuple(t for t in TABLES if t not in (PEOPLE_TABLES["pii"], NUMBER_TABLE))
-_QUEUE_CHUNKS = 3
+# The partitioned tables filled month by month, whose partitions are indexed as each month is complete.
+_PARTITIONED = (CLAIM_TABLE, LINE_TABLE)
+# Index builds: sorts in memory at these scales (the session default is 64 MB), and PostgreSQL's parallel
+# B-tree build once the generator has finished and left the second core free.
+_MAINTENANCE_WORK_MEM = "512MB"
+_TAIL_WORKERS = 2
+# Chunks the generator may run ahead of the load (~25,000 claims' rows each, some tens of MB).
+_HANDOFF_CHUNKS = 8
+_POLL = 0.2
+# Connections that VACUUM (ANALYZE) after the commit, one table each at a time (2 cores).
+_MAINTENANCE_CONNECTIONS = 2
 
 ProgressCallback = Callable[[int], None]
+_Item = CopyChunk | PiiRows | Sealed
+_PEOPLE = frozenset(PEOPLE_TABLES.values())
 
 
 @dataclass(frozen=True)
@@ -88,13 +100,15 @@ class GenerationReport:
     """What one run wrote and how long each phase took (all durations in wall-clock seconds).
 
     ``rows``: rows written per table. ``phases``: seconds per phase, in order. ``copy_seconds``: per table,
-    time the main thread spent in COPY (PostgreSQL parsing, routing, index maintenance, WAL);
+    time the main thread spent in COPY (PostgreSQL parsing, routing, primary keys, WAL);
     ``generator_wait_seconds``: time it waited for Python to produce the next chunk; ``generator_busy_seconds``:
-    time the generator thread spent generating (None without the pipeline). ``foreign_key_seconds``: per
-    re-added key (``table.name``), its validation. ``analyze_seconds`` / ``vacuum_seconds``: per table.
-    ``default_partition_rows``: rows in the claim tables' DEFAULT partitions after the load (0: every COPY
-    targets a monthly partition). ``partition_claims``: claims per monthly partition. ``outcomes``: claims
-    per final status.
+    time the generator process spent generating (None without the pipeline). ``index_seconds``: per index of
+    the model (a partitioned index: its partitions' builds summed), the build after the load (or, for a
+    partition, as soon as its month was complete). ``foreign_key_seconds``: per re-added key (``table.name``),
+    its validation. ``analyze_seconds`` / ``vacuum_seconds``: per table, VACUUM (ANALYZE) after the commit (both
+    hold the same time: it is one command). ``default_partition_rows``: rows in the claim tables' DEFAULT
+    partitions after the load (0: every COPY targets a monthly partition). ``partition_claims``: claims per
+    monthly partition. ``outcomes``: claims per final status.
     """
 
     seed: int
@@ -114,6 +128,7 @@ class GenerationReport:
     default_partition_rows: int
     partition_claims: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
+    index_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def service_window(as_of: dt.date) -> tuple[dt.date, dt.date]:
@@ -122,67 +137,14 @@ def service_window(as_of: dt.date) -> tuple[dt.date, dt.date]:
     return as_of.replace(day=1) - relativedelta(months=WINDOW_MONTHS), as_of - dt.timedelta(days=1)
 
 
-class _Producer:
-    """Runs the generator in a thread and hands its chunks over through a small queue.
-
-    The queue is bounded so memory stays at a few chunks; an exception in the thread is re-raised in the
-    consumer; ``close()`` stops the thread when the consumer gives up first.
-    """
-
-    _DONE = object()
-
-    def __init__(self, chunks: Iterator[CopyChunk]) -> None:
-        self._chunks = chunks
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=_QUEUE_CHUNKS)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="demo-data-generator", daemon=True)
-        self.busy_seconds = 0.0
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _put(self, item: object) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self) -> None:
-        try:
-            started = time.perf_counter()
-            for chunk in self._chunks:
-                self.busy_seconds += time.perf_counter() - started
-                if not self._put(chunk):
-                    return
-                started = time.perf_counter()
-            self._put(self._DONE)
-        except BaseException as exc:  # handed to the consumer, which raises it
-            self._put(exc)
-
-    def __iter__(self) -> Iterator[CopyChunk]:
-        while True:
-            item = self._queue.get()
-            if item is self._DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            assert isinstance(item, CopyChunk)
-            yield item
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-
 def _phase_of(table: str) -> str:
     if table == BATCH_TABLE:
         return "batches"
     if table == ACCUMULATOR_TABLE:
         return "accumulators"
-    if table in (HISTORY_TABLE, ADJUSTMENT_TABLE) or table.startswith((f"{CLAIM_TABLE}_", f"{LINE_TABLE}_")):
+    if table in (HISTORY_TABLE, ADJUSTMENT_TABLE, NUMBER_TABLE) or table.startswith(
+        (f"{CLAIM_TABLE}_", f"{LINE_TABLE}_")
+    ):
         return "claims"
     return "reference data"
 
@@ -195,24 +157,315 @@ def _parent_of(table: str) -> str:
     return table
 
 
-class _Source:
-    """The generator's chunk stream, keeping what the report needs once it has run."""
+class _Indexes:
+    """The filled tables' secondary indexes: dropped before the load, each partition's built as soon as its
+    month is complete, the rest after the last COPY, then the partitioned indexes re-made over them.
 
-    def __init__(self, *, seed: int, claims: int, as_of: dt.date, window_start: dt.date) -> None:
-        self.seed, self.claims, self.as_of, self.window_start = seed, claims, as_of, window_start
+    Building an index once over loaded rows costs a fraction of maintaining it row by row during COPY: at
+    1,000,000 claims, 26 s for all of them against ~80 s of COPY time they added (mostly the GIN and the
+    claim tables' 18 B-trees, each insert a random descent).
+    """
+
+    def __init__(self, tables: tuple[str, ...], *, using: str) -> None:
+        self.tables, self.using = tables, using
+        self.catalog = db.secondary_indexes(tables, using=using)
+        self.found: list[db.Index] = []  # the ones dropped, to build again
+        self.built: set[str] = set()
+        self.seconds: dict[str, float] = {}
+
+    def drop(self) -> None:
+        """Drop every index that can be made again exactly as it is (``db.round_trips``; call it once the
+        tables are empty). One that cannot (the work queue's ``status IN (...)`` predicate) stays, maintained
+        row by row during COPY: it is partial, a few percent of the claims."""
+        kept = {i.name for i in self.catalog if not i.parent and not db.round_trips(i, using=self.using)}
+        self.found = [i for i in self.catalog if i.name not in kept and i.parent not in kept]
+        db.drop_indexes(self.found, using=self.using)
+
+    def _build(self, indexes: list[db.Index]) -> None:
+        spent = db.create_indexes(indexes, using=self.using)
+        for index in indexes:
+            self.built.add(index.name)
+            key = index.parent or index.name
+            self.seconds[key] = self.seconds.get(key, 0.0) + spent[index.name]
+
+    def build(self, tables: set[str]) -> None:
+        """Build the dropped indexes of ``tables`` (plain tables or partitions) not built yet."""
+        self._build([i for i in self.found if i.table in tables and i.name not in self.built])
+
+    def finish(self) -> None:
+        """Build what is left (plain tables, partitions of months not sealed, empty partitions), then the
+        partitioned indexes with every partition's attached. Raises ``RuntimeError`` when the indexes found
+        afterwards are not exactly those found before."""
+        parents = {i.parent for i in self.found if i.parent}
+        self._build([i for i in self.found if i.name not in self.built and i.name not in parents])
+        db.attach_indexes([i for i in self.found if i.name in parents], self.found, using=self.using)
+        after = db.secondary_indexes(self.tables, using=self.using)
+        if set(after) != set(self.catalog):
+            raise RuntimeError(f"indexes differ after the load: {sorted(set(self.catalog) ^ set(after))}")
+
+
+class _Keys:
+    """The filled tables' foreign keys (their partitions' own included): dropped before the load, a month's
+    partition keys re-added as soon as the month is complete, the rest after the last COPY (each validating
+    its rows in one pass instead of a check per row during COPY)."""
+
+    def __init__(self, tables: tuple[str, ...], *, using: str) -> None:
+        self.tables, self.using = tables, using
+        self.found = db.foreign_keys(tables, using=using)
+        self.added: set[db.ForeignKey] = set()
+        self.seconds: dict[db.ForeignKey, float] = {}
+
+    def drop(self) -> None:
+        db.drop_foreign_keys(self.found, using=self.using)
+
+    def _add(self, keys: list[db.ForeignKey]) -> None:
+        self.seconds.update(db.add_foreign_keys(keys, using=self.using))
+        self.added.update(keys)
+
+    def add_within(self, tables: set[str]) -> None:
+        """Re-add the keys from one of ``tables`` to another (tables whose rows are all loaded: the reference
+        data, a month's line partition and its claim partition)."""
+        self._add(
+            [k for k in self.found if k.table in tables and k.referenced in tables and k not in self.added]
+        )
+
+    def finish(self) -> None:
+        """Re-add the rest. Raises ``RuntimeError`` when the keys found afterwards are not those found before."""
+        self._add([k for k in self.found if k not in self.added])
+        restored = db.foreign_keys(self.tables, using=self.using)
+        if restored != self.found:
+            raise RuntimeError(f"foreign keys differ after the load: {self.found} != {restored}")
+
+
+def _maintain_after_commit(tables: tuple[str, ...], *, using: str) -> dict[str, float]:
+    """VACUUM (ANALYZE) every table, ``_MAINTENANCE_CONNECTIONS`` at a time, each on a connection of its own
+    thread; returns the seconds per table. The largest tables come first in ``TABLES``' claim-table order."""
+    order = sorted(tables, key=lambda t: (t != CLAIM_TABLE, t != LINE_TABLE, TABLES.index(t)))
+    lock = threading.Lock()
+    seconds: dict[str, float] = {}
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while True:
+                with lock:
+                    if not order or errors:
+                        return
+                    table = order.pop(0)
+                seconds.update(db.maintain([table], command="VACUUM (ANALYZE)", using=using))
+        except BaseException as exc:  # re-raised in the calling thread
+            errors.append(exc)
+        finally:
+            connections[using].close()  # this thread's own connection
+
+    threads = [
+        threading.Thread(target=work, name=f"demo-data-vacuum-{i}") for i in range(_MAINTENANCE_CONNECTIONS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return {table: seconds[table] for table in tables}
+
+
+class _Handoff:
+    """The bounded queue from the generating thread to the loading thread, with a way to stop either side.
+
+    ``put`` raises ``_Stopped`` once the loader has failed (the generator has nothing left to do); the loader's
+    iteration raises it when the generator failed or was interrupted, inside the load's transaction, which
+    rolls back.
+    """
+
+    _END = object()
+
+    def __init__(self, depth: int) -> None:
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self.stopped = threading.Event()
+        self.wait_seconds = 0.0  # the loader's time waiting for the generator
+
+    def put(self, item: object) -> None:
+        while not self.stopped.is_set():
+            try:
+                self._queue.put(item, timeout=_POLL)
+                return
+            except queue.Full:
+                continue
+        raise _Stopped
+
+    def end(self) -> None:
+        self.put(self._END)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def __iter__(self) -> Iterator[_Item]:
+        while True:
+            waited = time.perf_counter()
+            try:
+                item = self._queue.get(timeout=_POLL)
+            except queue.Empty:
+                if self.stopped.is_set():
+                    raise _Stopped from None
+                continue
+            finally:
+                self.wait_seconds += time.perf_counter() - waited
+            if item is self._END:
+                return
+            yield item  # type: ignore[misc]
+
+
+class _Stopped(Exception):
+    """The other side of the handoff gave up (its own error is the one reported)."""
+
+
+class _Load:
+    """The database side of a run, on one connection: partitions, then in one transaction the keys and
+    indexes dropped, TRUNCATE, every COPY (indexes and keys of complete tables made again as they complete),
+    the rest of the indexes and keys; after the commit VACUUM (ANALYZE) and the DEFAULT-partition check.
+
+    ``run(items)`` takes the generator's items; ``encryption`` is the PII chunk being made in another process
+    (None: ``PiiRows`` come among the items and are encrypted here). Times and counts are kept for the report.
+    """
+
+    def __init__(
+        self,
+        *,
+        first_day: dt.date,
+        last_day: dt.date,
+        progress: ProgressCallback | None,
+        encryption: Deferred[CopyChunk] | None,
+        using: str,
+    ) -> None:
+        self.first_day, self.last_day, self.progress, self.using = first_day, last_day, progress, using
+        self.encryption = encryption
+        self.phases: dict[str, float] = {}
+        self._mark = time.perf_counter()
+        self.copy_seconds: dict[str, float] = {}
         self.rows: dict[str, int] = {}
         self.partition_claims: dict[str, int] = {}
-        self.outcomes: dict[str, int] = {}
+        self.created: list[str] = []
+        self.maintain_seconds: dict[str, float] = {}
+        self.in_default = 0
+        self.keys: _Keys | None = None
+        self.indexes: _Indexes | None = None
+        self._partitions: set[str] = set()
+        self._complete: set[str] = set()
 
-    def __iter__(self) -> Iterator[CopyChunk]:
-        seed, claims, as_of, start = self.seed, self.claims, self.as_of, self.window_start
-        people, people_chunks = build_people(seed=seed, claims=claims, as_of=as_of, window_start=start)
-        yield from people_chunks
-        claim_rows = ClaimRows(seed=seed, claims=claims, as_of=as_of, window_start=start, people=people)
-        yield from claim_rows.chunks()
-        self.rows = {**people.counts, **claim_rows.counts}
-        self.partition_claims = dict(claim_rows.partition_rows)
-        self.outcomes = dict(sorted(claim_rows.outcomes.items()))
+    def phase(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases[name] = self.phases.get(name, 0.0) + now - self._mark
+        self._mark = now
+
+    def run(self, items: Iterable[_Item]) -> None:
+        using = self.using
+        months = [self.first_day + relativedelta(months=i) for i in range(WINDOW_MONTHS + 1)]
+        self.created = partitions_ensure(
+            group=Claim.partition_group, months=[m for m in months if m <= self.last_day], using=using
+        )
+        self._partitions = existing_partitions(CLAIM_TABLE, using=using) | existing_partitions(
+            LINE_TABLE, using=using
+        )
+        self.phase("partitions")
+        with transaction.atomic(using=using):
+            # No file is loading while the tables are replaced (the lock ingest holds for each file).
+            locks.xact_lock(INGEST_LOCK, timeout=INGEST_LOCK_TIMEOUT, using=using)
+            with connections[using].cursor() as cursor:
+                # Fail clearly rather than queue forever behind a session holding one of the tables.
+                cursor.execute("SET LOCAL lock_timeout = '30s'")
+                # The foreign-key validations are big anti-joins: let them hash in memory.
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+                cursor.execute(f"SET LOCAL maintenance_work_mem = '{_MAINTENANCE_WORK_MEM}'")
+                # While the generator runs it has the other core: no parallel index builds then.
+                cursor.execute("SET LOCAL max_parallel_maintenance_workers = 0")
+            keys = self.keys = _Keys(TABLES, using=using)
+            keys.drop()
+            indexes = self.indexes = _Indexes(TABLES, using=using)
+            db.truncate(TABLES, using=using)
+            indexes.drop()
+            self.phase("prepare")
+            self._consume(items)
+            db.reset_sequences(_SEQUENCED, using=using)
+            self.phase("sequences")
+            with connections[using].cursor() as cursor:
+                cursor.execute(f"SET LOCAL max_parallel_maintenance_workers = {_TAIL_WORKERS}")
+            indexes.finish()
+            self.phase("indexes")
+            keys.finish()
+            self.phase("foreign keys")
+        self.phase("commit")
+        # Statistics and the VACUUM record after the commit, two tables at a time on connections of their own
+        # (one transaction has one backend; these can use both cores). COPY FREEZE has already set the
+        # visibility map (PostgreSQL 14+), which index-only scans need: VACUUM finds every page all-visible and
+        # frozen and only records the fact (pg_stat_user_tables.last_vacuum). It cannot run in a transaction.
+        self.maintain_seconds = _maintain_after_commit(TABLES, using=using)
+        self.phase("vacuum analyze")
+        self.in_default = sum(
+            db.row_count(part, using=using)
+            for table in _PARTITIONED
+            for part in db.default_partitions(table, using=using)
+        )
+        if self.in_default:
+            raise RuntimeError(f"{self.in_default} rows landed in a DEFAULT partition")
+        self.phase("verify")
+
+    def _load(self, chunk: CopyChunk) -> None:
+        parent = _parent_of(chunk.table)
+        if parent != chunk.table and chunk.table not in self._partitions:
+            raise RuntimeError(f"partition {chunk.table} does not exist")
+        copied = time.perf_counter()
+        db.copy_chunk(chunk, freeze=True, using=self.using)
+        self.copy_seconds[parent] = self.copy_seconds.get(parent, 0.0) + time.perf_counter() - copied
+        self.rows[parent] = self.rows.get(parent, 0) + chunk.rows
+        if parent == CLAIM_TABLE:
+            self.partition_claims[chunk.table] = self.partition_claims.get(chunk.table, 0) + chunk.rows
+        if self.progress is not None and chunk.claims:
+            self.progress(chunk.claims)
+
+    def _completed(self, tables: set[str]) -> None:
+        """``tables`` hold all their rows: their indexes are built and the keys among complete tables re-added
+        now, while the generator goes on (PostgreSQL would otherwise wait for it), not after the last COPY."""
+        assert self.indexes is not None and self.keys is not None
+        self._complete.update(tables)
+        self.indexes.build(tables)
+        self.keys.add_within(self._complete)
+
+    def _consume(self, items: Iterable[_Item]) -> None:
+        pii = PEOPLE_TABLES["pii"]
+        current = "reference data"
+        for item in items:
+            if isinstance(item, PiiRows):  # not pipelined: encrypted here
+                self.rows[pii] = len(item.rows)
+                self._load(pii_chunk(item))
+                continue
+            if isinstance(item, Sealed):
+                month = {partition_name(t, item.month) for t in _PARTITIONED}
+                if item.complete:
+                    self._completed(month)
+                else:
+                    assert self.indexes is not None
+                    self.indexes.build(month)
+                continue
+            kind = _phase_of(item.table)
+            if kind != current:
+                self.phase(current)
+                current = kind
+                if kind == "claims":  # every reference table is loaded, the PII unless still encrypted
+                    self._completed({t for t in _PEOPLE if self.encryption is None or t != pii})
+            self._load(item)
+            if self.encryption is not None and self.encryption.ready():
+                self._load_pii()
+        if self.encryption is not None:
+            self._load_pii()
+        self.phase(current)
+
+    def _load_pii(self) -> None:
+        assert self.encryption is not None
+        chunk = self.encryption.result()
+        self.encryption = None
+        self._load(chunk)
+        self._completed({PEOPLE_TABLES["pii"]})
 
 
 def demo_data_generate(
@@ -226,133 +479,105 @@ def demo_data_generate(
 ) -> GenerationReport:
     """Replace all claims, members and providers data with ``claims`` synthetic claims for seed ``seed``.
 
-    A development tool that drops and re-adds foreign keys, TRUNCATEs and bulk-loads: it runs on the owner's
-    connection (``using``, default the owner alias), since the app role may do none of that.
+    A development tool that drops and re-adds foreign keys and indexes, TRUNCATEs and bulk-loads: it runs on
+    the owner's connection (``using``, default the owner alias), since the app role may do none of that.
 
     Service dates run from the 1st of the month 24 months before ``as_of``'s month to the day before
     ``as_of``; every timestamp is before ``as_of`` midnight UTC and derives from it, so the same
     (claims, seed, as_of) gives identical table contents. Members are ``claims // 5``, providers
     ``min(20000, max(20, claims // 50))``, plans 10.
 
-    ``progress(n)`` is called from this thread after each COPY of ``n`` claims. ``pipeline=False`` generates
-    and copies one after the other in this thread (to measure the overlap).
+    ``pipeline`` (the default) generates in this thread while another thread loads on a connection of its
+    own, and encrypts the PII in a child process; ``pipeline=False`` does it all in this thread, one step after
+    the other (to measure the overlap). ``progress(n)`` is called after each COPY of ``n`` claims (from the
+    loading thread when pipelined).
 
     Raises ``ValueError`` for ``claims`` < 1; ``django.db.DatabaseError`` (after rolling everything back) when
-    the load fails; ``RuntimeError`` when the foreign keys found before the load are not all back after it or
-    a DEFAULT partition holds rows.
+    the load fails; ``RuntimeError`` when the foreign keys or indexes found before the load are not all back
+    after it or a DEFAULT partition holds rows (``workers.ChildError`` when the encryption process fails).
     """
     if claims < 1:
         raise ValueError(f"claims must be at least 1, got {claims}")
     started = time.perf_counter()
-    phases: dict[str, float] = {}
-    mark = started
-
-    def phase(name: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        phases[name] = phases.get(name, 0.0) + now - mark
-        mark = now
-
     first_day, last_day = service_window(as_of)
-    source = _Source(seed=seed, claims=claims, as_of=as_of, window_start=first_day)
-    producer = _Producer(iter(source)) if pipeline else None
-    if producer is not None:
-        # Generation of the reference data starts now, beside the partition DDL.
-        producer.start()
-    copy_seconds: dict[str, float] = {}
-    wait_seconds = 0.0
-    try:
-        months = [first_day + relativedelta(months=i) for i in range(WINDOW_MONTHS + 1)]
-        created = partitions_ensure(
-            group=Claim.partition_group, months=[m for m in months if m <= last_day], using=using
-        )
-        partitions = existing_partitions(CLAIM_TABLE, using=using)
-        partitions |= existing_partitions(LINE_TABLE, using=using)
-        phase("partitions")
-        with transaction.atomic(using=using):
-            # No file is loading while the tables are replaced (the lock ingest holds for each file).
-            locks.xact_lock(INGEST_LOCK, timeout=INGEST_LOCK_TIMEOUT, using=using)
-            with connections[using].cursor() as cursor:
-                # Fail clearly rather than queue forever behind a session holding one of the tables.
-                cursor.execute("SET LOCAL lock_timeout = '30s'")
-                # The foreign-key validations are big anti-joins: let them hash in memory.
-                cursor.execute("SET LOCAL work_mem = '256MB'")
-            keys = db.foreign_keys(TABLES, using=using)
-            db.drop_foreign_keys(keys, using=using)
-            db.truncate(TABLES, using=using)
-            phase("prepare")
-            chunks: Iterator[CopyChunk] = iter(producer) if producer is not None else iter(source)
-            current = "reference data"
-            while True:
-                waited = time.perf_counter()
-                chunk = next(chunks, None)
-                wait_seconds += time.perf_counter() - waited
-                if chunk is None:
-                    break
-                parent = _parent_of(chunk.table)
-                if parent != chunk.table and chunk.table not in partitions:
-                    raise RuntimeError(f"partition {chunk.table} does not exist")
-                kind = _phase_of(chunk.table)
-                if kind != current:
-                    phase(current)
-                    current = kind
-                copied = time.perf_counter()
-                db.copy_chunk(chunk, freeze=True, using=using)
-                copy_seconds[parent] = copy_seconds.get(parent, 0.0) + time.perf_counter() - copied
-                if progress is not None and chunk.claims:
-                    progress(chunk.claims)
-            phase(current)
-            # The claim-number lookup ingest matches duplicates through (claims.models.ClaimNumber): set-based.
-            with connections[using].cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {NUMBER_TABLE} (claim_id, service_date_from, billing_provider_id, claim_number) "
-                    f"SELECT id, service_date_from, billing_provider_id, claim_number FROM {CLAIM_TABLE}"
-                )
-            phase("claim numbers")
-            db.reset_sequences(_SEQUENCED, using=using)
-            phase("sequences")
-            # Statistics first: with them the planner validates each line partition's key with a merge anti-join
-            # over the claims' primary keys; without them it hashes all claims once per partition (2x slower).
-            analyze_seconds = db.maintain(TABLES, command="ANALYZE", using=using)
-            phase("analyze")
-            key_seconds = db.add_foreign_keys(keys, using=using)
-            restored = db.foreign_keys(TABLES, using=using)
-            if restored != keys:
-                raise RuntimeError(f"foreign keys differ after the load: {keys} != {restored}")
-            phase("foreign keys")
-        phase("commit")
-    finally:
-        if producer is not None:
-            producer.close()
-    # COPY FREEZE has already set the visibility map (PostgreSQL 14+), which index-only scans need; VACUUM
-    # finds every page all-visible and only records the fact (pg_stat_user_tables.last_vacuum). It cannot run
-    # in a transaction block, hence here, after the commit.
-    vacuum_seconds = db.maintain(TABLES, command="VACUUM", using=using)
-    phase("vacuum")
-    in_default = sum(
-        db.row_count(part, using=using)
-        for table in (CLAIM_TABLE, LINE_TABLE)
-        for part in db.default_partitions(table, using=using)
-    )
-    if in_default:
-        raise RuntimeError(f"{in_default} rows landed in a DEFAULT partition")
-    phase("verify")
+    load = _Load(first_day=first_day, last_day=last_day, progress=progress, encryption=None, using=using)
+    if not pipeline:
+        people, people_items = build_people(seed=seed, claims=claims, as_of=as_of, window_start=first_day)
+        claim_rows = ClaimRows(seed=seed, claims=claims, as_of=as_of, window_start=first_day, people=people)
+        load.run(chain(people_items, claim_rows.chunks()))
+        busy_seconds: float | None = None
+        wait_seconds = 0.0
+    else:
+        handoff = _Handoff(_HANDOFF_CHUNKS)
+        failure: list[BaseException] = []
+
+        def loading() -> None:
+            try:
+                load.run(handoff)
+            except _Stopped:
+                pass
+            except BaseException as exc:  # re-raised in the generating thread
+                failure.append(exc)
+            finally:
+                handoff.stop()
+                connections[using].close()  # this thread's own connection
+
+        # The partitions, the keys and indexes dropped and the TRUNCATE go on in the loading thread while the
+        # reference data is generated here.
+        loader = threading.Thread(target=loading, name="demo-data-load")
+        loader.start()
+        encryption: Deferred[CopyChunk] | None = None
+        handed_over = False
+        try:
+            people, people_items = build_people(seed=seed, claims=claims, as_of=as_of, window_start=first_day)
+            items = list(people_items)
+            (pii,) = (item for item in items if isinstance(item, PiiRows))
+            # Forked beside the loading thread: the child only encrypts and sends its chunk back, and everything
+            # it uses is imported and set up here first (a fork copies only the forking thread; a lock another
+            # thread held at that moment would stay locked in the child).
+            pii_chunk(PiiRows(pii.rows[:1]))
+            encryption = load.encryption = Deferred(pii_chunk, pii, name="demo-data-pii")
+            claim_rows = ClaimRows(
+                seed=seed, claims=claims, as_of=as_of, window_start=first_day, people=people
+            )
+            busy = time.perf_counter()
+            for reference in items:
+                if not isinstance(reference, PiiRows):
+                    handoff.put(reference)
+            for chunk in claim_rows.chunks():
+                handoff.put(chunk)
+            handoff.end()
+            handed_over = True
+            busy_seconds = time.perf_counter() - busy
+        except _Stopped:
+            pass  # the loader failed: its error is raised below
+        finally:
+            if not handed_over:
+                handoff.stop()  # the generator failed or was interrupted: the load rolls back
+            loader.join()
+            if encryption is not None:
+                encryption.close()
+        if failure:
+            raise failure[0]
+        wait_seconds = handoff.wait_seconds
+    assert load.keys is not None and load.indexes is not None
     return GenerationReport(
         seed=seed,
         as_of=as_of,
         first_service_date=first_day,
         last_service_date=last_day,
-        rows=source.rows,
-        phases=phases,
+        rows=load.rows,
+        phases=load.phases,
         total_seconds=time.perf_counter() - started,
-        copy_seconds=copy_seconds,
+        copy_seconds=load.copy_seconds,
         generator_wait_seconds=wait_seconds,
-        generator_busy_seconds=producer.busy_seconds if producer is not None else None,
-        foreign_key_seconds={f"{k.table}.{k.name}": sec for k, sec in key_seconds.items()},
-        analyze_seconds=analyze_seconds,
-        vacuum_seconds=vacuum_seconds,
-        partitions_created=created,
-        default_partition_rows=in_default,
-        partition_claims=source.partition_claims,
-        outcomes=source.outcomes,
+        generator_busy_seconds=busy_seconds,
+        foreign_key_seconds={f"{k.table}.{k.name}": sec for k, sec in load.keys.seconds.items()},
+        analyze_seconds=load.maintain_seconds,
+        vacuum_seconds=load.maintain_seconds,
+        partitions_created=load.created,
+        default_partition_rows=load.in_default,
+        partition_claims=load.partition_claims,
+        outcomes=dict(sorted(claim_rows.outcomes.items())),
+        index_seconds=load.indexes.seconds,
     )

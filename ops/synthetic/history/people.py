@@ -40,6 +40,8 @@ from ops.synthetic.values import make_npi, x12_text
 from providers.models import Provider, ProviderNetwork, Specialty
 
 NULL = "\\N"
+# A MemberPII row before encryption: member id, address line 1, address line 2, phone, e-mail, SSN.
+PlainPii = tuple[int, str, str, str, str, str]
 _ALNUM = re.compile(r"[^a-z0-9]")
 
 
@@ -196,6 +198,24 @@ class People:
     counts: dict[str, int]
 
 
+@dataclass(frozen=True, slots=True)
+class PiiRows:
+    """The member PII rows before encryption, in member id order; ``pii_chunk`` makes their COPY chunk.
+
+    Encryption (Fernet per identifier, an HMAC of the SSN) is over half the reference data's Python time and
+    draws on no random stream, so the loader may run it in another process while the claims are generated.
+    """
+
+    rows: list[PlainPii]
+
+
+def pii_chunk(pii: PiiRows) -> CopyChunk:
+    """The ``members_memberpii`` COPY chunk of ``pii``: identifiers encrypted as the platform stores them
+    (``members.pii``); Fernet tokens and hex digests hold no tab, newline or backslash."""
+    rows = ["\t".join(NULL if v is None else str(v) for v in pii_copy_row(*row)) + "\n" for row in pii.rows]
+    return _chunk("pii", rows)
+
+
 # The models whose tables are filled here, for the loader's registry. Whole rows: the columns come from the
 # models (``copy_columns``: every column but Provider's generated ``search_name``), and the row f-strings below
 # write the values in that order.
@@ -227,14 +247,14 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 def build_people(
     *, seed: int, claims: int, as_of: dt.date, window_start: dt.date
-) -> tuple[People, Iterator[CopyChunk]]:
+) -> tuple[People, Iterator[CopyChunk | PiiRows]]:
     """Plans, specialties, providers, networks, members, PII and enrollments for a run.
 
     Returns the indexes for the claim generator and the COPY chunks of the tables (generated eagerly: the
-    indexes must be complete before the first claim).
+    indexes must be complete before the first claim); the PII comes as ``PiiRows``, still to be encrypted.
     """
     pools = _Pools(seed, people=members_for(claims))
-    chunks: list[CopyChunk] = []
+    chunks: list[CopyChunk | PiiRows] = []
     state_cum = weighted_cum([pop for _, pop, _ in STATES])
 
     plan_rows = [_plan_row(i, p) for i, p in enumerate(PLAN_SPECS, start=1)]
@@ -255,7 +275,12 @@ def build_people(
         stream(seed, "members"), pools, members_for(claims), as_of, window_start, state_cum
     )
     chunks.extend(member_chunks)
-    counts = {chunk.table: chunk.rows for chunk in chunks}
+    counts: dict[str, int] = {}
+    for chunk in chunks:
+        if isinstance(chunk, CopyChunk):
+            counts[chunk.table] = chunk.rows
+        else:
+            counts[TABLES["pii"]] = len(chunk.rows)
     return People(providers, members, plan_ids, counts), iter(chunks)
 
 
@@ -385,7 +410,7 @@ def _build_members(
     as_of: dt.date,
     window_start: dt.date,
     state_cum: list[float],
-) -> tuple[Members, list[CopyChunk]]:
+) -> tuple[Members, list[CopyChunk | PiiRows]]:
     plan_cum = weighted_cum([p.member_weight for p in PLAN_SPECS])
     n = count + 1
     m_state = [0] * n
@@ -397,7 +422,7 @@ def _build_members(
     eff2 = [0] * n
     weights = [0.0] * n
     member_rows: list[str] = []
-    pii_rows: list[str] = []
+    pii_rows: list[PlainPii] = []
     enrollment_rows: list[str] = []
     used_ids: set[str] = set()
     used_ssns: set[str] = set()
@@ -490,14 +515,8 @@ def _build_members(
                 local = _ALNUM.sub("", first.lower()) + "." + _ALNUM.sub("", last.lower())
                 email = f"{local}{rng.randint(1, 99)}@{rng.choice(EMAIL_DOMAINS)}"
             phone = f"{area}-555-01{rng.randint(0, 99):02d}" if rng.random() < 0.95 else ""
-            # Encrypted as the platform stores them (members/pii.py); Fernet tokens hold no tab or newline.
-            pii_rows.append(
-                "\t".join(
-                    NULL if v is None else str(v)
-                    for v in pii_copy_row(mid, street, line2, phone, email, ssn())
-                )
-                + "\n"
-            )
+            # Encrypted later, as the platform stores them (``pii_chunk``).
+            pii_rows.append((mid, street, line2, phone, email, ssn()))
             enrollment_rows.append(
                 f"{len(enrollment_rows) + 1}\t{mid}\t{p + 1}\t{day_text(eff)}\t"
                 f"{NULL if end is None else day_text(end)}\tt\n"
@@ -530,7 +549,7 @@ def _build_members(
     )
     return members, [
         _chunk("members", member_rows),
-        _chunk("pii", pii_rows),
+        PiiRows(pii_rows),
         _chunk("enrollments", enrollment_rows),
     ]
 
