@@ -50,6 +50,7 @@ from ops.synthetic.history.claim_rows import (
     LINE_TABLE,
     NUMBER_TABLE,
     ClaimRows,
+    diagnosis_tables,
 )
 from ops.synthetic.history.copy_text import CopyChunk, Sealed
 from ops.synthetic.history.people import TABLES as PEOPLE_TABLES
@@ -84,8 +85,9 @@ _PARTITIONED = (CLAIM_TABLE, LINE_TABLE)
 # B-tree build once the generator has finished and left the second core free.
 _MAINTENANCE_WORK_MEM = "512MB"
 _TAIL_WORKERS = 2
-# Chunks the generator may run ahead of the load (~25,000 claims' rows each, some tens of MB).
-_HANDOFF_CHUNKS = 8
+# Chunks the generator may run ahead of the load (a flush of ~25,000 claims is ~6 chunks, ~25 MB in all): room
+# for it to go on while the load builds a month's indexes.
+_HANDOFF_CHUNKS = 24
 _POLL = 0.2
 # Connections that VACUUM (ANALYZE) after the commit, one table each at a time (2 cores).
 _MAINTENANCE_CONNECTIONS = 2
@@ -99,15 +101,17 @@ _PEOPLE = frozenset(PEOPLE_TABLES.values())
 class GenerationReport:
     """What one run wrote and how long each phase took (all durations in wall-clock seconds).
 
-    ``rows``: rows written per table. ``phases``: seconds per phase, in order. ``copy_seconds``: per table,
-    time the main thread spent in COPY (PostgreSQL parsing, routing, primary keys, WAL);
-    ``generator_wait_seconds``: time it waited for Python to produce the next chunk; ``generator_busy_seconds``:
-    time the generator process spent generating (None without the pipeline). ``index_seconds``: per index of
-    the model (a partitioned index: its partitions' builds summed), the build after the load (or, for a
-    partition, as soon as its month was complete). ``foreign_key_seconds``: per re-added key (``table.name``),
-    its validation. ``analyze_seconds`` / ``vacuum_seconds``: per table, VACUUM (ANALYZE) after the commit (both
-    hold the same time: it is one command). ``default_partition_rows``: rows in the claim tables' DEFAULT
-    partitions after the load (0: every COPY targets a monthly partition). ``partition_claims``: claims per
+    ``rows``: rows written per table. ``phases``: seconds per phase of the load, in order. ``copy_seconds``: per
+    table, time the loading thread spent in COPY (PostgreSQL parsing, primary keys, WAL);
+    ``generator_wait_seconds``: time it waited for the generator's next chunk. ``generator_busy_seconds``: time
+    the generating thread spent generating and handing chunks over (None without the pipeline), of which
+    ``generator_blocked_seconds`` waiting for room to hand one over (the load behind). ``index_seconds``: per
+    index of the model (a partitioned index: its partitions' builds summed), the build after the load (or, for
+    a partition, as soon as its month was nearly complete). ``foreign_key_seconds``: per re-added key
+    (``table.name``), its validation. ``analyze_seconds`` / ``vacuum_seconds``: per table, VACUUM (ANALYZE)
+    after the commit (both hold the same time: it is one command). ``default_partition_rows``: rows in the claim
+    tables' DEFAULT partitions after the load (0: every COPY targets a monthly partition). ``partition_claims``:
+    claims per
     monthly partition. ``outcomes``: claims per final status.
     """
 
@@ -129,6 +133,7 @@ class GenerationReport:
     partition_claims: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
     index_seconds: dict[str, float] = field(default_factory=dict)
+    generator_blocked_seconds: float = 0.0
 
 
 def service_window(as_of: dt.date) -> tuple[dt.date, dt.date]:
@@ -284,15 +289,20 @@ class _Handoff:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
         self.stopped = threading.Event()
         self.wait_seconds = 0.0  # the loader's time waiting for the generator
+        self.full_seconds = 0.0  # the generator's time waiting for room
 
     def put(self, item: object) -> None:
-        while not self.stopped.is_set():
-            try:
-                self._queue.put(item, timeout=_POLL)
-                return
-            except queue.Full:
-                continue
-        raise _Stopped
+        started = time.perf_counter()
+        try:
+            while not self.stopped.is_set():
+                try:
+                    self._queue.put(item, timeout=_POLL)
+                    return
+                except queue.Full:
+                    continue
+            raise _Stopped
+        finally:
+            self.full_seconds += time.perf_counter() - started
 
     def end(self) -> None:
         self.put(self._END)
@@ -506,7 +516,7 @@ def demo_data_generate(
         claim_rows = ClaimRows(seed=seed, claims=claims, as_of=as_of, window_start=first_day, people=people)
         load.run(chain(people_items, claim_rows.chunks()))
         busy_seconds: float | None = None
-        wait_seconds = 0.0
+        wait_seconds = full_seconds = 0.0
     else:
         handoff = _Handoff(_HANDOFF_CHUNKS)
         failure: list[BaseException] = []
@@ -522,8 +532,10 @@ def demo_data_generate(
                 handoff.stop()
                 connections[using].close()  # this thread's own connection
 
-        # The partitions, the keys and indexes dropped and the TRUNCATE go on in the loading thread while the
-        # reference data is generated here.
+        # The diagnosis tables (reading ICD-10-CM, ~3 s) are made in a child while the reference data is made
+        # here, forked before the loading thread starts (a fork copies only the forking thread).
+        diagnoses = Deferred(diagnosis_tables, seed, name="demo-data-icd10")
+        # The partitions, the keys and indexes dropped and the TRUNCATE go on in the loading thread meanwhile.
         loader = threading.Thread(target=loading, name="demo-data-load")
         loader.start()
         encryption: Deferred[CopyChunk] | None = None
@@ -538,8 +550,9 @@ def demo_data_generate(
             pii_chunk(PiiRows(pii.rows[:1]))
             encryption = load.encryption = Deferred(pii_chunk, pii, name="demo-data-pii")
             claim_rows = ClaimRows(
-                seed=seed, claims=claims, as_of=as_of, window_start=first_day, people=people
-            )
+                seed=seed, claims=claims, as_of=as_of, window_start=first_day, people=people,
+                diagnoses=diagnoses.result(),
+            )  # fmt: skip
             busy = time.perf_counter()
             for reference in items:
                 if not isinstance(reference, PiiRows):
@@ -555,11 +568,13 @@ def demo_data_generate(
             if not handed_over:
                 handoff.stop()  # the generator failed or was interrupted: the load rolls back
             loader.join()
+            diagnoses.close()
             if encryption is not None:
                 encryption.close()
         if failure:
             raise failure[0]
         wait_seconds = handoff.wait_seconds
+        full_seconds = handoff.full_seconds
     assert load.keys is not None and load.indexes is not None
     return GenerationReport(
         seed=seed,
@@ -571,6 +586,7 @@ def demo_data_generate(
         total_seconds=time.perf_counter() - started,
         copy_seconds=load.copy_seconds,
         generator_wait_seconds=wait_seconds,
+        generator_blocked_seconds=full_seconds,
         generator_busy_seconds=busy_seconds,
         foreign_key_seconds={f"{k.table}.{k.name}": sec for k, sec in load.keys.seconds.items()},
         analyze_seconds=load.maintain_seconds,
