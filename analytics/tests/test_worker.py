@@ -20,7 +20,7 @@ from analytics.services.summaries import SUMMARIES
 from claims.services.ingest import batch_ingest
 from config.celery import app
 from ops.synthetic.x12_files import generate_demo_files
-from tests.processes import stop_process
+from tests.processes import celery_broker, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 # A Redis database of its own, so a developer's broker queue is never read or purged by the test.
@@ -54,22 +54,21 @@ def _celery(args: list[str], log_path: Path) -> tuple[subprocess.Popen[str], IO[
 
 @pytest.fixture
 def worker(tmp_path: Path):  # type: ignore[no-untyped-def]
-    previous = app.conf.broker_url
-    app.conf.broker_url = TEST_BROKER
-    app.control.purge()
-    proc, log = _celery(
-        ["worker", "--pool", "solo", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-        tmp_path / "worker.log",
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(timeout=1.0):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("celery worker did not start:\n" + (tmp_path / "worker.log").read_text())
-        yield proc
-    finally:
-        stop_process(proc, log)
-        app.conf.broker_url = previous
+    with celery_broker(app, TEST_BROKER):
+        app.control.purge()
+        proc, log = _celery(
+            ["worker", "--pool", "solo", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+            tmp_path / "worker.log",
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not app.control.ping(timeout=1.0):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log_text = (tmp_path / "worker.log").read_text()
+                    raise AssertionError("celery worker did not start:\n" + log_text)
+            yield proc
+        finally:
+            stop_process(proc, log)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -138,3 +137,14 @@ def test_beat_sends_a_scheduled_refresh_that_the_worker_runs(worker, tmp_path: P
 
     views = set(RefreshLog.objects.filter(trigger="beat:realtime").values_list("view", flat=True))
     assert views == {"analytics_processing_realtime_mv", "analytics_queue_depth_daily_mv"}
+
+
+def test_a_ping_on_the_settings_broker_first_does_not_blind_the_worker_fixture(
+    request: pytest.FixtureRequest,
+) -> None:
+    """The app makes its pools at its first publish; a test that pinged the settings' broker earlier in the
+    session once left every later fixture pinging there, where no test worker listens (all worker tests failed
+    in a full run). ``tests.processes.celery_broker`` drops the pools when it switches brokers."""
+    app.control.ping(timeout=0.5)
+    proc = request.getfixturevalue("worker")  # raises when its ping on the test broker gets no answer
+    assert proc.poll() is None

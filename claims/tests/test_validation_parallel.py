@@ -339,14 +339,11 @@ def test_the_benchmark_times_validation_on_one_and_two_real_worker_processes(tmp
     from analytics.tests.test_worker import TEST_BROKER
     from config.celery import app
     from ops.benchmark.validation import run_validation_benchmark
+    from tests.processes import celery_broker
 
-    previous = app.conf.broker_url
-    app.conf.broker_url = TEST_BROKER
     lines: list[str] = []
-    try:
+    with celery_broker(app, TEST_BROKER):
         bench = run_validation_benchmark(workdir=tmp_path, claims=90, part_claims=30, log=lines.append)
-    finally:
-        app.conf.broker_url = previous
 
     assert (bench.claims, bench.parts) == (90, 3)
     assert [(run.workers, run.outcome, run.errors) for run in bench.runs] == [

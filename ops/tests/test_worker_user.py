@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from config.celery import app
-from tests.processes import stop_process
+from tests.processes import celery_broker, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
@@ -40,25 +40,23 @@ def test_the_demo_worker_started_as_root_runs_as_the_worker_user(tmp_path: Path)
         f"{params['NAME']}",
         "REDIS_URL": TEST_BROKER,
     }
-    previous = app.conf.broker_url
-    app.conf.broker_url = TEST_BROKER
-    log = (tmp_path / "worker.log").open("w")
-    proc = subprocess.Popen(
-        ["bash", "scripts/worker.sh", "--pool", "solo", "--without-gossip", "--without-mingle"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(timeout=1.0):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("worker did not start:\n" + (tmp_path / "worker.log").read_text())
-        worker_user = pwd.getpwnam("claims-worker")
-        # The script execs celery, so the worker is this very process; Celery dropped root after start-up.
-        assert _uids(proc.pid) == (worker_user.pw_uid, worker_user.pw_uid)
-        assert worker_user.pw_uid != 0 and (ROOT / "var").stat().st_uid == worker_user.pw_uid
-    finally:
-        stop_process(proc, log)
-        app.conf.broker_url = previous
+    with celery_broker(app, TEST_BROKER):
+        log = (tmp_path / "worker.log").open("w")
+        proc = subprocess.Popen(
+            ["bash", "scripts/worker.sh", "--pool", "solo", "--without-gossip", "--without-mingle"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not app.control.ping(timeout=1.0):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("worker did not start:\n" + (tmp_path / "worker.log").read_text())
+            worker_user = pwd.getpwnam("claims-worker")
+            # The script execs celery, so the worker is this very process; Celery dropped root after start-up.
+            assert _uids(proc.pid) == (worker_user.pw_uid, worker_user.pw_uid)
+            assert worker_user.pw_uid != 0 and (ROOT / "var").stat().st_uid == worker_user.pw_uid
+        finally:
+            stop_process(proc, log)
