@@ -575,6 +575,8 @@ class ClaimNumber(models.Model):
         indexes = [
             # Duplicate, replacement and void matching at ingest (claims_on_file).
             models.Index(fields=["billing_provider_id", "claim_number"], name="claimnumber_billing_idx"),
+            # The admin's search by claim number alone, any case (claims.selectors.claim_keys_for_number).
+            models.Index(Upper("claim_number"), name="claimnumber_upper_idx"),
         ]
 
     def __str__(self) -> str:

@@ -5,15 +5,22 @@ Django's own ``search_fields`` ORs every field, across joins, into one WHERE cla
 three tables, so at 10 million claims that is a sequential scan of every partition. Here the term is first
 resolved to member and provider ids through their own indexes, and the claims are then filtered with an OR of
 conditions on claims_claim's own columns, each of which has an index (a BitmapOr per partition).
+
+A claim number is resolved through the lookup table ``ClaimNumber`` (one index probe) to the claims' keys
+(id, service_date_from): the condition on the keys lets PostgreSQL prune the claims (and lines) to the months
+they are in. Searched on claims_claim itself, a number is probed in every month partition: at 120 months that
+is planning and locking 120 partitions and their indexes (bench/results/2026-12-01-partitions-120.md).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q
 
-from claims.models import Claim
+from claims.models import ClaimNumber
 from members.selectors import member_ids_for_search
 from ops.platform.paginators import SEARCH_ID_LIMIT
 from providers.selectors import provider_ids_for_npi
@@ -33,7 +40,8 @@ def claim_search(term: str, *, limit: int = SEARCH_ID_LIMIT) -> ClaimSearch:
     """Resolve an admin search term: claim number, member number, member last-name prefix, or NPI.
 
     The returned ``q`` ORs, on claims_claim only:
-    ``UPPER(claim_number::text) = UPPER(term)`` -> claim_number_upper_idx;
+    ``(id, service_date_from) IN`` the claim number's keys (``claim_keys_for_number``) -> the primary key, in
+    those months' partitions only;
     ``member_id IN (..)`` -> claim_member_history_idx;
     ``billing_provider_id IN (..)`` -> claim_billing_number_idx / claim_billing_date_idx;
     ``rendering_provider_id IN (..)`` -> the rendering_provider foreign-key index.
@@ -41,7 +49,7 @@ def claim_search(term: str, *, limit: int = SEARCH_ID_LIMIT) -> ClaimSearch:
     term = term.strip()
     member_ids, truncated = member_ids_for_search(term, limit=limit)
     provider_ids = provider_ids_for_npi(term)
-    q = Q(claim_number__iexact=term)
+    q = keys_q(claim_keys_for_number(term, limit=limit))
     if member_ids:
         q |= Q(member_id__in=member_ids)
     if provider_ids:
@@ -49,26 +57,46 @@ def claim_search(term: str, *, limit: int = SEARCH_ID_LIMIT) -> ClaimSearch:
     return ClaimSearch(q=q, member_ids=member_ids, provider_ids=provider_ids, members_truncated=truncated)
 
 
-def claim_ids_for_number(term: str, *, limit: int = SEARCH_ID_LIMIT) -> list[int]:
-    """Ids of claims whose number is ``term`` (case-insensitive, claim_number_upper_idx), at most ``limit``.
+def claim_keys_for_number(term: str, *, limit: int = SEARCH_ID_LIMIT) -> list[tuple[int, dt.date]]:
+    """(id, service_date_from) of the claims numbered ``term`` (case-insensitive), at most ``limit``.
 
-    For the line and status-history lists, which search by their claim's number.
+    From the lookup table (claimnumber_upper_idx), which ingest and the demo-data generator write for every
+    claim; a claim whose month was retired has no row left there either (``ops.partitions``).
     """
     return list(
-        Claim.objects.filter(claim_number__iexact=term.strip())
+        ClaimNumber.objects.filter(claim_number__iexact=term.strip())
         .order_by()
-        .values_list("id", flat=True)[:limit]
+        .values_list("claim_id", "service_date_from")[:limit]
     )
+
+
+def keys_q(keys: Iterable[tuple[int, dt.date]], *, id_field: str = "id") -> Q:
+    """``(id = .. AND service_date_from = ..) OR ..`` for claims' keys; for claim lines ``id_field="claim_id"``.
+
+    Each branch names its partition key, so PostgreSQL prunes the scan to the partitions of those months when it
+    plans (PostgreSQL docs, "Partition Pruning"). No keys: a condition nothing meets (Django runs no query).
+    """
+    q = Q(pk__in=[])
+    for claim_id, service_date_from in keys:
+        q |= Q(**{id_field: claim_id, "service_date_from": service_date_from})
+    return q
+
+
+def claim_ids_for_number(term: str, *, limit: int = SEARCH_ID_LIMIT) -> list[int]:
+    """Ids of claims whose number is ``term`` (case-insensitive), at most ``limit``: for the status-history list,
+    which searches by its claim's number (claim_id IN (..) -> statushistory_claim_idx; not partitioned)."""
+    return [claim_id for claim_id, _ in claim_keys_for_number(term, limit=limit)]
 
 
 def claim_line_search_q(term: str) -> Q:
     """Lines of the claim numbered ``term``, or lines with procedure code ``term``.
 
-    Index use: ``claim_id IN (..)`` -> claimline_claim_idx; ``procedure_code IN (..)`` -> claimline_procedure_idx.
+    Index use: the claim's keys -> claimline_claim_idx in those months' partitions only;
+    ``procedure_code IN (..)`` -> claimline_procedure_idx.
     """
     term = term.strip()
     q = Q(procedure_code__in=sorted({term, term.upper()}))
-    claim_ids = claim_ids_for_number(term)
-    if claim_ids:
-        q |= Q(claim_id__in=claim_ids)
+    keys = claim_keys_for_number(term)
+    if keys:
+        q |= keys_q(keys, id_field="claim_id")
     return q

@@ -406,6 +406,10 @@ CASES = [
         ),
     ),
     IndexCase(
+        "claimnumber_upper_idx",
+        lambda s: ClaimNumber.objects.filter(claim_number__iexact=s.claim_number.lower()),
+    ),
+    IndexCase(
         "claim_billing_date_idx",
         lambda s: Claim.objects.filter(
             billing_provider_id=s.billing_provider_id,

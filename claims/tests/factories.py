@@ -17,6 +17,7 @@ from factory.django import DjangoModelFactory
 from claims.models import (
     Claim,
     ClaimLine,
+    ClaimNumber,
     ClaimStatus,
     ClaimStatusHistory,
     FrequencyCode,
@@ -51,10 +52,12 @@ class IngestBatchFactory(DjangoModelFactory):
 
 
 class ClaimFactory(DjangoModelFactory):
-    """An original claim received now, for a service today, billed by a provider with a valid NPI."""
+    """An original claim received now, for a service today, billed by a provider with a valid NPI, with its
+    claim-number lookup row (``ClaimNumber``), as ingest writes one for every claim it loads."""
 
     class Meta:
         model = Claim
+        skip_postgeneration_save = True
 
     service_date_from = factory.LazyFunction(_today)
     service_date_to = factory.SelfAttribute("service_date_from")
@@ -68,6 +71,16 @@ class ClaimFactory(DjangoModelFactory):
     received_at = factory.LazyFunction(timezone.now)
     total_charge = Decimal("125.00")
     diagnosis_codes = factory.LazyFunction(lambda: ["E119"])
+
+    @factory.post_generation
+    def number(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            ClaimNumber.objects.create(
+                claim_id=self.pk,
+                service_date_from=self.service_date_from,
+                billing_provider_id=self.billing_provider_id,
+                claim_number=self.claim_number,
+            )
 
 
 class ClaimLineFactory(DjangoModelFactory):

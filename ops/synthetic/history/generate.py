@@ -77,7 +77,7 @@ TABLES: tuple[str, ...] = (
     PEOPLE_TABLES["specialties"],
     PEOPLE_TABLES["plans"],
 )
-# Tables whose ``id`` is an identity column (MemberPII's key is member_id).
+# Tables whose ``id`` is an identity column (MemberPII's key is member_id, ClaimNumber's claim_id).
 _SEQUENCED = tuple(t for t in TABLES if t not in (PEOPLE_TABLES["pii"], NUMBER_TABLE))
 # The partitioned tables filled month by month, whose partitions are indexed as each month is complete.
 _PARTITIONED = (CLAIM_TABLE, LINE_TABLE)
