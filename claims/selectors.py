@@ -89,14 +89,14 @@ def claim_ids_for_number(term: str, *, limit: int = SEARCH_ID_LIMIT) -> list[int
 
 
 def claim_line_search_q(term: str) -> Q:
-    """Lines of the claim numbered ``term``, or lines with procedure code ``term``.
+    """Lines of the claim numbered ``term``, or else lines with procedure code ``term``.
 
-    Index use: the claim's keys -> claimline_claim_idx in those months' partitions only;
-    ``procedure_code IN (..)`` -> claimline_procedure_idx.
+    A term that is a claim number gives that claim's lines only: its keys -> claimline_claim_idx in those months'
+    partitions (ORed with the procedure code, every partition would be read for a code no line has). Any other
+    term is a procedure code: ``procedure_code IN (..)`` -> claimline_procedure_idx, in every month.
     """
     term = term.strip()
-    q = Q(procedure_code__in=sorted({term, term.upper()}))
     keys = claim_keys_for_number(term)
     if keys:
-        q |= keys_q(keys, id_field="claim_id")
-    return q
+        return keys_q(keys, id_field="claim_id")
+    return Q(procedure_code__in=sorted({term, term.upper()}))
