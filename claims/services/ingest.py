@@ -159,10 +159,6 @@ def file_scan(path: Path, *, today: dt.date | None = None) -> FileScan:
     return FileScan(digest.hexdigest(), size, found)
 
 
-def file_sha256(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
-
-
 ProgressCallback = Callable[[int, int], None]
 # Claims mapped, matched and written per round trip: big enough that per-statement costs vanish, small enough that
 # memory stays flat (a claim with its parties is a few KB in Python).
