@@ -94,23 +94,30 @@ def _clean_carc(carc: str, rarc: str) -> tuple[str, str]:
     return carc, rarc
 
 
-def claims_assign(*, claim_ids: Sequence[int], user: Any) -> int:
-    """Make ``user`` the assignee of the pended claims ``claim_ids`` ("assign to me"); no status change.
+def claims_assign(*, claims: Sequence[SeenClaim], user: Any) -> int:
+    """Make ``user`` the assignee of the pended ``claims`` ("assign to me"); no status change.
 
     A claim already assigned is taken over (a supervisor hands work around the same way). Returns how many were
     assigned. Raises ``StatusConflict`` (nothing assigned) when a claim is no longer pended.
+    The claims are found by id and month (``KEYS_FILTER``), so the UPDATE is planned over their months'
+    partitions only, not every month's (PostgreSQL docs, "Partition Pruning").
     """
-    wanted = sorted(set(claim_ids))
+    wanted = {c.id: c for c in claims}
     if not wanted:
         return 0
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), bound_cursor() as cursor:
         cursor.execute(
-            f"UPDATE {CLAIM_TABLE} SET assignee_id = %s WHERE id = ANY(%s) AND status = %s RETURNING id",
-            [user.pk, wanted, ClaimStatus.PENDED],
+            f"UPDATE {CLAIM_TABLE} AS c SET assignee_id = %b::integer "
+            f"WHERE {KEYS_FILTER.format(alias='c', id='id')} AND c.status = %b::text RETURNING c.id",
+            [
+                user.pk,
+                *keys_params((c.id, c.service_date_from) for c in wanted.values()),
+                ClaimStatus.PENDED.value,
+            ],
         )
         assigned = {row[0] for row in cursor.fetchall()}
         if len(assigned) != len(wanted):
-            raise StatusConflict([i for i in wanted if i not in assigned])
+            raise StatusConflict(sorted(i for i in wanted if i not in assigned))
     return len(assigned)
 
 

@@ -153,7 +153,7 @@ def test_assign_to_me_sets_the_assignee_and_changes_no_status(examiner: User) ->
     plan = _plan()
     claims = [_claim(plan), _claim(plan)]
 
-    assigned = claims_assign(claim_ids=[c.pk for c in claims], user=examiner)
+    assigned = claims_assign(claims=[_seen(c) for c in claims], user=examiner)
 
     assert assigned == 2
     rows = Claim.objects.filter(pk__in=[c.pk for c in claims]).values_list("assignee_id", "status")
@@ -168,7 +168,7 @@ def test_assign_of_a_claim_no_longer_pended_assigns_none(examiner: User) -> None
     _moved_meanwhile(decided, ClaimStatus.DENIED, denial_reason_code="50")
 
     with pytest.raises(StatusConflict) as raised:
-        claims_assign(claim_ids=[pended.pk, decided.pk], user=examiner)
+        claims_assign(claims=[_seen(pended), _seen(decided)], user=examiner)
 
     assert raised.value.claim_ids == [decided.pk]
     assert list(Claim.objects.filter(assignee_id__isnull=False)) == []
