@@ -1177,7 +1177,9 @@ class WorkQueueAdmin(ClaimAdmin):
         if not seen:
             return
         try:
-            result = claims_readjudicate(claim_ids=[s.id for s in seen], actor=request.user)
+            result = claims_readjudicate(
+                claim_keys=[(s.id, s.service_date_from) for s in seen], actor=request.user
+            )
         except StatusConflict as exc:
             return self._conflict(request, exc)
         self._audited(request, seen)

@@ -169,7 +169,7 @@ def benefits_of(plan: HealthPlan) -> Benefits:
 def claims_adjudicate(
     *,
     batch_id: int | None = None,
-    claim_ids: Sequence[int] | None = None,
+    claim_keys: Sequence[tuple[int, dt.date]] | None = None,
     dry_run: bool = False,
     trigger: str = "command",
     chunk: int = CHUNK,
@@ -178,7 +178,8 @@ def claims_adjudicate(
     shard: Shard | None = None,
     follow_ups: bool = True,
 ) -> AdjudicationResult:
-    """Decide every "validated" claim (of batch ``batch_id``, or only ``claim_ids``), chunk by chunk.
+    """Decide every "validated" claim (of batch ``batch_id``, or only the claims of ``claim_keys``: (claim id,
+    service_date_from) pairs, so the take reads those months' partitions only), chunk by chunk.
 
     ``dry_run`` decides the first chunk and rolls it back (the counts say what would happen). ``reviewed``
     skips the review pends (an examiner approved the claims: ``claims.services.examiner.claims_approve``).
@@ -196,7 +197,7 @@ def claims_adjudicate(
         while True:
             decided, taken = _adjudicate_chunk(
                 batch_id=batch_id,
-                claim_ids=claim_ids,
+                claim_keys=claim_keys,
                 chunk=chunk,
                 now=now or timezone.now(),
                 dry_run=dry_run,
@@ -309,7 +310,7 @@ class _DryRun(Exception):
 def _adjudicate_chunk(
     *,
     batch_id: int | None,
-    claim_ids: Sequence[int] | None,
+    claim_keys: Sequence[tuple[int, dt.date]] | None,
     chunk: int,
     now: dt.datetime,
     dry_run: bool,
@@ -321,7 +322,7 @@ def _adjudicate_chunk(
     waiting: list[_Waiting] = []
     try:
         with transaction.atomic():
-            waiting = _take_waiting(batch_id=batch_id, claim_ids=claim_ids, limit=chunk, shard=shard)
+            waiting = _take_waiting(batch_id=batch_id, claim_keys=claim_keys, limit=chunk, shard=shard)
             if not waiting:
                 return [], 0
             decisions = _decide_and_write(waiting, now=now, reviewed=reviewed)
@@ -335,21 +336,26 @@ def _adjudicate_chunk(
 def _take_waiting(
     *,
     batch_id: int | None,
-    claim_ids: Sequence[int] | None,
+    claim_keys: Sequence[tuple[int, dt.date]] | None,
     limit: int,
     status: str = ClaimStatus.VALIDATED,
     shard: Shard | None = None,
 ) -> list[_Waiting]:
     """Up to ``limit`` claims in ``status`` (validated), oldest received first, locked (others' locked claims
-    skipped)."""
+    skipped); only those of ``claim_keys`` ((id, service_date_from) pairs) when given.
+
+    With keys, the ids and months go in as ``KEYS_FILTER``'s literal lists: the statement is planned over those
+    months' partitions only (PostgreSQL docs, "Partition Pruning"); by id alone it was planned and locked over
+    every month (bench/results/2026-12-01-partitions-120.md, rows 31 and 38).
+    """
     where = ["status = %s::text"]
     params: list[Any] = [status]
     if batch_id is not None:
         where.append("batch_id = %s::bigint")
         params.append(batch_id)
-    if claim_ids is not None:
-        where.append("id = ANY(%b::bigint[])")
-        params.append(list(claim_ids))
+    if claim_keys is not None:
+        where.append(KEYS_FILTER.format(alias=CLAIM_TABLE, id="id"))
+        params.extend(keys_params(claim_keys))
     if shard is not None and shard.member_after is not None:
         where.append("member_id > %s::bigint")
         params.append(shard.member_after)
@@ -734,16 +740,20 @@ def adjustment_rows(
     return rows
 
 
-def claims_readjudicate(*, claim_ids: Sequence[int], actor: Any = None, note: str = "") -> AdjudicationResult:
+def claims_readjudicate(
+    *, claim_keys: Sequence[tuple[int, dt.date]], actor: Any = None, note: str = ""
+) -> AdjudicationResult:
     """Send pended claims back through the engine (after an eligibility fix, say): pended -> validated through
-    the lifecycle writer (source "examiner", the actor), then adjudicate just those claims.
+    the lifecycle writer (source "examiner", the actor), then adjudicate just those claims. ``claim_keys`` are
+    (claim id, service_date_from) pairs: every read is pruned to those months' partitions.
 
     Raises ``StatusConflict`` when one of them is no longer pended (nothing changes).
     """
+    keys = dict(claim_keys)
     rows = list(
-        Claim.objects.filter(id__in=claim_ids, status=ClaimStatus.PENDED).values_list(
-            "id", "service_date_from"
-        )
+        Claim.objects.filter(
+            id__in=list(keys), service_date_from__in=sorted(set(keys.values())), status=ClaimStatus.PENDED
+        ).values_list("id", "service_date_from")
     )
     with transaction.atomic():
         claims_status_change(
@@ -755,10 +765,10 @@ def claims_readjudicate(*, claim_ids: Sequence[int], actor: Any = None, note: st
             actor=actor,
         )
         # The claims that were not pended any more: a compare-and-set conflict, said as one.
-        missing = set(claim_ids) - {cid for cid, _ in rows}
+        missing = set(keys) - {cid for cid, _ in rows}
         if missing:
             raise StatusConflict(sorted(missing))
-    return claims_adjudicate(claim_ids=[cid for cid, _ in rows], trigger="examiner: re-adjudicate")
+    return claims_adjudicate(claim_keys=rows, trigger="examiner: re-adjudicate")
 
 
 @dataclass(frozen=True)
@@ -785,7 +795,7 @@ class RedecisionRefused(ValueError):
 
 
 def claims_redecide(
-    *, claim_ids: Sequence[int], redecision: Redecision, now: dt.datetime | None = None
+    *, claim_keys: Sequence[tuple[int, dt.date]], redecision: Redecision, now: dt.datetime | None = None
 ) -> list[ClaimDecision]:
     """Decide again, with the review pends skipped, claims that were already decided (a supervisor turning a
     denial over: ``claims.services.examiner.claims_override``), in the caller's transaction.
@@ -799,9 +809,9 @@ def claims_redecide(
     """
     with transaction.atomic():
         waiting = _take_waiting(
-            batch_id=None, claim_ids=claim_ids, limit=len(claim_ids), status=redecision.from_status
+            batch_id=None, claim_keys=claim_keys, limit=len(claim_keys), status=redecision.from_status
         )
-        missing = set(claim_ids) - {w.id for w in waiting}
+        missing = {cid for cid, _ in claim_keys} - {w.id for w in waiting}
         if missing:
             raise StatusConflict(sorted(missing))
         ClaimAdjustment.objects.filter(claim_id__in=[w.id for w in waiting]).delete()

@@ -142,7 +142,9 @@ def claims_approve(*, claims: Sequence[SeenClaim], actor: Any, note: str = "") -
         # In this transaction, so no other run can take the claims between the two steps and price them with
         # the review pends still on (which would pend them straight back).
         result = claims_adjudicate(
-            claim_ids=[c.id for c in claims], reviewed=True, trigger="examiner: approve"
+            claim_keys=[(c.id, c.service_date_from) for c in claims],
+            reviewed=True,
+            trigger="examiner: approve",
         )
     return result
 
@@ -243,7 +245,9 @@ def claims_override(
                 claim.status, ClaimStatus.APPROVED, StatusSource.SUPERVISOR, actor, f"override: {reason}"
             )
             try:
-                (decision,) = claims_redecide(claim_ids=[claim.id], redecision=redecision)
+                (decision,) = claims_redecide(
+                    claim_keys=[(claim.id, claim.service_date_from)], redecision=redecision
+                )
             except RedecisionRefused as exc:
                 raise ActionRefused(str(exc)) from exc
             return decision

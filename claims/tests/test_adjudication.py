@@ -69,7 +69,7 @@ def test_real_claim_is_pended_for_eligibility_then_approved_after_the_enrollment
     ProviderNetwork.objects.create(provider_id=claim.billing_provider_id, plan_id=claim.health_plan_id)
     examiner = User.objects.create_user("examiner")
 
-    again = claims_readjudicate(claim_ids=[claim.id], actor=examiner)
+    again = claims_readjudicate(claim_keys=[(claim.id, claim.service_date_from)], actor=examiner)
 
     claim.refresh_from_db()
     assert again.decided == {"approved": 1}
@@ -177,7 +177,7 @@ def _two_runs_at_once(claims: list[Claim]) -> None:
     def run(claim: Claim) -> None:
         try:
             start.wait()
-            claims_adjudicate(claim_ids=[claim.id], trigger=f"thread {claim.id}")
+            claims_adjudicate(claim_keys=[(claim.id, claim.service_date_from)], trigger=f"thread {claim.id}")
         finally:
             connection.close()
 

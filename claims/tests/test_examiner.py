@@ -360,7 +360,7 @@ def supervisor(django_user_model: Any) -> User:
 
 def _approved_by_the_engine(plan: HealthPlan, member: Member | None = None) -> Claim:
     claim = _claim(plan, status=ClaimStatus.VALIDATED, member=member, charges=("90.00",))
-    claims_adjudicate(claim_ids=[claim.pk])
+    claims_adjudicate(claim_keys=[(claim.pk, claim.service_date_from)])
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.APPROVED
     return claim

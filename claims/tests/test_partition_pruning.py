@@ -19,7 +19,8 @@ from django.db import connection, transaction
 
 from claims.lifecycle import ClaimStatus
 from claims.models import Claim
-from claims.services.examiner import SeenClaim, claims_assign
+from claims.services.adjudication import claims_readjudicate
+from claims.services.examiner import SeenClaim, claims_approve, claims_assign
 from claims.tests.factories import ClaimFactory, ClaimLineFactory
 from members.tests.factories import EnrollmentFactory, HealthPlanFactory
 from tests.pruning import (
@@ -81,3 +82,24 @@ def test_assign_updates_the_claims_in_their_months_partitions_only(examiner: Use
     assert planned.most == 1, str(planned)
     assert locks[1] - locks[0] <= ONE_MONTH_LOCKS, locks
     assert set(Claim.objects.values_list("assignee_id", flat=True)) == {examiner.pk}
+
+
+def test_approve_takes_and_prices_the_claims_in_their_months_partitions_only(examiner: User) -> None:
+    claim = _pended()
+    with transaction.atomic(), locks_taken() as locks, planned_statements() as planned:
+        result = claims_approve(claims=[_seen(claim)], actor=examiner)
+    assert result.claims == 1
+    takes = planned.matching(r"FOR UPDATE SKIP LOCKED")
+    assert len(takes) == 1, str(planned)
+    assert planned.most == 1, str(planned)
+    assert locks[1] - locks[0] <= ONE_MONTH_LOCKS, locks
+
+
+def test_readjudicate_reads_and_takes_the_claims_in_their_months_partitions_only(examiner: User) -> None:
+    claim = _pended()
+    with transaction.atomic(), locks_taken() as locks, planned_statements() as planned:
+        result = claims_readjudicate(claim_keys=[(claim.pk, claim.service_date_from)], actor=examiner)
+    assert result.claims == 1
+    assert planned.matching(r"FOR UPDATE SKIP LOCKED"), str(planned)
+    assert planned.most == 1, str(planned)
+    assert locks[1] - locks[0] <= ONE_MONTH_LOCKS, locks
