@@ -49,6 +49,7 @@ from claims.models import (
     Claim,
     ClaimAdjustment,
     ClaimLine,
+    ClaimMonthCount,
     ClaimNumber,
     ClaimStatusHistory,
     DiagnosisCodeSystem,
@@ -69,7 +70,7 @@ from claims.services.examiner import (
     claims_override,
     claims_pend,
 )
-from claims.services.lifecycle import StatusConflict
+from claims.services.lifecycle import StatusConflict, month_days, months_holding
 from members.admin import can_see_pii
 from members.models import Enrollment, Member
 from ops.platform.audit import AuditedAdminMixin
@@ -517,6 +518,33 @@ class ServiceMonthFilter(admin.SimpleListFilter):
         )
 
 
+def _in_months_holding(queryset: QuerySet[Any], *states: str) -> QuerySet[Any]:
+    """``queryset`` bounded to the months that hold claims in one of ``states`` (claims.services.lifecycle
+    ``months_holding``), as a literal list of their days on the partition key: PostgreSQL plans the list over those
+    months' partitions only (PostgreSQL docs, "Partition Pruning"), where a filter on the status alone was planned
+    and locked over every month (bench/results/2026-12-01-partitions-120.md, rows 12-13 and 22-23)."""
+    return queryset.filter(service_date_from__in=month_days(months_holding(states)))
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Claims in one status, read from the months that hold that status only (Django's own filter on the field
+    reads every month). Same parameter as Django's (``status__exact``), so links keep working."""
+
+    title = "status"
+    parameter_name = "status__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(str(value), str(label)) for value, label in ClaimStatus.choices]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if not value:
+            return queryset
+        if value not in ClaimStatus.values:
+            raise IncorrectLookupParameters(f"status={value!r}")
+        return _in_months_holding(queryset.filter(status=value), value)
+
+
 class DenialCarcFilter(admin.SimpleListFilter):
     """Denied claims by CARC (claim_status_received_idx finds the denied ones; the CARC filters them)."""
 
@@ -528,7 +556,11 @@ class DenialCarcFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        return queryset.filter(status=ClaimStatus.DENIED, denial_reason_code=value) if value else queryset
+        if not value:
+            return queryset
+        return _in_months_holding(
+            queryset.filter(status=ClaimStatus.DENIED, denial_reason_code=value), ClaimStatus.DENIED
+        )
 
 
 # Batches offered by the batch filter: the newest ones (ingestbatch_started_idx); any other batch is reached
@@ -579,7 +611,7 @@ class ClaimAdmin(_ClaimPage, AuditedAdminMixin, LargeTableAdmin[Claim]):
     # Every filter's choices come from an enum or a small table (plans, recent batches, staff), never from a
     # SELECT DISTINCT over the claims; see PlaceOfServiceFilter.
     list_filter: ClassVar[tuple[Any, ...]] = (
-        "status",
+        StatusFilter,
         "health_plan",
         ServiceMonthFilter,
         DenialCarcFilter,
@@ -949,7 +981,10 @@ class WorkQueueChangeList(ClaimChangeList):
     """The queue lists pended claims only; its change pages show any claim (one decided a moment ago too)."""
 
     def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet[Any]:
-        return super().get_queryset(request, exclude_parameters).filter(status=ClaimStatus.PENDED)
+        # Pended claims are few and recent: their months (a few) bound the list, so it is planned over those
+        # partitions only, whatever the number of months kept.
+        queryset = super().get_queryset(request, exclude_parameters).filter(status=ClaimStatus.PENDED)
+        return _in_months_holding(queryset, ClaimStatus.PENDED)
 
 
 @admin.register(WorkQueueClaim)
@@ -1437,6 +1472,15 @@ class ClaimAdjustmentAdmin(ReadOnlyAdmin):
     sortable_by = ()
     search_fields = ("=claim__id",)
     raw_id_fields = ("claim",)
+
+
+@admin.register(ClaimMonthCount)
+class ClaimMonthCountAdmin(ReadOnlyAdmin):
+    """The months each claim state is in, as the delta rows the lifecycle writer appends (read-only)."""
+
+    list_display = ("state", "month", "claims")
+    list_filter = ("state",)
+    ordering = ("state", "month", "id")
 
 
 @admin.register(ClaimNumber)

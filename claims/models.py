@@ -581,3 +581,34 @@ class ClaimNumber(models.Model):
 
     def __str__(self) -> str:
         return self.claim_number
+
+
+class ClaimMonthCount(models.Model):
+    """How many claims each month holds in each state, kept as deltas: the months a list or a job must read.
+
+    A claim's month is its partition (``service_date_from``'s first day). ``state`` is a claim status
+    (``ClaimStatus``), or ``unremitted`` (approved or denied, not yet in an 835) or ``unreversed`` (replaced or
+    voided after it was remitted, its reversal not sent yet): ``claims.services.lifecycle.STATE_*``. The count of
+    (state, month) is the SUM of its rows; the months holding a state are those whose sum is above 0
+    (``claims.services.lifecycle.months_holding``). The work queue, the status filter, adjudication's take and the
+    835 cycle give those months to PostgreSQL as a literal list, so it prunes to them when it plans, where a
+    filter on the status alone is planned and locked over every month (bench/results/2026-12-01-partitions-120.md).
+
+    Written only by ``claims.services.lifecycle`` (the one writer of claim status), in the transaction that moves
+    the claims: each writer INSERTs its own delta rows and never updates one, so two writers never wait on each
+    other nor lose one another's counts; ``month_counts_compact`` folds the rows into one per (state, month).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    state = models.CharField(max_length=20)
+    month = models.DateField()
+    claims = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            # months_holding: the rows of a few states, summed by month (an index-only scan once vacuumed).
+            models.Index(fields=["state", "month"], include=["claims"], name="claimmonthcount_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.state} {self.month:%Y-%m}: {self.claims:+d}"

@@ -28,11 +28,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from claims.adjudication.edits import PendReason
+from claims.lifecycle import StatusSource
 from claims.models import (
     AdjudicationRun,
     Claim,
     ClaimAdjustment,
     ClaimLine,
+    ClaimMonthCount,
     ClaimNumber,
     ClaimStatus,
     ClaimStatusHistory,
@@ -41,6 +43,7 @@ from claims.models import (
     RemittanceRun,
     WorkQueueClaim,
 )
+from claims.services.lifecycle import StatusChange, claims_status_change
 from claims.tests.factories import (
     ClaimFactory,
     ClaimLineFactory,
@@ -161,6 +164,11 @@ PAGES: dict[str, Callable[[World], tuple[Model, str, str]]] = {
     ),
     # The examiners' work queue lists pended claims; its change page is the claim page.
     "claims.workqueueclaim": lambda w: (_queued(w), w.claim.claim_number, "99214"),
+    "claims.claimmonthcount": lambda w: (
+        ClaimMonthCount.objects.filter(state=ClaimStatus.RECEIVED).order_by("id").first(),
+        "received",
+        "received",
+    ),
     "members.memberaccumulator": lambda w: (
         MemberAccumulator.objects.create(
             member=w.member, plan=w.plan, plan_year=2026, deductible_met=Decimal("123.45")
@@ -172,7 +180,19 @@ PAGES: dict[str, Callable[[World], tuple[Model, str, str]]] = {
 
 
 def _queued(w: World) -> WorkQueueClaim:
-    Claim.objects.filter(pk=w.claim.pk).update(status=ClaimStatus.PENDED, pend_reason=PendReason.HIGH_CHARGE)
+    # Through the one status writer, which also counts the claim in its month (the queue lists those months).
+    claims_status_change(
+        changes=[
+            StatusChange(
+                w.claim.pk,
+                w.claim.service_date_from,
+                ClaimStatus.RECEIVED,
+                ClaimStatus.PENDED,
+                pend_reason=PendReason.HIGH_CHARGE,
+            )
+        ],
+        source=StatusSource.EXAMINER,
+    )
     return WorkQueueClaim.objects.get(pk=w.claim.pk)
 
 
@@ -992,7 +1012,18 @@ def test_claim_page_links_its_batch_with_the_999_outcome_and_the_batch_page_link
 def test_claims_list_filters_take_their_choices_without_reading_claims(
     admin_client: Client, world: World
 ) -> None:
-    Claim.objects.filter(pk=world.other_claim.pk).update(status=ClaimStatus.DENIED, denial_reason_code="96")
+    claims_status_change(
+        changes=[
+            StatusChange(
+                world.other_claim.pk,
+                world.other_claim.service_date_from,
+                ClaimStatus.RECEIVED,
+                ClaimStatus.DENIED,
+                denial_reason_code="96",
+            )
+        ],
+        source=StatusSource.ADJUDICATION,
+    )
     month = f"{world.claim.service_date_from:%Y-%m}"
 
     with CaptureQueriesContext(connection) as queries:

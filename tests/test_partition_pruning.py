@@ -16,7 +16,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from claims.models import ClaimNumber
+from claims.models import Claim, ClaimNumber
 from claims.tests.factories import ClaimFactory, ClaimLineFactory
 from tests.pruning import (
     EXTRA_MONTHS,
@@ -74,3 +74,45 @@ def test_work_queue_claim_page_reads_one_partition(admin_client: Client) -> None
         response = admin_client.get(reverse("admin:claims_workqueueclaim_change", args=[claim.pk]))
     assert response.status_code == 200
     assert planned.most == 1, str(planned)
+
+
+# --- lists by status: bounded by the months holding that status ------------------------------------------------
+
+
+def test_work_queue_lists_pended_claims_from_their_months_partitions_only(admin_client: Client) -> None:
+    pended = [ClaimFactory(status="pended"), ClaimFactory(status="pended")]
+    ClaimFactory(status="approved")
+    with transaction.atomic(), locks_taken() as locks, planned_statements() as planned:
+        response = admin_client.get(reverse("admin:claims_workqueueclaim_changelist"))
+    assert response.status_code == 200
+    assert {c.pk for c in response.context["cl"].result_list} == {c.pk for c in pended}
+    assert planned.matching(r'FROM "claims_claim"'), str(planned)
+    assert planned.most == 1, str(planned)
+    assert locks[1] - locks[0] <= ONE_MONTH_LOCKS, locks
+
+
+def test_status_filter_reads_the_months_holding_that_status_only(admin_client: Client) -> None:
+    pended = ClaimFactory(status="pended")
+    ClaimFactory(status="received")
+    with transaction.atomic(), locks_taken() as locks, planned_statements() as planned:
+        response = admin_client.get(reverse("admin:claims_claim_changelist"), {"status__exact": "pended"})
+    assert response.status_code == 200
+    assert [c.pk for c in response.context["cl"].result_list] == [pended.pk]
+    assert len(planned.matching(r'FROM "claims_claim"')) >= 2, str(planned)  # the capped count and the page
+    assert planned.most == 1, str(planned)
+    assert locks[1] - locks[0] <= ONE_MONTH_LOCKS, locks
+
+
+def test_a_status_no_month_holds_lists_nothing_and_reads_no_partition(admin_client: Client) -> None:
+    ClaimFactory(status="pended")
+    with planned_statements() as planned:
+        response = admin_client.get(reverse("admin:claims_claim_changelist"), {"status__exact": "voided"})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
+    assert planned.most == 0, str(planned)
+
+
+def test_negative_control_the_status_alone_is_planned_over_every_month(many_months: int) -> None:
+    with planned_statements() as planned:
+        list(Claim.objects.filter(status="pended").order_by("received_at", "id")[:100])
+    assert planned.most >= many_months, str(planned)

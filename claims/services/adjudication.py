@@ -53,6 +53,8 @@ from claims.services.lifecycle import (
     StatusConflict,
     claims_status_change,
     keys_params,
+    month_days,
+    months_holding,
 )
 from members.models import Enrollment, HealthPlan, MemberAccumulator
 from ops.platform.binding import bound_cursor, stage_rows
@@ -119,8 +121,16 @@ def shards_for(workers: int, *, batch_id: int | None = None) -> list[Shard]:
     one shard too. With fewer distinct members than workers, some shards are empty; with no claim waiting,
     one shard covers every id."""
     fractions = [index / workers for index in range(1, workers)]
-    where = "status = %s::text" + (" AND batch_id = %s::bigint" if batch_id is not None else "")
-    params: list[Any] = [fractions, ClaimStatus.VALIDATED, *([batch_id] if batch_id is not None else [])]
+    # Bounded to the months holding validated claims, as _take_waiting is.
+    where = "status = %s::text AND service_date_from = ANY(%s::date[])" + (
+        " AND batch_id = %s::bigint" if batch_id is not None else ""
+    )
+    params: list[Any] = [
+        fractions,
+        ClaimStatus.VALIDATED,
+        month_days(months_holding([ClaimStatus.VALIDATED])),
+        *([batch_id] if batch_id is not None else []),
+    ]
     with bound_cursor() as cursor:
         cursor.execute(
             f"SELECT percentile_disc(%b::float8[]) WITHIN GROUP (ORDER BY member_id) FROM {CLAIM_TABLE} "
@@ -356,6 +366,11 @@ def _take_waiting(
     if claim_keys is not None:
         where.append(KEYS_FILTER.format(alias=CLAIM_TABLE, id="id"))
         params.extend(keys_params(claim_keys))
+    else:
+        # The months holding claims in the status (claims.services.lifecycle.months_holding), as a literal list of
+        # their days: waiting claims are recent, so a few partitions are planned instead of every month's.
+        where.append("service_date_from = ANY(%b::date[])")
+        params.append(month_days(months_holding([status])))
     if shard is not None and shard.member_after is not None:
         where.append("member_id > %s::bigint")
         params.append(shard.member_after)

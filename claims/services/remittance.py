@@ -50,10 +50,20 @@ from django.utils import timezone
 
 from claims.lifecycle import ClaimStatus
 from claims.models import Claim, ClaimAdjustment, ClaimLine, ClaimStatusHistory, Remittance, RemittanceRun
+from claims.services.lifecycle import (
+    KEYS_FILTER,
+    STATE_UNREMITTED,
+    STATE_UNREVERSED,
+    keys_params,
+    month_counts_remitted,
+    month_days,
+    months_holding,
+)
 from claims.x12 import model835 as m
 from claims.x12.writer835 import balance_problems, format_problems, write_835
 from members.models import HealthPlan, Member, PlanType
 from ops.platform import locks
+from ops.platform.binding import bound_cursor
 from ops.platform.models import RunOutcome
 from providers.models import Provider
 
@@ -127,29 +137,54 @@ _COLUMNS = (
 )
 
 
-def _take(plan_id: int, provider_id: int) -> list[_Claim]:
-    """The decided, unremitted claims of one payer and payee, locked (``SKIP LOCKED``: another cycle's)."""
+def _take(plan_id: int, provider_id: int, days: list[dt.date] | None = None) -> list[_Claim]:
+    """The decided, unremitted claims of one payer and payee served on ``days`` (every day of the months holding
+    unremitted claims: ``_cycle_days``; read now when None), locked (``SKIP LOCKED``: another cycle's)."""
+    if days is None:
+        days = _cycle_days().unremitted
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {_COLUMNS} FROM {CLAIM_TABLE} "
             f"WHERE health_plan_id = %s AND billing_provider_id = %s AND remittance_id IS NULL "
-            f"AND status = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED",
-            [plan_id, provider_id, list(_CLAIM_STATUS)],
+            f"AND status = ANY(%s) AND service_date_from = ANY(%s::date[]) ORDER BY id FOR UPDATE SKIP LOCKED",
+            [plan_id, provider_id, list(_CLAIM_STATUS), days],
         )
         return [_Claim(*row) for row in cursor.fetchall()]
 
 
-def _take_reversals(plan_id: int, provider_id: int) -> list[_Claim]:
+def _take_reversals(plan_id: int, provider_id: int, days: list[dt.date] | None = None) -> list[_Claim]:
     """The remitted claims of one payer and payee that a later claim replaced or voided and whose payment was
-    not taken back yet (``reversal_remittance`` null), locked as ``_take`` does."""
+    not taken back yet (``reversal_remittance`` null), served on ``days`` (as ``_take``), locked as ``_take``
+    does."""
+    if days is None:
+        days = _cycle_days().unreversed
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {_COLUMNS} FROM {CLAIM_TABLE} "
             f"WHERE health_plan_id = %s AND billing_provider_id = %s AND remittance_id IS NOT NULL "
-            f"AND reversal_remittance_id IS NULL AND status = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED",
-            [plan_id, provider_id, _ENDED],
+            f"AND reversal_remittance_id IS NULL AND status = ANY(%s) AND service_date_from = ANY(%s::date[]) "
+            f"ORDER BY id FOR UPDATE SKIP LOCKED",
+            [plan_id, provider_id, _ENDED, days],
         )
         return [_Claim(*row) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class _CycleDays:
+    """Every day of the months holding claims to remit / reversals to send when the cycle started
+    (``claims.services.lifecycle.months_holding``). Each statement of the cycle on the claims carries them as a
+    literal list on the partition key, so PostgreSQL plans it over those months' partitions only (PostgreSQL
+    docs, "Partition Pruning"); by status alone it was planned and locked over every month, four statements per
+    payee (bench/results/2026-12-01-partitions-120.md, rows 49-54). Unremitted claims are recent: a few months."""
+
+    unremitted: list[dt.date]
+    unreversed: list[dt.date]
+
+
+def _cycle_days() -> _CycleDays:
+    return _CycleDays(
+        month_days(months_holding([STATE_UNREMITTED])), month_days(months_holding([STATE_UNREVERSED]))
+    )
 
 
 def _remitted_status(claims: list[_Claim]) -> dict[int, str]:
@@ -177,11 +212,13 @@ def _payments(
     With ``reversed_as`` (claim id -> CLP02 it was remitted with) each is the reversal of the claim's payment
     as it was remitted (``reversal=True``: 005010X221A1 CLP02 = 22, amounts negated by the writer).
     """
-    keys = ([c.id for c in claims], [c.service_date_from for c in claims])
+    keys = keys_params((c.id, c.service_date_from) for c in claims)
     lines: dict[int, list[ClaimLine]] = defaultdict(list)
+    # The ids and months as literal lists (KEYS_FILTER): planned over the claims' months only, where a join to
+    # unnest() pruned at run time, after every partition was planned and locked.
     for line in ClaimLine.objects.raw(
-        f"SELECT l.* FROM {LINE_TABLE} l JOIN unnest(%s::bigint[], %s::date[]) AS k(id, sdf) "
-        f"ON l.claim_id = k.id AND l.service_date_from = k.sdf ORDER BY l.claim_id, l.line_number",
+        f"SELECT l.* FROM {LINE_TABLE} l WHERE "
+        f"{KEYS_FILTER.format(alias='l', id='claim_id').replace('%b', '%s')} ORDER BY l.claim_id, l.line_number",
         keys,
     ):
         lines[line.claim_id].append(line)
@@ -272,9 +309,15 @@ def remittances_generate(
     try:
         with transaction.atomic():
             locks.xact_lock(LOCK, timeout="1s")
-        decided = Claim.objects.filter(remittance__isnull=True, status__in=list(_CLAIM_STATUS))
+        days = _cycle_days()
+        decided = Claim.objects.filter(
+            remittance__isnull=True, status__in=list(_CLAIM_STATUS), service_date_from__in=days.unremitted
+        )
         ended = Claim.objects.filter(
-            remittance__isnull=False, reversal_remittance__isnull=True, status__in=_ENDED
+            remittance__isnull=False,
+            reversal_remittance__isnull=True,
+            status__in=_ENDED,
+            service_date_from__in=days.unreversed,
         )
         groups = sorted(
             {
@@ -289,7 +332,13 @@ def remittances_generate(
                 # One cycle at a time: a second run waits here at most briefly, then fails as "running".
                 locks.xact_lock(LOCK, timeout="30s")
                 written, left_out, reversals_left_out = _remit_group(
-                    run, plans[plan_id], providers[provider_id], index=index, method=method, out_dir=out_dir
+                    run,
+                    plans[plan_id],
+                    providers[provider_id],
+                    index=index,
+                    method=method,
+                    out_dir=out_dir,
+                    days=days,
                 )
                 skipped += left_out
                 skipped_reversals += reversals_left_out
@@ -320,6 +369,23 @@ def remittances_generate(
     return run
 
 
+def _mark(
+    ids: list[int], months: dict[int, dt.date], column: str, remittance_id: int, unmarked: str
+) -> list[dt.date]:
+    """Set ``column`` to ``remittance_id`` on the claims ``ids`` still ``unmarked`` (the compare-and-set: a claim
+    is remitted once, reversed at most once); by id and month (``KEYS_FILTER``), so only their months' partitions
+    are planned. Returns the service_date_from of each claim marked."""
+    if not ids:
+        return []
+    with bound_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CLAIM_TABLE} AS c SET {column} = %b::bigint "
+            f"WHERE {KEYS_FILTER.format(alias='c', id='id')} AND {unmarked} RETURNING c.service_date_from",
+            [remittance_id, *keys_params((i, months[i]) for i in ids)],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _balance_owed(plan: HealthPlan, provider: Provider) -> tuple[Decimal, str]:
     """What ``provider`` still owes ``plan`` from forwarding balances carried in earlier 835s (dollars, >= 0),
     and the TRN02 of the latest file that carried one (the PLB03-2 reference of its recovery)."""
@@ -332,15 +398,27 @@ def _balance_owed(plan: HealthPlan, provider: Provider) -> tuple[Decimal, str]:
 
 
 def _remit_group(
-    run: RemittanceRun, plan: HealthPlan, provider: Provider, *, index: int, method: str, out_dir: Path | None
+    run: RemittanceRun,
+    plan: HealthPlan,
+    provider: Provider,
+    *,
+    index: int,
+    method: str,
+    out_dir: Path | None,
+    days: _CycleDays | None = None,
 ) -> tuple[Remittance | None, int, int]:
     """One payer's 835 to one payee: reversals first (CLP02 = 22), then the decided claims.
 
     Returns the stored ``Remittance`` (None when there was nothing to write), and how many claims and how
     many reversals were left out because they do not balance.
     """
-    ended = _take_reversals(plan.pk, provider.pk)
-    claims = _take(plan.pk, provider.pk)
+    # Without the cycle's days (a caller of one group: the benchmark, which replaces _take with its own
+    # two-argument reader), the takes read the months themselves.
+    if days is None:
+        ended, claims = _take_reversals(plan.pk, provider.pk), _take(plan.pk, provider.pk)
+    else:
+        ended = _take_reversals(plan.pk, provider.pk, days.unreversed)
+        claims = _take(plan.pk, provider.pk, days.unremitted)
     if not claims and not ended:
         return None, 0, 0
     reversals, reversed_ids, unbalanced_reversals = (
@@ -403,16 +481,22 @@ def _remit_group(
         paid=amount,
         content=text,
     )
-    marked = Claim.objects.filter(id__in=ids, remittance__isnull=True).update(remittance=row)
-    if marked != len(ids):
-        raise RuntimeError(f"835 {trace}: {len(ids) - marked} claims were remitted meanwhile")
-    reversed_marked = Claim.objects.filter(
-        id__in=reversed_ids, remittance__isnull=False, reversal_remittance__isnull=True
-    ).update(reversal_remittance=row)
-    if reversed_marked != len(reversed_ids):
+    months = {c.id: c.service_date_from for c in (*claims, *ended)}
+    marked = _mark(ids, months, "remittance_id", row.pk, "remittance_id IS NULL")
+    if len(marked) != len(ids):
+        raise RuntimeError(f"835 {trace}: {len(ids) - len(marked)} claims were remitted meanwhile")
+    reversed_marked = _mark(
+        reversed_ids,
+        months,
+        "reversal_remittance_id",
+        row.pk,
+        "remittance_id IS NOT NULL AND reversal_remittance_id IS NULL",
+    )
+    if len(reversed_marked) != len(reversed_ids):
         raise RuntimeError(
-            f"835 {trace}: {len(reversed_ids) - reversed_marked} claims were reversed meanwhile"
+            f"835 {trace}: {len(reversed_ids) - len(reversed_marked)} claims were reversed meanwhile"
         )
+    month_counts_remitted(remitted=marked, reversed_=reversed_marked)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / row.file_name).write_bytes(data)

@@ -25,6 +25,7 @@ from claims.models import (
     IngestStatus,
     ValidationOutcome,
 )
+from claims.services.lifecycle import claim_states, month_counts_add
 from members.tests.factories import HealthPlanFactory, MemberFactory
 from providers.tests.factories import ProviderFactory
 
@@ -81,6 +82,18 @@ class ClaimFactory(DjangoModelFactory):
                 billing_provider_id=self.billing_provider_id,
                 claim_number=self.claim_number,
             )
+
+    @factory.post_generation
+    def month_counts(self, create: bool, extracted: object, **kwargs: object) -> None:
+        # Counted in its month as a writer of claims must (claims.services.lifecycle: ingest's
+        # month_counts_loaded), so the work queue, the status filter and the jobs that read the months find it.
+        if create:
+            states = claim_states(
+                self.status,
+                remitted=self.remittance_id is not None,
+                reversed_=self.reversal_remittance_id is not None,
+            )
+            month_counts_add({(state, self.service_date_from): 1 for state in states})
 
 
 class ClaimLineFactory(DjangoModelFactory):

@@ -17,12 +17,15 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 
-from claims.lifecycle import ClaimStatus
+from claims.lifecycle import ClaimStatus, StatusSource
 from claims.models import Claim
-from claims.services.adjudication import claims_readjudicate
+from claims.services.adjudication import claims_adjudicate, claims_readjudicate, shards_for
 from claims.services.examiner import SeenClaim, claims_approve, claims_assign
+from claims.services.lifecycle import STATE_UNREMITTED, StatusChange, claims_status_change, months_holding
+from claims.services.remittance import remittances_generate
 from claims.tests.factories import ClaimFactory, ClaimLineFactory
 from members.tests.factories import EnrollmentFactory, HealthPlanFactory
+from providers.tests.factories import ProviderFactory
 from tests.pruning import (
     EXTRA_MONTHS,
     locks_taken,
@@ -103,3 +106,55 @@ def test_readjudicate_reads_and_takes_the_claims_in_their_months_partitions_only
     assert planned.matching(r"FOR UPDATE SKIP LOCKED"), str(planned)
     assert planned.most == 1, str(planned)
     assert locks[1] - locks[0] <= ONE_MONTH_LOCKS, locks
+
+
+# --- the months holding a status bound the statements that read by status ---------------------------------------
+
+
+def test_adjudication_without_ids_takes_from_the_months_holding_validated_claims_only() -> None:
+    claim = _pended()
+    claims_status_change(
+        changes=[StatusChange(claim.pk, claim.service_date_from, ClaimStatus.PENDED, ClaimStatus.VALIDATED)],
+        source=StatusSource.EXAMINER,
+    )
+    with transaction.atomic(), locks_taken() as locks, planned_statements() as planned:
+        assert len(shards_for(2)) in (1, 2)
+        result = claims_adjudicate(trigger="pruning test")
+    assert result.claims == 1
+    assert len(planned.matching(r"FOR UPDATE SKIP LOCKED")) == 1, str(planned)
+    assert planned.matching(r"percentile_disc"), str(planned)
+    assert planned.most == 1, str(planned)
+    assert locks[1] - locks[0] <= ONE_MONTH_LOCKS, locks
+
+
+def test_negative_control_the_take_by_status_alone_is_planned_over_every_month(many_months: int) -> None:
+    with planned_statements() as planned, connection.cursor() as cursor:  # the take as it was (bench row 31)
+        cursor.execute(
+            "SELECT id FROM claims_claim WHERE status = %s ORDER BY received_at, id LIMIT 10 FOR UPDATE SKIP LOCKED",
+            [ClaimStatus.VALIDATED],
+        )
+    assert planned.most >= many_months, str(planned)
+
+
+def test_835_cycle_reads_the_months_holding_unremitted_claims_only(examiner: User) -> None:
+    claim = _pended(billing_provider=ProviderFactory(tax_id="123456789"))
+    claims_approve(claims=[_seen(claim)], actor=examiner)
+    assert Claim.objects.get(pk=claim.pk).status in (ClaimStatus.APPROVED, ClaimStatus.DENIED)
+    with transaction.atomic(), locks_taken() as locks, planned_statements() as planned:
+        run = remittances_generate()
+    assert (run.outcome, run.claims, run.error) == ("success", 1, "")
+    assert Claim.objects.get(pk=claim.pk).remittance_id is not None
+    for statement in (
+        r"SELECT DISTINCT",
+        r"FOR UPDATE SKIP LOCKED",
+        r"FROM claims_claimline l",
+        r"SET remittance_id",
+    ):
+        assert planned.matching(statement), (statement, str(planned))
+    assert planned.most == 1, str(planned)
+    assert locks[1] - locks[0] <= ONE_MONTH_LOCKS, locks
+    # Remitted: no month holds an unremitted claim any more, and the next cycle reads no claims partition.
+    assert months_holding([STATE_UNREMITTED]) == []
+    with planned_statements() as again:
+        assert remittances_generate().claims == 0
+    assert again.most == 0, str(again)
