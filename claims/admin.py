@@ -28,7 +28,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import DateTimeField, ExpressionWrapper, F, Model, QuerySet
@@ -492,10 +492,37 @@ class AgeFilter(admin.SimpleListFilter):
 
 # Months offered by the service-month filter: this one and the two years before it (the partitions kept).
 SERVICE_MONTHS = 24
+# What a list shows by default: the claims served in this month and the two before it (and any dated later).
+RECENT_MONTHS = 3
+ALL_MONTHS = "all"
+# Filters that bound the months themselves (to the months holding a status): with one of them, or a search, the
+# list is not cut to the recent months by default.
+_MONTH_BOUNDING_PARAMETERS = frozenset({"status__exact", "carc", SEARCH_VAR})
+
+
+def recent_months_start() -> dt.date:
+    """First day of the oldest of the ``RECENT_MONTHS`` service months a list shows by default (UTC, like the
+    partition maintenance)."""
+    return timezone.now().date().replace(day=1) - relativedelta(months=RECENT_MONTHS - 1)
+
+
+def windowed(request: HttpRequest) -> bool:
+    """True when a list shows the recent months only: no service month chosen (not even "all months"), no search
+    and no filter that bounds the months itself."""
+    return ServiceMonthFilter.parameter_name not in request.GET and not (
+        _MONTH_BOUNDING_PARAMETERS & {key for key, value in request.GET.items() if value}
+    )
 
 
 class ServiceMonthFilter(admin.SimpleListFilter):
-    """First date of service by month: the partition key, so the list reads one month's partition only."""
+    """First date of service by month: the partition key, so the list reads one month's partition only.
+
+    With no month chosen, a list shows the last ``RECENT_MONTHS`` months (``service_date_from >= <first day>``, a
+    literal: PostgreSQL plans those months' partitions and the ones ahead only, PostgreSQL docs, "Partition
+    Pruning"), unless a search or a status filter bounds the months itself. Read unbounded, the list was planned
+    and locked over every month partition, 2,014 locks at 120 months
+    (bench/results/2026-12-01-partitions-120.md, rows 1 and 19). "All months" reads every month, on purpose.
+    """
 
     title = "service month"
     parameter_name = "service_month"
@@ -503,11 +530,21 @@ class ServiceMonthFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         this_month = timezone.now().date().replace(day=1)
         months = [this_month - relativedelta(months=k) for k in range(SERVICE_MONTHS + 1)]
-        return [(f"{m:%Y-%m}", f"{m:%Y-%m}") for m in months]
+        return [(ALL_MONTHS, "All months"), *((f"{m:%Y-%m}", f"{m:%Y-%m}") for m in months)]
+
+    def choices(self, changelist: Any) -> Any:
+        # Django's first choice, "All", is the list with no parameter: here that is the recent months.
+        first, *rest = list(super().choices(changelist))
+        yield {**first, "display": f"Last {RECENT_MONTHS} months"}
+        yield from rest
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
         if not value:
+            if windowed(request):
+                return queryset.filter(service_date_from__gte=recent_months_start())
+            return queryset
+        if value == ALL_MONTHS:
             return queryset
         try:
             first = dt.datetime.strptime(value, "%Y-%m").date()
@@ -877,7 +914,18 @@ class ClaimAdmin(_ClaimPage, AuditedAdminMixin, LargeTableAdmin[Claim]):
         term = search_term.strip()
         if not term:
             return queryset, False
-        search = claim_search(term)
+        # A claim number is found in any month (its keys prune by themselves); a member's or provider's claims are
+        # listed from the recent months unless a service month (or "all months") is chosen: what an examiner
+        # looking up a member usually wants, and a bound the planner prunes by.
+        since = None if ServiceMonthFilter.parameter_name in request.GET else recent_months_start()
+        search = claim_search(term, since=since)
+        if since is not None and (search.member_ids or search.provider_ids):
+            self.message_user(
+                request,
+                f"Claims of the matching members and providers are listed from the last {RECENT_MONTHS} service "
+                f'months (since {since:%Y-%m}); choose a service month, or "All months", for older ones.',
+                messages.INFO,
+            )
         if search.members_truncated:
             self.message_user(
                 request,
@@ -1237,8 +1285,12 @@ class ClaimLineAdmin(LargeTableAdmin[ClaimLine]):
     ordering = ("-id",)
     sortable_by = ()
     search_fields = ("=procedure_code",)
-    search_help_text = "Claim number of the line's claim, or procedure code (exact)."
+    search_help_text = (
+        "Claim number of the line's claim (any month), or procedure code (exact; the last "
+        f"{RECENT_MONTHS} service months unless a service month is chosen)."
+    )
     raw_id_fields = ("claim",)
+    list_filter = (ServiceMonthFilter,)
 
     @admin.display(description="claim")
     def claim_link(self, obj: ClaimLine) -> SafeString:
@@ -1254,7 +1306,8 @@ class ClaimLineAdmin(LargeTableAdmin[ClaimLine]):
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(claim_line_search_q(term)), False
+        since = None if ServiceMonthFilter.parameter_name in request.GET else recent_months_start()
+        return queryset.filter(claim_line_search_q(term, since=since)), False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -1409,7 +1462,11 @@ class IngestBatchAdmin(TypedModelAdmin[IngestBatch]):
     def claims_link(self, obj: IngestBatch) -> SafeString:
         # The claims list filtered by this batch (BatchFilter, claim_batch_idx); the count is the batch's own,
         # recorded at ingest, not a COUNT over the claims.
-        url = reverse("admin:claims_claim_changelist") + f"?{BatchFilter.parameter_name}={obj.pk}"
+        # Every service month: a batch's claims can be of any month, and nothing records which (yet).
+        url = (
+            reverse("admin:claims_claim_changelist")
+            + f"?{BatchFilter.parameter_name}={obj.pk}&{ServiceMonthFilter.parameter_name}={ALL_MONTHS}"
+        )
         return format_html(
             '<a href="{}" class="batch-claims">The {} claims of this batch</a>', url, obj.claim_count
         )

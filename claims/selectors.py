@@ -36,8 +36,14 @@ class ClaimSearch:
     members_truncated: bool  # more than SEARCH_ID_LIMIT members matched; only the first ones are searched
 
 
-def claim_search(term: str, *, limit: int = SEARCH_ID_LIMIT) -> ClaimSearch:
+def claim_search(term: str, *, limit: int = SEARCH_ID_LIMIT, since: dt.date | None = None) -> ClaimSearch:
     """Resolve an admin search term: claim number, member number, member last-name prefix, or NPI.
+
+    A claim number finds its claims in any month. A member's or provider's claims can be in any month too, and
+    nothing says which: with ``since`` (a first day of month) they are searched from that month on only
+    (``service_date_from >= since``, a literal on the partition key, so PostgreSQL plans those months' partitions
+    only; PostgreSQL docs, "Partition Pruning"). The admin passes its recent months unless a service month is chosen:
+    an examiner looking up a member wants the current claims first, and asks for older months explicitly.
 
     The returned ``q`` ORs, on claims_claim only:
     ``(id, service_date_from) IN`` the claim number's keys (``claim_keys_for_number``) -> the primary key, in
@@ -50,10 +56,13 @@ def claim_search(term: str, *, limit: int = SEARCH_ID_LIMIT) -> ClaimSearch:
     member_ids, truncated = member_ids_for_search(term, limit=limit)
     provider_ids = provider_ids_for_npi(term)
     q = keys_q(claim_keys_for_number(term, limit=limit))
+    parties = Q(pk__in=[])
     if member_ids:
-        q |= Q(member_id__in=member_ids)
+        parties |= Q(member_id__in=member_ids)
     if provider_ids:
-        q |= Q(billing_provider_id__in=provider_ids) | Q(rendering_provider_id__in=provider_ids)
+        parties |= Q(billing_provider_id__in=provider_ids) | Q(rendering_provider_id__in=provider_ids)
+    if member_ids or provider_ids:
+        q |= parties & Q(service_date_from__gte=since) if since is not None else parties
     return ClaimSearch(q=q, member_ids=member_ids, provider_ids=provider_ids, members_truncated=truncated)
 
 
@@ -88,15 +97,17 @@ def claim_ids_for_number(term: str, *, limit: int = SEARCH_ID_LIMIT) -> list[int
     return [claim_id for claim_id, _ in claim_keys_for_number(term, limit=limit)]
 
 
-def claim_line_search_q(term: str) -> Q:
+def claim_line_search_q(term: str, *, since: dt.date | None = None) -> Q:
     """Lines of the claim numbered ``term``, or else lines with procedure code ``term``.
 
     A term that is a claim number gives that claim's lines only: its keys -> claimline_claim_idx in those months'
     partitions (ORed with the procedure code, every partition would be read for a code no line has). Any other
-    term is a procedure code: ``procedure_code IN (..)`` -> claimline_procedure_idx, in every month.
+    term is a procedure code: ``procedure_code IN (..)`` -> claimline_procedure_idx, in every month, or from month
+    ``since`` on when given (a literal on the partition key: those months' partitions only).
     """
     term = term.strip()
     keys = claim_keys_for_number(term)
     if keys:
         return keys_q(keys, id_field="claim_id")
-    return Q(procedure_code__in=sorted({term, term.upper()}))
+    codes = Q(procedure_code__in=sorted({term, term.upper()}))
+    return codes & Q(service_date_from__gte=since) if since is not None else codes

@@ -12,12 +12,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
+from claims.admin import RECENT_MONTHS, recent_months_start
 from claims.models import Claim, ClaimNumber
 from claims.tests.factories import ClaimFactory, ClaimLineFactory
+from members.tests.factories import MemberFactory
 from tests.pruning import (
     EXTRA_MONTHS,
     locks_taken,
@@ -116,3 +119,61 @@ def test_negative_control_the_status_alone_is_planned_over_every_month(many_mont
     with planned_statements() as planned:
         list(Claim.objects.filter(status="pended").order_by("received_at", "id")[:100])
     assert planned.most >= many_months, str(planned)
+
+
+# --- lists without filters, and searches: the recent months ------------------------------------------------------
+
+
+def _ahead_and_default() -> int:
+    """Partitions a list from a lower month on reads besides its months: the months ahead and DEFAULT."""
+    from ops.platform.partitioning import existing_partitions
+
+    this_month = f"claims_claim_p{recent_months_start() + relativedelta(months=RECENT_MONTHS - 1):%Y_%m}"
+    names = existing_partitions("claims_claim")
+    ahead = sum(1 for name in names if name.startswith("claims_claim_p") and name > this_month)
+    return ahead + ("claims_claim_default" in names)
+
+
+@pytest.mark.parametrize("model", ["claim", "claimline"])
+def test_lists_without_filters_read_the_recent_months_only(admin_client: Client, model: str) -> None:
+    claim = ClaimFactory()
+    ClaimLineFactory(claim=claim, line_number=1)
+    with transaction.atomic(), locks_taken() as locks, planned_statements() as planned:
+        response = admin_client.get(reverse(f"admin:claims_{model}_changelist"))
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 1
+    bound = RECENT_MONTHS + _ahead_and_default()
+    assert 0 < planned.most <= bound <= 8, str(planned)
+    assert locks[1] - locks[0] <= bound * ONE_MONTH_LOCKS, locks
+    assert "Last 3 months" in response.content.decode()
+
+
+@pytest.mark.parametrize("model", ["claim", "claimline"])
+def test_negative_control_all_months_reads_every_month(
+    admin_client: Client, model: str, many_months: int
+) -> None:
+    ClaimFactory()
+    with planned_statements() as planned:
+        response = admin_client.get(reverse(f"admin:claims_{model}_changelist"), {"service_month": "all"})
+    assert response.status_code == 200
+    assert planned.most >= many_months, str(planned)
+
+
+def test_member_search_lists_the_recent_months_and_a_claim_number_any_month(admin_client: Client) -> None:
+    member = MemberFactory(member_number="M-PRUNE-1")
+    old_day = recent_months_start() - relativedelta(months=6)
+    recent, old = ClaimFactory(member=member), ClaimFactory(member=member, service_date_from=old_day)
+    url = reverse("admin:claims_claim_changelist")
+    with planned_statements() as planned:
+        response = admin_client.get(url, {"q": "M-PRUNE-1"})
+    assert [c.pk for c in response.context["cl"].result_list] == [recent.pk]
+    assert "choose a service month" in response.content.decode()
+    assert 0 < planned.most <= RECENT_MONTHS + _ahead_and_default(), str(planned)
+    # Older claims: asked for explicitly.
+    everything = admin_client.get(url, {"q": "M-PRUNE-1", "service_month": "all"})
+    assert {c.pk for c in everything.context["cl"].result_list} == {recent.pk, old.pk}
+    # A claim number is found whatever its month, read from its own month only.
+    with planned_statements() as by_number:
+        found = admin_client.get(url, {"q": old.claim_number})
+    assert [c.pk for c in found.context["cl"].result_list] == [old.pk]
+    assert by_number.most == 1, str(by_number)
