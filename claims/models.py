@@ -596,7 +596,8 @@ class ClaimMonthCount(models.Model):
 
     Written only by ``claims.services.lifecycle`` (the one writer of claim status), in the transaction that moves
     the claims: each writer INSERTs its own delta rows and never updates one, so two writers never wait on each
-    other nor lose one another's counts; ``month_counts_compact`` folds the rows into one per (state, month).
+    other nor lose one another's counts; ``month_counts_compact`` folds the rows into one per (state, month)
+    (hourly: config/beat.py).
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -604,11 +605,8 @@ class ClaimMonthCount(models.Model):
     month = models.DateField()
     claims = models.BigIntegerField()
 
-    class Meta:
-        indexes = [
-            # months_holding: the rows of a few states, summed by month (an index-only scan once vacuumed).
-            models.Index(fields=["state", "month"], include=["claims"], name="claimmonthcount_state_idx"),
-        ]
+    # No index: folded hourly (claims.tasks.month_counts_compact) the table is a few hundred rows, states times
+    # months kept, which a sequential scan reads in well under a millisecond.
 
     def __str__(self) -> str:
         return f"{self.state} {self.month:%Y-%m}: {self.claims:+d}"

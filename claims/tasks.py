@@ -9,6 +9,7 @@ from typing import Any
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from claims.services import lifecycle
 from claims.services.adjudication import claims_adjudicate
 from claims.services.remittance import remittances_generate
 from claims.services.validation import validation_parts_merge
@@ -41,6 +42,13 @@ def remit_cycle() -> dict[str, object]:
     """The weekly payment cycle: 835s for every decided claim not yet remitted (config/beat.py)."""
     run = remittances_generate()
     return {"run": run.pk, "payees": run.payees, "claims": run.claims, "paid": str(run.total_paid)}
+
+
+@shared_task(soft_time_limit=300, time_limit=330, acks_late=True)
+def month_counts_compact() -> int:
+    """Fold the month-count delta rows into one per (state, month) (claims.services.lifecycle), hourly, so the
+    table the work queue and the jobs read their months from stays a few hundred rows. Returns the rows left."""
+    return lifecycle.month_counts_compact()
 
 
 # A part of ~10,000 claims takes 20-45 s of pyx12 on a free core; the limits leave room for a busy machine.

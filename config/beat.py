@@ -41,6 +41,8 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("analytics: rebuild day summaries", "analytics.tasks.rebuild_summaries", crontab="30 2 * * *"),
     # The payment cycle: 835s for every decided claim not yet remitted (claims.services.remittance), Fridays.
     Schedule("claims: 835 payment cycle", "claims.tasks.remit_cycle", crontab="0 6 * * 5"),
+    # The months each claim state is in are written as deltas (claims.services.lifecycle); folded hourly.
+    Schedule("claims: compact month counts", "claims.tasks.month_counts_compact", every_minutes=60),
     # Maintenance (ops.tasks): each job holds an advisory lock, so an overlapping run is skipped.
     # Rollover, DEFAULT repair and retention (archive, verify, drop) are one job: daily.
     Schedule("ops: partition maintenance", "ops.tasks.partitions_maintain", crontab="15 1 * * *"),

@@ -108,14 +108,22 @@ def declared_index_names(plan: PlanNode, *, using: str = "default") -> set[str]:
     return set(top_parent_indexes(index_names(plan), using=using).values())
 
 
+def _index_scans_with_relation(
+    plan: PlanNode, relation: str | None = None
+) -> Iterator[tuple[str, str | None]]:
+    """(index name, relation it reads) of every index scan; a Bitmap Index Scan names no relation, it reads its
+    Bitmap Heap Scan's (its ancestor's)."""
+    relation = plan.get("Relation Name", relation)
+    if "Index Name" in plan:
+        yield plan["Index Name"], relation
+    for child in plan.get("Plans", ()):
+        yield from _index_scans_with_relation(child, relation)
+
+
 def declared_index_names_on(plan: PlanNode, relations: set[str], *, using: str = "default") -> set[str]:
     """The declared (parent) names of the indexes the plan reads to scan one of ``relations`` (partitions by
     their own name)."""
-    names = {
-        node["Index Name"]
-        for node in iter_nodes(plan)
-        if "Index Name" in node and node.get("Relation Name") in relations
-    }
+    names = {name for name, relation in _index_scans_with_relation(plan) if relation in relations}
     return set(top_parent_indexes(names, using=using).values())
 
 

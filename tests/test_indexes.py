@@ -44,6 +44,7 @@ from claims.models import (
     IngestBatch,
     Remittance,
 )
+from claims.services.lifecycle import month_counts_rebuild
 from members.models import Enrollment, Member, MemberPII
 from providers.models import Provider, ProviderNetwork
 from tests import pgplan
@@ -214,6 +215,7 @@ LOADED_TABLES = [
     "claims_claimline",
     "claims_claimnumber",
     "claims_claimstatushistory",
+    "claims_claimmonthcount",
 ]
 
 
@@ -240,6 +242,8 @@ def load_rows() -> Sample:
             elif "%s::date[]" in statement:
                 params = [months]
             cursor.execute(statement, params)
+    # The rows bypass the claim-lifecycle writer: count the months each state is in, as it would have.
+    month_counts_rebuild()
     owner_execute(f"VACUUM (ANALYZE) {', '.join(LOADED_TABLES)}")  # the owner's
     member = Member.objects.get(member_number="M00000100")
     claim = Claim.objects.filter(member=member).order_by("id").first()
