@@ -569,8 +569,8 @@ def database_cache_hit(*, using: str = "default") -> CacheHit:
 
 # --- partitions -------------------------------------------------------------------------------------------------
 
-# Below this many estimated rows a partition is counted exactly (cheap); above, reltuples is trusted.
-EXACT_COUNT_BELOW = 10_000
+# A DEFAULT partition is counted exactly up to this many rows (more is reported as this many, estimated).
+DEFAULT_COUNT_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
@@ -581,8 +581,9 @@ class PartitionInfo:
     name: str
     bound: str  # pg_get_expr(relpartbound): "FOR VALUES FROM (...) TO (...)" or "DEFAULT"
     rows: int
-    rows_exact: bool  # counted (small partitions) rather than estimated from reltuples
+    rows_exact: bool  # counted (a DEFAULT partition) rather than estimated from reltuples
     size_bytes: int  # with indexes and TOAST
+    analyzed: bool = True  # False: never vacuumed or analyzed (reltuples -1), rows shown as 0
 
     @property
     def is_default(self) -> bool:
@@ -594,28 +595,58 @@ class PartitionInfo:
         return self.is_default and self.rows > 0
 
 
+# One statement over the catalogs, whatever the number of partitions: each partition's rows are its reltuples, a
+# sub-partitioned one's the sum of its leaves' (walked through pg_inherits). Counting each partition instead was one
+# statement per partition (250 at 120 months of claims and lines) and, at 10 M claims, a full scan of the tables
+# on every page view (bench/results/2026-12-01-partitions-120.md, rows 55-56). reltuples is -1 until a partition
+# is first vacuumed or analyzed (PostgreSQL docs, "pg_class"); such a leaf counts 0 and the partition is marked.
 _PARTITIONS_SQL = """
-SELECT parent.relname, child.relname, pg_get_expr(child.relpartbound, child.oid), child.reltuples,
-       pg_total_relation_size(child.oid)
+WITH RECURSIVE tree(top, oid) AS (
+    SELECT i.inhrelid, i.inhrelid
+    FROM pg_inherits i
+    JOIN pg_class parent ON parent.oid = i.inhparent
+    JOIN pg_namespace n ON n.oid = parent.relnamespace
+    WHERE n.nspname = %s AND parent.relkind = 'p'
+    UNION ALL
+    SELECT tree.top, i.inhrelid FROM tree JOIN pg_inherits i ON i.inhparent = tree.oid
+),
+leaves AS (
+    SELECT tree.top,
+           COALESCE(SUM(GREATEST(c.reltuples, 0)) FILTER (WHERE c.relkind <> 'p'), 0) AS rows,
+           bool_and(c.reltuples >= 0) FILTER (WHERE c.relkind <> 'p') AS analyzed
+    FROM tree JOIN pg_class c ON c.oid = tree.oid
+    GROUP BY tree.top
+)
+SELECT parent.relname, child.relname, pg_get_expr(child.relpartbound, child.oid), leaves.rows,
+       COALESCE(leaves.analyzed, true), pg_total_relation_size(child.oid)
 FROM pg_inherits i
 JOIN pg_class parent ON parent.oid = i.inhparent
 JOIN pg_class child ON child.oid = i.inhrelid
 JOIN pg_namespace n ON n.oid = parent.relnamespace
+JOIN leaves ON leaves.top = child.oid
 WHERE n.nspname = %s AND parent.relkind = 'p'
 ORDER BY parent.relname, child.relname
 """
 
 
 def partitions(*, using: str = "default") -> list[PartitionInfo]:
-    """Every partition with its bounds, rows and size; DEFAULT partitions and small ones are counted exactly."""
+    """Every partition with its bounds, estimated rows (``pg_class.reltuples``) and size, in one catalog read.
+
+    DEFAULT partitions (one per partitioned table, whatever the number of months) are counted exactly, up to
+    ``DEFAULT_COUNT_LIMIT`` rows: a row there is the flag this page raises, and statistics can miss a row
+    written since the last ANALYZE.
+    """
     result = []
-    for parent, name, bound, reltuples, size in _fetch(_PARTITIONS_SQL, [SCHEMA], using=using):
-        exact = bound == "DEFAULT" or reltuples < EXACT_COUNT_BELOW
-        if exact:
+    for parent, name, bound, reltuples, analyzed, size in _fetch(
+        _PARTITIONS_SQL, [SCHEMA, SCHEMA], using=using
+    ):
+        rows, exact = int(reltuples), False
+        if bound == "DEFAULT":
             # The name comes from the catalog, quoted as an identifier.
-            count_sql = sql.SQL("SELECT COUNT(*) FROM {}").format(sql.Identifier(SCHEMA, name))
-            ((rows,),) = _fetch(count_sql, using=using)
-        else:
-            rows = reltuples
-        result.append(PartitionInfo(parent, name, bound, int(rows), exact, int(size)))
+            count_sql = sql.SQL("SELECT COUNT(*) FROM (SELECT 1 FROM {} LIMIT %s) capped").format(
+                sql.Identifier(SCHEMA, name)
+            )
+            ((counted,),) = _fetch(count_sql, [DEFAULT_COUNT_LIMIT], using=using)
+            rows, exact, analyzed = int(counted), counted < DEFAULT_COUNT_LIMIT, True
+        result.append(PartitionInfo(parent, name, bound, rows, exact, int(size), bool(analyzed)))
     return result

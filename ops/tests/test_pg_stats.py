@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from claims.tests.factories import ClaimFactory
 from ops import pg_stats
 from ops.tests.conftest import run
 from tests.owner import admin_execute, dropped_index, owner_execute
+from tests.pruning import EXTRA_MONTHS, many_months_added
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_may_create")]
 
@@ -155,6 +159,32 @@ def test_a_row_in_a_default_partition_is_flagged() -> None:
     monthly = parts[f"claims_claim_p{dt.date.today():%Y_%m}"]
     assert monthly.bound.startswith("FOR VALUES FROM") and not monthly.flagged
     assert not parts["claims_claimline_default"].flagged
+
+
+@pytest.fixture(scope="module")
+def many_months(django_db_setup: None, django_db_blocker: Any) -> Iterator[int]:
+    """Claim partitions in the database, ``EXTRA_MONTHS`` empty ones added for this module (tests/pruning.py)."""
+    yield from many_months_added(django_db_blocker)
+
+
+def test_partitions_are_read_in_one_catalog_statement_whatever_the_number_of_months(many_months: int) -> None:
+    assert many_months >= EXTRA_MONTHS + 20
+    ClaimFactory(service_date_from=dt.date(2099, 1, 15))  # a row in the claims' DEFAULT partition
+    this_month = f"claims_claim_p{dt.date.today():%Y_%m}"
+    owner_execute(f"ANALYZE {this_month}")  # analyzed (by another backend: the planted row is not seen)
+    with CaptureQueriesContext(connection) as captured:
+        parts = {p.name: p for p in pg_stats.partitions()}
+    defaults = [p for p in parts.values() if p.is_default]
+    # The catalog read, then a capped count of each DEFAULT partition (one per partitioned table); none per month.
+    assert len(captured.captured_queries) == 1 + len(defaults), [
+        q["sql"][:80] for q in captured.captured_queries
+    ]
+    assert not [q for q in captured.captured_queries if "_p20" in q["sql"]]
+    assert sum(1 for name in parts if name.startswith("claims_claim_p")) == many_months - 1
+    assert parts["claims_claim_default"].rows == 1 and parts["claims_claim_default"].flagged
+    month = parts[this_month]
+    assert (month.rows, month.rows_exact, month.analyzed) == (0, False, True)
+    assert not parts["claims_claimline_p2001_01"].analyzed  # never analyzed: shown so, not as ~0
 
 
 def test_tables_roll_partitions_up_and_skip_other_schemas() -> None:
