@@ -23,6 +23,7 @@ from django.db import connection, connections, transaction
 
 from claims.codes import icd10cm_problem
 from claims.models import Claim, ClaimLine, ClaimStatus
+from claims.services.lifecycle import months_holding
 from members.models import HealthPlan, Member, MemberPII
 from members.pii import ENCRYPTED_FIELDS, ssn_hmac
 from ops.platform.partitioning import existing_partitions, partitions_ensure
@@ -368,6 +369,9 @@ def test_same_seed_gives_identical_tables_rerun_replaces_and_another_seed_differ
     )  # fmt: skip
     assert "rows in DEFAULT partitions: 0" in out.getvalue()
     assert Claim.objects.count() == 400  # replaced, not appended
+    # Counted in their months as the lifecycle writer would have (the work queue reads the pended months).
+    pended = Claim.objects.filter(status=ClaimStatus.PENDED).values_list("service_date_from", flat=True)
+    assert months_holding([ClaimStatus.PENDED]) == sorted({day.replace(day=1) for day in pended})
     assert table_digests() == first
     demo_data_generate(claims=400, seed=12, as_of=AS_OF)
     other = table_digests()
