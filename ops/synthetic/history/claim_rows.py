@@ -42,10 +42,10 @@ import datetime as dt
 import gc
 import hashlib
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from itertools import accumulate
 from typing import NamedTuple
@@ -396,6 +396,62 @@ def _fewer_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
+# Parts of one run, generated side by side (by processes of their own): each takes a share of the members, all of
+# their claims and the claims' whole story, so a part decides alone (the deductible is per member; a replacement,
+# void or duplicate is its original's member's). See ``ClaimRows``.
+MAX_PARTS = 2
+
+
+def member_parts(cum: list[float], parts: int) -> list[int]:
+    """Bounds of the parts' members as indexes of ``cum`` (``Members.cum``): part k has indexes bounds[k] ..
+    bounds[k+1]-1, about an equal share of the utilisation weight each (so of the claims)."""
+    total = cum[-1]
+    inner = [min(len(cum), bisect_left(cum, total * k / parts)) for k in range(1, parts)]
+    return [0, *inner, len(cum)]
+
+
+def part_day_counts(counts: list[int], first_share: float, part: int) -> Iterator[tuple[int, int]]:
+    """(first claim id, claims) of ``part`` (0 or 1) for each day of ``counts`` (``daily_counts``): part 0 has
+    the first ``first_share`` of the claims so far, rounded down, and the first ids of each day; part 1 the rest.
+    Claim ids stay dense and ascending with the service day."""
+    run = first = 0
+    for count in counts:
+        run_after = run + count
+        first_after = min(run_after, int(run_after * first_share))
+        firsts = first_after - first
+        yield (run + 1, firsts) if part == 0 else (run + 1 + firsts, count - firsts)
+        run, first = run_after, first_after
+
+
+class BatchSchedule:
+    """Clearinghouse files: a few a day (more at scale), each at its own time, validated minutes later. Batch
+    index ``day * slots + slot``; ``received`` and ``validated`` in seconds from the window's first midnight."""
+
+    def __init__(self, seed: int, claims: int, days: int) -> None:
+        self.slots = max(1, min(8, claims // 125_000))
+        brng = stream(seed, "batches")
+        self.received: list[int] = []
+        self.validated: list[int] = []
+        for day in range(days):
+            for slot in range(self.slots):
+                at = day * DAY + (6 + slot * 15 // self.slots) * 3600 + brng.randrange(3600)
+                # Validation (pyx12) usually follows within minutes; some files wait in a backlog for hours.
+                backlog = brng.random() < 0.15
+                delay = brng.randrange(4 * 3600, 48 * 3600) if backlog else brng.randrange(90, 900)
+                self.received.append(at)
+                self.validated.append(at + delay)
+
+
+@dataclass(frozen=True)
+class PartDone:
+    """The last item of a part's ``chunks()``: what the loader adds up over the parts (``batches_chunk``, the
+    report's outcomes)."""
+
+    part: int
+    batch_totals: dict[int, list[int]]
+    outcomes: dict[str, int]
+
+
 def plan_benefits() -> list[Benefits]:
     """The engine's terms of each plan (by plan index), through the production mapping (``benefits_of``) of the
     plan rows this generator writes (``people._plan_row``)."""
@@ -437,18 +493,29 @@ def _note(decision: ClaimDecision) -> str:
 
 
 class ClaimRows:
-    """Generates the claim tables for one run; iterate ``chunks()`` once.
+    """Generates the claim tables for one run, or for one ``part`` of ``parts`` (``MAX_PARTS`` at most);
+    iterate ``chunks()`` once.
 
     ``diagnoses``: ``diagnosis_tables(seed)``, when the caller has them (~3 s: reading ICD-10-CM).
+
+    A part has the members of its share of the utilisation weight (``member_parts``), each day that share of the
+    day's claims (``part_day_counts``) with the first ids of the day for part 0, and random streams of its own,
+    so parts can run in separate processes and give the same rows for a seed whatever runs beside them. Nothing
+    a decision reads belongs to another part: the deductible met is per member, a follow-up is its original's
+    member's. Lines, history, CAS rows and accumulators take every ``parts``-th id from ``part + 1``, so the
+    parts' ids never collide (a part with fewer rows leaves gaps at the top). Claim ids stay dense.
 
     ``counts`` (rows per table), ``partition_rows`` and ``outcomes`` (final claim statuses) are complete after
     the iteration.
     """
 
     def __init__(self, *, seed: int, claims: int, as_of: dt.date, window_start: dt.date, people: People,
-                 chunk_claims: int = 25_000,
-                 diagnoses: Diagnoses | None = None) -> None:  # fmt: skip
+                 chunk_claims: int = 25_000, diagnoses: Diagnoses | None = None,
+                 part: int = 0, parts: int = 1) -> None:  # fmt: skip
+        if not 1 <= parts <= MAX_PARTS or not 0 <= part < parts:
+            raise ValueError(f"part {part} of {parts}: at most {MAX_PARTS} parts")
         self.seed = seed
+        self.part, self.parts = part, parts
         self.claims = claims
         self.origin = window_start
         self.days = (as_of - window_start).days  # service days 0 .. days-1 (the last is the day before as_of)
@@ -456,27 +523,24 @@ class ClaimRows:
         self.people = people
         self.chunk_claims = chunk_claims
         self.clock = Clock(window_start, self.days + 1)
-        self.rng = stream(seed, "claims")
-        self.examiner_rng = stream(seed, "examiner")
+        # One part's streams are its own (the single part keeps the original names).
+        suffix = "" if parts == 1 else f":{part + 1}/{parts}"
+        self.rng = stream(seed, f"claims{suffix}")
+        self.examiner_rng = stream(seed, f"examiner{suffix}")
         self.counts = {
             CLAIM_TABLE: 0, LINE_TABLE: 0, HISTORY_TABLE: 0, ADJUSTMENT_TABLE: 0, ACCUMULATOR_TABLE: 0,
             BATCH_TABLE: 0, NUMBER_TABLE: 0,
         }  # fmt: skip
         self.partition_rows: dict[str, int] = {}
-        # Clearinghouse files: a few a day (more at scale), each at its own time, validated minutes later.
-        self.slots = max(1, min(8, claims // 125_000))
-        brng = stream(seed, "batches")
-        self.batch_received: list[int] = []
-        self.batch_validated: list[int] = []
-        for day in range(self.days):
-            for slot in range(self.slots):
-                at = day * DAY + (6 + slot * 15 // self.slots) * 3600 + brng.randrange(3600)
-                # Validation (pyx12) usually follows within minutes; some files wait in a backlog for hours.
-                backlog = brng.random() < 0.15
-                delay = brng.randrange(4 * 3600, 48 * 3600) if backlog else brng.randrange(90, 900)
-                self.batch_received.append(at)
-                self.batch_validated.append(at + delay)
-        self.batch_totals: dict[int, list[int]] = {}  # batch index -> [claims, lines, charge cents]
+        schedule = BatchSchedule(seed, claims, self.days)
+        self.slots, self.batch_received, self.batch_validated = (
+            schedule.slots,
+            schedule.received,
+            schedule.validated,
+        )
+        self.batch_totals: dict[
+            int, list[int]
+        ] = {}  # batch index -> [claims, lines, charge cents] of this part
         # ``diagnoses(seed)``, unless the caller made them already (elsewhere, while it did other work).
         self.dx_codes, self.dx_cum, self.category_problems = diagnoses or diagnosis_tables(seed)
         self.dx_total = self.dx_cum[-1]
@@ -501,9 +565,8 @@ class ClaimRows:
         self.month_start_of_day = [
             (window_start + dt.timedelta(days=d)).replace(day=1) for d in range(self.days)
         ]
-        self.next_line_id = 1
-        self.next_history_id = 1
-        self.next_adjustment_id = 1
+        # Row ids of the tables whose rows the parts write side by side: part k of n takes k+1, k+1+n, k+1+2n ...
+        self.next_line_id = self.next_history_id = self.next_adjustment_id = part + 1
         self.allowed_moves: set[tuple[str, str]] = set()
         # The engine's inputs that do not change per claim: plan terms, dates of day indexes, money and units
         # as Decimal (cached by value: few distinct charges recur millions of times).
@@ -537,7 +600,15 @@ class ClaimRows:
         members = people.members
         self._random = self.rng.random
         self._ordinal0 = window_start.toordinal()
-        self._m_cum, self._m_total = members.cum, members.cum[-1]
+        self._m_cum = members.cum
+        # This part's members: indexes lo..last of ``cum`` (ids lo+1..last+1), drawn by their weights.
+        bounds = member_parts(members.cum, parts)
+        first_top = members.cum[bounds[1] - 1] if bounds[1] > 0 else 0.0
+        self.first_share = first_top / members.cum[-1]  # part 0's share of the claims
+        self._m_lo, self._m_last = bounds[part], bounds[part + 1] - 1
+        base = members.cum[self._m_lo - 1] if self._m_lo > 0 else 0.0
+        top = members.cum[self._m_last] if self._m_last >= self._m_lo else base
+        self._m_base, self._m_span = base, top - base
         self._m_eff1, self._m_term1, self._m_plan1 = members.eff1, members.term1, members.plan1
         self._m_plan2, self._m_eff2 = members.plan2, members.eff2
         self._m_age, self._m_state = members.age, members.state
@@ -562,14 +633,15 @@ class ClaimRows:
 
     # -- the stream -------------------------------------------------------------------------------------------
 
-    def chunks(self) -> Iterator[CopyChunk | Sealed]:
+    def chunks(self) -> Iterator[CopyChunk | Sealed | PartDone]:
         """COPY chunks: claims and lines per month partition, history and CAS rows, flushed at each new month
-        of service (or every ``chunk_claims`` claims); the batches; the accumulators. After a flush, the
-        ``Sealed`` markers of the months that became nearly complete, or complete (every month by the end).
+        of service (or every ``chunk_claims`` claims); the accumulators; last the ``PartDone`` (the batches are
+        ``batches_chunk``'s, from every part's totals). After a flush, the ``Sealed`` markers of the months that
+        became nearly complete, or complete (every month by the end).
 
         The two halves are apart because nothing drawn depends on a decision. Running them in two processes
         was tried (drafts pickled per day): at 300,000 claims the draws are 4.1 s of 25 s, and unpickling their
-        drafts cost the deciding side 3.5 s, so it gained nothing.
+        drafts cost the deciding side 3.5 s, so it gained nothing. Parts split the work by member instead.
         """
         yield from self.decisions(self.draws())
 
@@ -581,18 +653,17 @@ class ClaimRows:
         An original and its follow-up are made together, on the original's service day.
         """
         counts = daily_counts(self.seed, self.claims, self.days, self.origin)
-        next_id = 1
         with _fewer_collections():
-            for day, count in enumerate(counts):
+            for day, (first_id, count) in enumerate(part_day_counts(counts, self.first_share, self.part)):
                 # The day makes exactly ``count`` claims (follow-ups included), all in the day's month.
                 drafts: list[_Draft] = []
                 while len(drafts) < count:
-                    drafts += self._claim_with_follow_up(day, next_id + len(drafts), room=count - len(drafts))
-                next_id += count
+                    drafts += self._claim_with_follow_up(
+                        day, first_id + len(drafts), room=count - len(drafts)
+                    )
                 yield day, drafts
-        yield self._batches()
 
-    def decisions(self, days: Iterable[Day | CopyChunk]) -> Iterator[CopyChunk | Sealed]:
+    def decisions(self, days: Iterable[Day | CopyChunk]) -> Iterator[CopyChunk | Sealed | PartDone]:
         """The second half: the engine's decisions of the drafts ``draws`` made, in time order, and the rows.
 
         After each service day's drafts arrive, every decision due that day is made: a claim generated later is
@@ -623,6 +694,7 @@ class ClaimRows:
         yield from self._flush()
         yield from self._seal(before=dt.date.max)
         yield self._accumulators()
+        yield PartDone(self.part, self.batch_totals, self.outcomes)
 
     def _seal(self, *, before: dt.date) -> Iterator[Sealed]:
         """The ``Sealed`` markers due for the months before ``before`` (all their days generated): no later
@@ -633,10 +705,10 @@ class ClaimRows:
             if not left:
                 self.nearly.add(month)
                 self.sealed.add(month)
-                yield Sealed(month, complete=True)
+                yield Sealed(month, complete=True, part=self.part)
             elif month not in self.nearly and left <= INDEX_WHEN_LEFT * self.generated[month]:
                 self.nearly.add(month)
-                yield Sealed(month, complete=False)
+                yield Sealed(month, complete=False, part=self.part)
 
     def _flush(self) -> Iterator[CopyChunk]:
         for month in sorted(self.month_rows):
@@ -718,7 +790,13 @@ class ClaimRows:
         random = self._random
         ordinal = self._ordinal0 + day
         # Patient: utilisation-weighted; mostly someone covered on the day (else the engine denies CO-26/27).
-        m_cum, m_total = self._m_cum, self._m_total
+        m_cum, m_lo, m_last, m_base, m_span = (
+            self._m_cum,
+            self._m_lo,
+            self._m_last,
+            self._m_base,
+            self._m_span,
+        )
         eff1, term1, plan1, plan2, eff2 = (
             self._m_eff1,
             self._m_term1,
@@ -728,7 +806,7 @@ class ClaimRows:
         )
         member = 0
         for _ in range(30):
-            member = bisect_right(m_cum, random() * m_total) + 1
+            member = bisect_right(m_cum, m_base + random() * m_span, m_lo, m_last) + 1
             if eff1[member] <= ordinal <= term1[member]:
                 plan = plan1[member]
                 break
@@ -1131,6 +1209,7 @@ class ClaimRows:
         decision = draft.decision
         decided = decision.lines if decision is not None else ()  # a pended claim has no priced lines
         line_id = self.next_line_id
+        step = self.parts
         rvu_cents = 0
         # The claim's paid and allowed are its lines' sums, its patient responsibility the PR adjustments' sum
         # (ClaimDecision's properties, added up here on the way).
@@ -1153,7 +1232,7 @@ class ClaimRows:
                 f"{line_id}{head}{number}\tHC\t{code}\t{modifiers}\t{charge // 100}.{charge % 100:02d}\tUN\t"
                 f"{units}\t\t{pointers}\t{paid!s}\t{rvus}\t{line_day}\t{line_day}\t{allowed!s}\t{verdict}\n"
             )
-            line_id += 1
+            line_id += step
         self.next_line_id = line_id
         if decision is not None:
             # The CAS rows as the adjudication service writes them (adjustment_rows): claim level as line 0.
@@ -1163,7 +1242,7 @@ class ClaimRows:
             for a in decision.adjustments:
                 text = codes.get((a.group, a.carc, a.rarc)) or self._cas_code(a.group, a.carc, a.rarc)
                 adjustments.append(f"{adjustment_id}{head}0\t{text}\t{a.amount!s}\n")
-                adjustment_id += 1
+                adjustment_id += step
                 if a.group == PATIENT:
                     responsibility += a.amount
             for line in decided:
@@ -1171,7 +1250,7 @@ class ClaimRows:
                 for a in line.adjustments:
                     text = codes.get((a.group, a.carc, a.rarc)) or self._cas_code(a.group, a.carc, a.rarc)
                     adjustments.append(f"{adjustment_id}{head}{number}\t{text}\t{a.amount!s}\n")
-                    adjustment_id += 1
+                    adjustment_id += step
                     if a.group == PATIENT:
                         responsibility += a.amount
             self.next_adjustment_id = adjustment_id
@@ -1212,7 +1291,7 @@ class ClaimRows:
                 check_transition(old, new)
                 self.allowed_moves.add((old, new))
             history.append(f"{history_id}{head}{old}\t{new}\t{at(moment)}\t\\N\t{source}\t{note}\n")
-            history_id += 1
+            history_id += step
         self.next_history_id = history_id
 
     def _cas_code(self, group: str, carc: str, rarc: str) -> str:
@@ -1229,31 +1308,47 @@ class ClaimRows:
     def _accumulators(self) -> CopyChunk:
         """One ``MemberAccumulator`` row per (member, plan, service year) the engine decided a claim of (the
         rows the adjudication service makes on first use), with the deductible met at the end."""
+        first, step = self.part + 1, self.parts
         rows = [
-            f"{i}\t{member}\t{plan + 1}\t{year}\t{met}\n"
-            for i, ((member, plan, year), met) in enumerate(sorted(self.met.items()), start=1)
+            f"{first + i * step}\t{member}\t{plan + 1}\t{year}\t{met}\n"
+            for i, ((member, plan, year), met) in enumerate(sorted(self.met.items()))
         ]
         self.counts[ACCUMULATOR_TABLE] = len(rows)
         return CopyChunk(ACCUMULATOR_TABLE, ACCUMULATOR_COLUMNS, "".join(rows).encode(), len(rows))
 
-    def _batches(self) -> CopyChunk:
-        rows = []
-        at = self.clock.at
-        for batch in sorted(self.batch_totals):
-            claims, lines, charge = self.batch_totals[batch]
-            day, slot = divmod(batch, self.slots)
-            received = self.batch_received[batch]
-            validated = self.batch_validated[batch]
-            done = validated < self.cutoff
-            name = f"clearinghouse/{self.clock.day[day].replace('-', '')}_{slot + 1:02d}.837"
-            sha = hashlib.sha256(f"demo-data:{self.seed}:{batch}".encode()).hexdigest()
-            size = 420 + claims * 1_150 + lines * 190  # about what the 837P writer produces
-            finished = received + 2 + claims // 200
-            rows.append(
-                f"{batch + 1}\t{name}\t{sha}\t{size}\tloaded\t1\t1\t{claims}\t{lines}\t{cents_text(charge)}\t"
-                f"0\t[]\t[]\t"
-                f"{'accepted' if done else 'pending'}\t[]\t\t{at(received)}\t{at(finished)}\t"
-                f"{at(validated) if done else NULL}\n"
-            )
-        self.counts[BATCH_TABLE] = len(rows)
-        return CopyChunk(BATCH_TABLE, BATCH_COLUMNS, "".join(rows).encode(), len(rows))
+
+def batches_chunk(
+    *, seed: int, claims: int, window_start: dt.date, as_of: dt.date, totals: Iterable[dict[int, list[int]]]
+) -> CopyChunk:
+    """The ``IngestBatch`` rows: one per clearinghouse file that carries claims, with the claims, lines and
+    charge of every part's ``batch_totals`` added up (``totals``)."""
+    days = (as_of - window_start).days
+    schedule = BatchSchedule(seed, claims, days)
+    clock = Clock(window_start, days + 1)
+    cutoff = days * DAY
+    merged: dict[int, list[int]] = {}
+    for part in totals:
+        for batch, (count, lines, charge) in part.items():
+            sums = merged.setdefault(batch, [0, 0, 0])
+            sums[0] += count
+            sums[1] += lines
+            sums[2] += charge
+    rows = []
+    at = clock.at
+    for batch in sorted(merged):
+        count, lines, charge = merged[batch]
+        day, slot = divmod(batch, schedule.slots)
+        received = schedule.received[batch]
+        validated = schedule.validated[batch]
+        done = validated < cutoff
+        name = f"clearinghouse/{clock.day[day].replace('-', '')}_{slot + 1:02d}.837"
+        sha = hashlib.sha256(f"demo-data:{seed}:{batch}".encode()).hexdigest()
+        size = 420 + count * 1_150 + lines * 190  # about what the 837P writer produces
+        finished = received + 2 + count // 200
+        rows.append(
+            f"{batch + 1}\t{name}\t{sha}\t{size}\tloaded\t1\t1\t{count}\t{lines}\t{cents_text(charge)}\t"
+            f"0\t[]\t[]\t"
+            f"{'accepted' if done else 'pending'}\t[]\t\t{at(received)}\t{at(finished)}\t"
+            f"{at(validated) if done else NULL}\n"
+        )
+    return CopyChunk(BATCH_TABLE, BATCH_COLUMNS, "".join(rows).encode(), len(rows))

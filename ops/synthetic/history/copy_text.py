@@ -42,6 +42,7 @@ class Sealed:
 
     month: dt.date
     complete: bool
+    part: int = 0  # the generating part that sent it (the loader acts once every part has)
 
 
 def copy_columns(model: type[models.Model]) -> tuple[str, ...]:

@@ -8,14 +8,18 @@ validate, Ctrl-C) rolls everything back: nobody ever sees a half-loaded database
 indexes. TRUNCATE in the same transaction also lets every COPY write frozen, all-visible rows (COPY FREEZE).
 The filled tables are locked (ACCESS EXCLUSIVE) for the whole load; this is a demo / benchmark tool.
 
-Who does what, on the two cores: this thread generates (pure Python, the longest path); a loading thread feeds
-COPY and runs the DDL on a connection of its own, mostly waiting for PostgreSQL without the GIL; a forked child
-encrypts the members' PII. Indexes are built and keys re-added table by table as soon as a table is complete:
-the reference data when the first claim arrives, a month's partitions once nearly all its claims are written
-(``claim_rows.INDEX_WHEN_LEFT``; a claim is written when its story is complete, some months later) and their
-keys when all are; so PostgreSQL builds most of them while the generator is still running. What is left after
-the last COPY (history and CAS rows, the last months) is built with parallel workers. VACUUM (ANALYZE) runs
-after the commit on two connections.
+Who does what, on the two cores: the claims are generated in ``PARTS`` (2) parts split by member
+(``claim_rows.ClaimRows``), the first in this thread, the second in a forked child that streams its chunks back
+(``workers.Streamed``; a thread here receives them); generation is pure Python, the longest path, and one process
+could use only one core. A loading thread feeds COPY with both parts' chunks and runs the DDL on a connection of
+its own, mostly waiting for PostgreSQL without the GIL; another forked child encrypts the members' PII. Every
+child is forked before any thread starts. Indexes are built and keys re-added table by table as soon as a table
+is complete: the reference data when the first claim arrives, a month's partitions once nearly all its claims are
+written (``claim_rows.INDEX_WHEN_LEFT``; a claim is written when its story is complete, some months later) and
+their keys when all are (a month being complete once both parts say so); so PostgreSQL builds most of them while
+the generator is still running. A table is ANALYZEd as it completes, before its keys validate, so each
+validation's anti-join is planned on statistics. What is left after the last COPY (history and CAS rows, the last
+months) is built with parallel workers. VACUUM (ANALYZE) runs after the commit on two connections.
 
 Measured at 1,000,000 claims on the 2-core machine with other work beside it (PostgreSQL 15, shared_buffers
 128 MB, same --seed/--as-of, identical tables): 187 s before (COPY 123 s of it, every model index maintained row
@@ -53,14 +57,18 @@ from ops.synthetic.history.claim_rows import (
     CLAIM_TABLE,
     HISTORY_TABLE,
     LINE_TABLE,
+    MAX_PARTS,
     NUMBER_TABLE,
     ClaimRows,
+    Diagnoses,
+    PartDone,
+    batches_chunk,
     diagnosis_tables,
 )
 from ops.synthetic.history.copy_text import CopyChunk, Sealed
 from ops.synthetic.history.people import TABLES as PEOPLE_TABLES
-from ops.synthetic.history.people import PiiRows, build_people, pii_chunk
-from ops.synthetic.history.workers import Deferred
+from ops.synthetic.history.people import People, PiiRows, build_people, pii_chunk
+from ops.synthetic.history.workers import Deferred, Streamed
 
 # Months of service dates before the current month (the window starts on the 1st of that month).
 WINDOW_MONTHS = 24
@@ -97,8 +105,13 @@ _POLL = 0.2
 # Connections that VACUUM (ANALYZE) after the commit, one table each at a time (2 cores).
 _MAINTENANCE_CONNECTIONS = 2
 
+# Parts of the claims generated side by side (``claim_rows.MAX_PARTS``): this thread makes the first, a forked
+# child each other one. The same in both modes (``pipeline``), so both give the same tables.
+PARTS = MAX_PARTS
+
 ProgressCallback = Callable[[int], None]
 _Item = CopyChunk | PiiRows | Sealed
+_PartItem = _Item | PartDone
 _PEOPLE = frozenset(PEOPLE_TABLES.values())
 
 
@@ -335,6 +348,62 @@ class _Stopped(Exception):
     """The other side of the handoff gave up (its own error is the one reported)."""
 
 
+class _Merge:
+    """The parts' items as one stream for the load: chunks pass through in the order they come; a month is
+    ``Sealed`` (nearly complete, then complete) once every part has said so of it (a part that has finished
+    counts as complete for every month); after the last part's ``PartDone``, the batches' chunk with every
+    part's totals. ``outcomes``: the claims per final status, all parts added up at the end.
+    """
+
+    def __init__(self, *, parts: int, seed: int, claims: int, as_of: dt.date, window_start: dt.date) -> None:
+        self.parts, self.seed, self.claims, self.as_of, self.window_start = (
+            parts,
+            seed,
+            claims,
+            as_of,
+            window_start,
+        )
+        self.outcomes: dict[str, int] = {}
+        self._nearly: dict[dt.date, set[int]] = {}
+        self._complete: dict[dt.date, set[int]] = {}
+        self._sent: dict[dt.date, bool] = {}  # month -> complete sent (False: nearly complete sent)
+        self._done: list[PartDone] = []
+
+    def __call__(self, items: Iterable[_PartItem]) -> Iterator[_Item]:
+        for item in items:
+            if isinstance(item, Sealed):
+                self._nearly.setdefault(item.month, set()).add(item.part)
+                if item.complete:
+                    self._complete.setdefault(item.month, set()).add(item.part)
+                yield from self._due(item.month)
+            elif isinstance(item, PartDone):
+                self._done.append(item)
+                for month in sorted(self._nearly):
+                    yield from self._due(month)
+                if len(self._done) == self.parts:
+                    for done in self._done:
+                        for status, count in done.outcomes.items():
+                            self.outcomes[status] = self.outcomes.get(status, 0) + count
+                    yield batches_chunk(
+                        seed=self.seed, claims=self.claims, window_start=self.window_start, as_of=self.as_of,
+                        totals=[done.batch_totals for done in sorted(self._done, key=lambda d: d.part)],
+                    )  # fmt: skip
+                    return
+            else:
+                yield item
+
+    def _due(self, month: dt.date) -> Iterator[Sealed]:
+        finished = {done.part for done in self._done}
+        if self._sent.get(month):
+            return
+        if len(self._complete.get(month, set()) | finished) == self.parts:
+            self._sent[month] = True
+            yield Sealed(month, complete=True)
+        elif month not in self._sent and len(self._nearly[month] | finished) == self.parts:
+            self._sent[month] = False
+            yield Sealed(month, complete=False)
+
+
 class _Load:
     """The database side of a run, on one connection: partitions, then in one transaction the keys and
     indexes dropped, TRUNCATE, every COPY (indexes and keys of complete tables made again as they complete),
@@ -367,6 +436,7 @@ class _Load:
         self.indexes: _Indexes | None = None
         self._partitions: set[str] = set()
         self._complete: set[str] = set()
+        self._filled: set[str] = set()  # tables (partitions) a COPY wrote to
 
     def phase(self, name: str) -> None:
         now = time.perf_counter()
@@ -407,6 +477,13 @@ class _Load:
                 cursor.execute(f"SET LOCAL max_parallel_maintenance_workers = {_TAIL_WORKERS}")
             indexes.finish()
             self.phase("indexes")
+            # The plain tables complete only now (history, CAS, numbers, batches, accumulators; a month never
+            # sealed): statistics for their keys' validation. Not the partitioned tables themselves: each
+            # partition's own are what the validation's plan per partition reads (and ANALYZE of a partitioned
+            # table samples every partition again).
+            rest = {t for t in TABLES if t not in _PARTITIONED} | (self._partitions & self._filled)
+            db.maintain(sorted(rest - self._complete), command="ANALYZE", using=using)
+            self.phase("analyze")
             keys.finish()
             self.phase("foreign keys")
         self.phase("commit")
@@ -433,6 +510,7 @@ class _Load:
         db.copy_chunk(chunk, freeze=True, using=self.using)
         self.copy_seconds[parent] = self.copy_seconds.get(parent, 0.0) + time.perf_counter() - copied
         self.rows[parent] = self.rows.get(parent, 0) + chunk.rows
+        self._filled.add(chunk.table)
         if parent == CLAIM_TABLE:
             self.partition_claims[chunk.table] = self.partition_claims.get(chunk.table, 0) + chunk.rows
         if self.progress is not None and chunk.claims:
@@ -442,8 +520,13 @@ class _Load:
         """``tables`` hold all their rows: their indexes are built and the keys among complete tables re-added
         now, while the generator goes on (PostgreSQL would otherwise wait for it), not after the last COPY."""
         assert self.indexes is not None and self.keys is not None
+        new = tables - self._complete
         self._complete.update(tables)
         self.indexes.build(tables)
+        # Statistics before the keys validate (here and at the end), so each validation's anti-join is planned
+        # on them; without them the planner takes the partitions' key columns for non-null and distinct enough
+        # to hash the whole referenced table again for every partition.
+        db.maintain(sorted(new), command="ANALYZE", using=self.using)
         self.keys.add_within(self._complete)
 
     def _consume(self, items: Iterable[_Item]) -> None:
@@ -483,6 +566,11 @@ class _Load:
         self._completed({PEOPLE_TABLES["pii"]})
 
 
+def _part_items(part: ClaimRows) -> Iterator[_PartItem]:
+    """A part's items (in a child: its ``chunks()``, whose last is its ``PartDone``)."""
+    return part.chunks()
+
+
 def demo_data_generate(
     *,
     claims: int,
@@ -516,10 +604,27 @@ def demo_data_generate(
     started = time.perf_counter()
     first_day, last_day = service_window(as_of)
     load = _Load(first_day=first_day, last_day=last_day, progress=progress, encryption=None, using=using)
+    merge = _Merge(parts=PARTS, seed=seed, claims=claims, as_of=as_of, window_start=first_day)
+
+    def parts(people: People, diagnoses: Diagnoses) -> list[ClaimRows]:
+        return [
+            ClaimRows(
+                seed=seed,
+                claims=claims,
+                as_of=as_of,
+                window_start=first_day,
+                people=people,
+                diagnoses=diagnoses,
+                part=part,
+                parts=PARTS,
+            )  # fmt: skip
+            for part in range(PARTS)
+        ]
+
     if not pipeline:
         people, people_items = build_people(seed=seed, claims=claims, as_of=as_of, window_start=first_day)
-        claim_rows = ClaimRows(seed=seed, claims=claims, as_of=as_of, window_start=first_day, people=people)
-        load.run(chain(people_items, claim_rows.chunks()))
+        rows = parts(people, diagnosis_tables(seed))
+        load.run(merge(chain(people_items, *(part.chunks() for part in rows))))
         busy_seconds: float | None = None
         wait_seconds = full_seconds = 0.0
     else:
@@ -528,7 +633,7 @@ def demo_data_generate(
 
         def loading() -> None:
             try:
-                load.run(handoff)
+                load.run(merge(handoff))
             except _Stopped:
                 pass
             except BaseException as exc:  # re-raised in the generating thread
@@ -537,42 +642,69 @@ def demo_data_generate(
                 handoff.stop()
                 connections[using].close()  # this thread's own connection
 
+        def receiving(stream: Streamed[_PartItem]) -> None:
+            try:
+                for item in stream:
+                    handoff.put(item)
+            except _Stopped:
+                pass
+            except BaseException as exc:  # re-raised in the generating thread
+                if not handoff.stopped.is_set():  # else the child was stopped for another failure
+                    failure.append(exc)
+                    handoff.stop()
+
         # The diagnosis tables (reading ICD-10-CM, ~3 s) are made in a child while the reference data is made
-        # here, forked before the loading thread starts (a fork copies only the forking thread).
+        # here. Every child is forked before any thread starts (a fork copies only the forking thread; a lock
+        # another thread held at that moment would stay locked in the child).
         diagnoses = Deferred(diagnosis_tables, seed, name="demo-data-icd10")
-        # The partitions, the keys and indexes dropped and the TRUNCATE go on in the loading thread meanwhile.
         loader = threading.Thread(target=loading, name="demo-data-load")
-        loader.start()
         encryption: Deferred[CopyChunk] | None = None
+        streams: list[Streamed[_PartItem]] = []
+        receivers: list[threading.Thread] = []
         handed_over = False
         try:
             people, people_items = build_people(seed=seed, claims=claims, as_of=as_of, window_start=first_day)
             items = list(people_items)
             (pii,) = (item for item in items if isinstance(item, PiiRows))
-            # Forked beside the loading thread: the child only encrypts and sends its chunk back, and everything
-            # it uses is imported and set up here first (a fork copies only the forking thread; a lock another
-            # thread held at that moment would stay locked in the child).
-            pii_chunk(PiiRows(pii.rows[:1]))
+            # The child only encrypts and sends its chunk back.
             encryption = load.encryption = Deferred(pii_chunk, pii, name="demo-data-pii")
-            claim_rows = ClaimRows(
-                seed=seed, claims=claims, as_of=as_of, window_start=first_day, people=people,
-                diagnoses=diagnoses.result(),
-            )  # fmt: skip
+            rows = parts(people, diagnoses.result())
+            # Every part but the first in a child of its own, streaming its items back.
+            streams = [Streamed(_part_items, part, name=f"demo-data-claims-{part.part}") for part in rows[1:]]
+            # The partitions, the keys and indexes dropped and the TRUNCATE go on in the loading thread while the
+            # parts start.
+            loader.start()
             busy = time.perf_counter()
             for reference in items:
                 if not isinstance(reference, PiiRows):
                     handoff.put(reference)
-            for chunk in claim_rows.chunks():
+            # The other parts' items only after the reference data (the loader completes the reference tables
+            # when the first claims arrive).
+            receivers = [
+                threading.Thread(target=receiving, args=(stream,), name=f"demo-data-receive-{i}")
+                for i, stream in enumerate(streams, start=1)
+            ]
+            for receiver in receivers:
+                receiver.start()
+            for chunk in rows[0].chunks():
                 handoff.put(chunk)
-            handoff.end()
-            handed_over = True
             busy_seconds = time.perf_counter() - busy
+            for receiver in receivers:
+                receiver.join()
+            handed_over = not handoff.stopped.is_set()
         except _Stopped:
-            pass  # the loader failed: its error is raised below
+            pass  # the loader or a part failed: its error is raised below
         finally:
             if not handed_over:
                 handoff.stop()  # the generator failed or was interrupted: the load rolls back
-            loader.join()
+            for stream in streams:
+                stream.stop()
+            for receiver in receivers:
+                receiver.join()
+            if loader.ident is not None:  # started
+                loader.join()
+            for stream in streams:
+                stream.close()
             diagnoses.close()
             if encryption is not None:
                 encryption.close()
@@ -599,6 +731,6 @@ def demo_data_generate(
         partitions_created=load.created,
         default_partition_rows=load.in_default,
         partition_claims=load.partition_claims,
-        outcomes=dict(sorted(claim_rows.outcomes.items())),
+        outcomes=dict(sorted(merge.outcomes.items())),
         index_seconds=load.indexes.seconds,
     )

@@ -16,7 +16,7 @@ import multiprocessing
 import multiprocessing.util
 import traceback
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -98,4 +98,60 @@ class Deferred(Generic[R]):
         if self._process.is_alive():
             self._process.terminate()
         self._process.join(timeout=10)
+        self._receive.close()
+
+
+class _End:
+    """The last message of a ``Streamed`` child."""
+
+
+class Streamed(Generic[R]):
+    """The items of ``work(arg)`` (an iterable) made in a forked child, received by iterating in the parent.
+
+    ``arg`` reaches the child through the fork; each item comes back pickled through a pipe as soon as it is
+    made, the child waiting while the pipe is full (so it runs ahead of the parent by a pipe's worth). Raises
+    ``ChildError`` from the iteration when ``work`` failed or the child died. Iterate once, from one thread.
+    """
+
+    def __init__(self, work: Callable[[Any], Iterable[R]], arg: Any, *, name: str) -> None:
+        self._receive, send = _CONTEXT.Pipe(duplex=False)
+        self._process = _CONTEXT.Process(target=self._run, args=(work, arg, send), name=name, daemon=True)
+        with _no_after_fork_hooks():
+            self._process.start()
+        send.close()  # the child's end: the parent keeps only its own
+
+    @staticmethod
+    def _run(work: Callable[[Any], Iterable[R]], arg: Any, send: Connection) -> None:  # in the child
+        try:
+            for item in work(arg):
+                send.send(item)
+            send.send(_End())
+        except BaseException:
+            send.send(_Failed(traceback.format_exc()))
+
+    def __iter__(self) -> Iterator[R]:
+        while True:
+            while not self._receive.poll(_POLL):
+                if not self._process.is_alive() and not self._receive.poll():
+                    raise ChildError(
+                        f"{self._process.name} ended (exit code {self._process.exitcode}) before its last item"
+                    )
+            value = self._receive.recv()
+            if isinstance(value, _End):
+                self._process.join()
+                return
+            if isinstance(value, _Failed):
+                raise ChildError(f"{self._process.name} failed:\n{value.error}")
+            yield value
+
+    def stop(self) -> None:
+        """Stop the child if it still runs (the load gave up before the last item): an iteration going on in
+        another thread ends with ``ChildError``."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(timeout=10)
+
+    def close(self) -> None:
+        """``stop``, then drop the pipe (once nothing iterates any more)."""
+        self.stop()
         self._receive.close()
