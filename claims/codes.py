@@ -159,6 +159,12 @@ print(" ".join(c for c in codes if icd.is_leaf(c)))
 """
 
 
+def icd10cm_sets_load() -> None:
+    """Load the ICD-10-CM sets in this process now (a few seconds, once): a process forked after it inherits them
+    instead of each loading them again (ingest's reader, ``claims.services.ingest_read``)."""
+    _icd10cm_codes()
+
+
 @functools.cache
 def _icd10cm_codes() -> tuple[frozenset[str], frozenset[str]]:
     """(every valid ICD-10-CM item, the billable leaves), without dots, as read from ``simple_icd_10_cm``.

@@ -12,6 +12,8 @@ received → validated (the 999 accepted the transaction set and the code checks
 
 from __future__ import annotations
 
+import functools
+
 from django.db import models
 
 
@@ -84,7 +86,8 @@ def check_transition(from_status: str, to_status: str) -> None:
         raise IllegalTransition(from_status, to_status)
 
 
-def initial_transitions(status: str) -> list[tuple[str, str]]:
+@functools.cache
+def initial_transitions(status: str) -> tuple[tuple[str, str], ...]:
     """The moves a claim made when it was loaded straight into ``status``: [("", received), (received, status)].
 
     ``[("", "received")]`` for a plain new claim. Raises ``IllegalTransition`` for a status ingest cannot set.
@@ -94,4 +97,5 @@ def initial_transitions(status: str) -> list[tuple[str, str]]:
         moves.append((ClaimStatus.RECEIVED.value, status))
     for old, new in moves:
         check_transition(old, new)
-    return moves
+    # Cached (ingest asks once per claim loaded): a tuple, so no caller can change the answer for the next.
+    return tuple(moves)

@@ -6,6 +6,8 @@ Rule: CMS "Requirements for Check Digit Algorithm for the NPI" — the Luhn form
 
 from __future__ import annotations
 
+import functools
+
 # The 80840 prefix contributes a constant 24 to the Luhn sum (doubling 0, 4 -> 0 + 8 = 8, plus 8+0+4+0+... as
 # specified by CMS).
 _PREFIX_SUM = 24
@@ -30,8 +32,12 @@ def npi_check_digit(first_nine: str) -> int:
     return (10 - total % 10) % 10
 
 
+@functools.lru_cache(maxsize=65536)
 def npi_is_valid(npi: str) -> bool:
-    """True when ``npi`` is 10 ASCII digits whose last digit is the NPI check digit."""
+    """True when ``npi`` is 10 ASCII digits whose last digit is the NPI check digit.
+
+    Cached: ingest checks two NPIs per claim, and a file repeats a few thousand providers.
+    """
     if len(npi) != 10 or not npi.isdigit() or not npi.isascii():
         return False
     return npi_check_digit(npi[:9]) == int(npi[9])

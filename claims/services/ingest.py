@@ -1,10 +1,12 @@
 """Load 837P files into the claim tables: one file, one database transaction.
 
-``batch_ingest`` is the only entry point that writes. The file's bytes are parsed first, outside any
-transaction (``claims.x12.parser837``); a file that cannot be mapped is recorded as a rejected
-``IngestBatch`` with its error and nothing else is written. A file that maps is written in one transaction:
-parties (payers, providers, members) are matched or created, claims, lines and status history are written with
-PostgreSQL COPY, and the batch row gets its counts and warnings. Either all of it commits or none.
+``batch_ingest`` is the only entry point that writes. It works in two processes. A forked reader
+(``claims.services.ingest_read``) tokenizes and maps the file 5,000 claims at a time, runs the code checks, takes
+the claims' ids and formats their COPY text; this process, a chunk behind it, matches or creates the parties
+(payers, providers, members), links duplicates, replacements and voids, and COPYs claims, lines and status history
+inside the file's one transaction, then records the batch's counts and warnings. Either all of it commits or none:
+a file that cannot be mapped, or that the database refuses, is recorded as a rejected ``IngestBatch`` naming the
+segment position and element, and nothing else of it stays.
 
 Matching rules (decisions, with their reasons):
 * Payer: by payer id (2010BB NM109). Provider: by NPI (NM109 with XX). Both unique.
@@ -26,12 +28,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import logging
 import re
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,8 +41,7 @@ import psycopg
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from claims.codes import claim_code_problems
-from claims.fee_schedule import line_rvus
+from claims.codes import icd10cm_sets_load
 from claims.ingest_rules import Incoming, OnFile, decide, fingerprint
 from claims.models import (
     Claim,
@@ -51,20 +52,28 @@ from claims.models import (
     ClaimStatusHistory,
     IngestBatch,
     IngestStatus,
-    StatusSource,
 )
 from claims.services.follow_ups import batch_follow_ups_send
-from claims.services.lifecycle import (
-    HISTORY_COLUMNS,
-    StatusConflict,
-    history_rows_new_claim,
+from claims.services.ingest_read import (
+    LINE_COLUMNS,
+    LOADER_CLAIM_COLUMNS,
+    READ_CLAIM_COLUMNS,
+    PartyRow,
+    PersonKey,
+    ReadChunk,
+    ReadClaim,
+    ReadEnd,
+    ReadSetup,
+    chunks_read,
 )
+from claims.services.lifecycle import HISTORY_COLUMNS, StatusConflict, month_counts_loaded
 from claims.x12.errors import Finding, X12Error
-from claims.x12.parser837 import ParsedClaim, Party, Stream837
+from claims.x12.parser837 import Party
 from members.models import Gender, HealthPlan, Member, MemberPII, PlanType
 from members.pii import PII_COPY_COLUMNS, pii_copy_row
 from ops.platform import locks
 from ops.platform.partitioning import month_start, partitions_drop_empty, partitions_ensure
+from ops.platform.workers import ForkedStream
 from providers.models import EntityType, Provider, Specialty
 from providers.npi import npi_is_valid
 
@@ -103,15 +112,15 @@ class IngestResult:
 
 @dataclass
 class _ClaimRow:
-    parsed: ParsedClaim
-    id: int = 0
-    member_id: int = 0
-    plan_id: int = 0
-    billing_id: int = 0
-    rendering_id: int | None = None
+    """A claim read by the reader with the ids the loader matched and its duplicate / replacement / void link."""
+
+    read: ReadClaim
+    member_id: int
+    plan_id: int
+    billing_id: int
+    rendering_id: int | None
     related: tuple[int, dt.date] | None = None
     relation: str = ""
-    problems: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -196,13 +205,12 @@ def batch_ingest(
         if not acquired:
             raise locks.LockTimeout(INGEST_LOCK, f"{INGEST_LOCK_WAIT_S}s")
         created: list[str] = []
-        stream: Stream837 | None = None
+        at = _Place()
         try:
             # DDL in its own short transactions, before the data transaction: a claim never falls into DEFAULT.
             created = partitions_ensure(group=Claim.partition_group, months=scan.months)
-            with path.open("rb") as source, transaction.atomic():
-                stream = Stream837(source, name)
-                result = _load(stream, name=name, scan=scan, progress=progress, chunk_claims=chunk_claims)
+            with transaction.atomic():
+                result = _load(path, at, name=name, scan=scan, progress=progress, chunk_claims=chunk_claims)
                 if not result.created:
                     return result
                 batch_id = result.batch.id
@@ -214,7 +222,7 @@ def batch_ingest(
         except (locks.LockTimeout, StatusConflict):
             raise  # not the file's fault: another writer got there first; nothing of it was written
         except Exception as exc:  # noqa: BLE001 - every other failure rejects the file, with its place
-            error = _as_x12_error(exc, name=name, position=stream.last_position if stream else 0)
+            error = _as_x12_error(exc, name=name, position=at.position)
             # The message can quote element values (PHI); the log gets the place only.
             where = error.finding
             logger.warning(
@@ -325,13 +333,22 @@ def _record_rejection(*, name: str, sha: str, size: int, error: X12Error) -> Ing
     return IngestResult(batch=batch, created=True, error=str(error))
 
 
-def _chunks(claims: Iterator[ParsedClaim], size: int) -> Iterator[list[ParsedClaim]]:
-    while chunk := list(itertools.islice(claims, size)):
-        yield chunk
+@dataclass
+class _Place:
+    """The last segment position the load has seen (for reporting a failure outside the reader)."""
+
+    position: int = 0
+
+
+def _connect_params() -> dict[str, object]:
+    """psycopg keywords for a new connection to this database as this role (the reader's own)."""
+    params = connection.get_connection_params()
+    return {k: v for k, v in params.items() if k not in ("cursor_factory", "context", "prepare_threshold")}
 
 
 def _load(
-    stream: Stream837,
+    path: Path,
+    at: _Place,
     *,
     name: str,
     scan: FileScan,
@@ -359,35 +376,54 @@ def _load(
     link_warnings: list[Finding] = []
     claims = lines = duplicates = 0
     total = Decimal("0")
-    for chunk in _chunks(stream.claims(), chunk_claims):
-        rows = _chunk_rows(chunk, months=scan.months, name=name)
-        ids = _allocate_ids(CLAIM_TABLE, len(rows))
-        for row, claim_id in zip(rows, ids, strict=True):
-            row.id = claim_id
-        # Claims of earlier chunks are on file by now (this transaction), so matching across chunks is exact.
-        _link_related(rows, link_warnings)
-        _copy_claims(rows, batch_id=batch.id, received_at=now, name=name)
-        _copy(
-            NUMBER_TABLE,
-            _NUMBER_COLUMNS,
-            ((r.id, r.parsed.service_date_from, r.billing_id, r.parsed.claim_number) for r in rows),
-        )
-        lines += _copy_lines(rows, name=name)
-        _copy_history(rows, at=now)
-        claims += len(rows)
-        total += sum((r.parsed.total_charge for r in rows), Decimal("0"))
-        duplicates += sum(1 for r in rows if r.relation == ClaimRelation.DUPLICATE_OF)
-        if progress is not None:
-            progress(min(stream.bytes_read, scan.size), scan.size)
-        # With DEBUG on, Django keeps the last 9,000 statements with their parameters (a chunk's member lookup
-        # carries thousands of ids): ~28 MB over a 1,000,000-claim file, the only thing that grew with it.
-        connection.queries_log.clear()
+    end: ReadEnd | None = None
+    # The reader forks from here: loaded once in this process, the code sets are the child's without a reload.
+    icd10cm_sets_load()
+    received = ClaimStatus.RECEIVED.value
+    setup = ReadSetup(path, name, scan.months, batch.id, now, chunk_claims, _connect_params())
+    # The file is read, mapped and formatted in a child process, a chunk ahead of this one (ingest_read).
+    with ForkedStream[ReadChunk | ReadEnd](chunks_read, setup, name="ingest-read") as reader:
+        for item in reader:
+            if isinstance(item, ReadEnd):
+                end = item
+                break
+            at.position = item.last_position
+            rows = _chunk_rows(item)
+            # Claims of earlier chunks are on file by now (this transaction), so matching across chunks is exact.
+            _link_related(rows, link_warnings)
+            _copy_claims(item, rows, name=name)
+            _copy(
+                NUMBER_TABLE,
+                _NUMBER_COLUMNS,
+                ((r.read.id, r.read.service_date_from, r.billing_id, r.read.claim_number) for r in rows),
+            )
+            _copy_text(
+                LINE_TABLE,
+                LINE_COLUMNS,
+                item.lines_text,
+                places=[(p, "LX") for p in item.line_positions],
+                name=name,
+            )
+            _copy_text(ClaimStatusHistory._meta.db_table, HISTORY_COLUMNS, item.history_text)
+            # The months holding received claims, for the lists and jobs that prune by them (one writer: lifecycle).
+            month_counts_loaded(Counter((received, r.read.service_date_from.replace(day=1)) for r in rows))
+            claims += len(rows)
+            lines += len(item.line_positions)
+            total += sum((r.read.total_charge for r in rows), Decimal("0"))
+            duplicates += sum(1 for r in rows if r.relation == ClaimRelation.DUPLICATE_OF)
+            if progress is not None:
+                progress(min(item.bytes_read, scan.size), scan.size)
+            # With DEBUG on, Django keeps the last 9,000 statements with their parameters (a chunk's member lookup
+            # carries thousands of ids): ~28 MB over a 1,000,000-claim file, the only thing that grew with it.
+            connection.queries_log.clear()
+    assert end is not None  # the reader ends with a ReadEnd or raises
+    at.position = end.last_position
     # Deferred constraints are checked here, inside the load, so a refusal is reported like any other.
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    warnings = [*stream.warnings, *link_warnings]
-    batch.interchange_count = stream.interchange_count
-    batch.transaction_count = stream.transaction_count
+    warnings = [*end.warnings, *link_warnings]
+    batch.interchange_count = end.interchange_count
+    batch.transaction_count = end.transaction_count
     batch.claim_count = claims
     batch.line_count = lines
     batch.total_charge = total
@@ -397,7 +433,12 @@ def _load(
     batch.finished_at = timezone.now()
     batch.save()
     logger.debug(
-        "ingested batch %s: %s claims, %s lines, %s warnings", batch.id, claims, lines, len(warnings)
+        "ingested batch %s: %s claims, %s lines, %s warnings; reader peak RSS %s KiB",
+        batch.id,
+        claims,
+        lines,
+        len(warnings),
+        end.peak_rss_kib,
     )
     return IngestResult(
         batch=batch,
@@ -410,43 +451,28 @@ def _load(
     )
 
 
-def _chunk_rows(chunk: list[ParsedClaim], *, months: frozenset[dt.date], name: str) -> list[_ClaimRow]:
-    """The chunk's claims with their parties matched or created and their code checks done."""
-    for c in chunk:
-        if month_start(c.service_date_from) not in months:
-            # The scan and the parser disagree on the file: refuse rather than let a claim fall into DEFAULT.
-            raise X12Error(
-                Finding(c.position, "CLM", "DTP03", "service month not found by the file scan; not loaded"),
-                name,
+def _chunk_rows(chunk: ReadChunk) -> list[_ClaimRow]:
+    """The chunk's claims with their parties matched or created."""
+    plans = _resolve_plans(chunk.payers)
+    providers = _resolve_providers(chunk.providers)
+    members = _resolve_members(chunk.subscribers, chunk.dependents)
+    rows = []
+    for c in chunk.claims:
+        rows.append(
+            _ClaimRow(
+                read=c,
+                member_id=members[c.person],
+                plan_id=plans[c.payer],
+                billing_id=providers[c.billing_npi],
+                rendering_id=providers[c.rendering_npi] if c.rendering_npi else None,
             )
-    rows = [_ClaimRow(parsed=c) for c in chunk]
-    plans = _resolve_plans(chunk)
-    providers = _resolve_providers(chunk)
-    members = _resolve_members(chunk)
-    for row in rows:
-        c = row.parsed
-        row.plan_id = plans[c.payer.identifier]
-        row.billing_id = providers[c.billing_provider.identifier]
-        if c.rendering_provider is not None and c.rendering_provider.identifier:
-            row.rendering_id = providers[c.rendering_provider.identifier]
-        row.member_id = members[_person_key(c.patient or c.subscriber, c.subscriber.identifier)]
-        row.problems = claim_code_problems(
-            diagnosis_codes=c.diagnosis_codes,
-            diagnosis_code_system=c.diagnosis_code_system,
-            service_date_from=c.service_date_from,
-            pointers=[line.diagnosis_pointers for line in c.lines],
-            billing_npi=c.billing_provider.identifier,
-            rendering_npi=c.rendering_provider.identifier if c.rendering_provider else None,
         )
     return rows
 
 
 # -- parties ----------------------------------------------------------------------------------------------------
-def _resolve_plans(claims: list[ParsedClaim]) -> dict[str, int]:
-    wanted: dict[str, tuple[str, str]] = {}
-    for c in claims:
-        plan_type = c.claim_filing_code if c.claim_filing_code in _PLAN_TYPES else PlanType.OTHER
-        wanted.setdefault(c.payer.identifier, (c.payer.last_or_org_name or c.payer.identifier, plan_type))
+def _resolve_plans(wanted: dict[str, tuple[str, str]]) -> dict[str, int]:
+    """Health plan id per payer id (2010BB NM109), creating the plans not on file from (name, plan type)."""
     found = dict(HealthPlan.objects.filter(payer_id__in=wanted).values_list("payer_id", "id"))
     missing = [
         HealthPlan(payer_id=pid, name=name[:120], plan_type=ptype)
@@ -458,19 +484,13 @@ def _resolve_plans(claims: list[ParsedClaim]) -> dict[str, int]:
     return found
 
 
-def _resolve_providers(claims: list[ParsedClaim]) -> dict[str, int]:
-    parties: dict[str, Party] = {}
-    for c in claims:
-        parties.setdefault(c.billing_provider.identifier, c.billing_provider)
-        if c.rendering_provider is not None and c.rendering_provider.identifier:
-            parties.setdefault(c.rendering_provider.identifier, c.rendering_provider)
-    for npi, party in parties.items():
+def _resolve_providers(rows: dict[str, PartyRow]) -> dict[str, int]:
+    """Provider id per NPI, creating the providers not on file (and their NUCC taxonomy specialties)."""
+    for npi, row in rows.items():
         if len(npi) > 10:
-            raise X12Error(
-                Finding(party.position, "NM1", "NM109", f"NPI {npi!r} is longer than 10 characters")
-            )
-    found = dict(Provider.objects.filter(npi__in=parties).values_list("npi", "id"))
-    missing = {npi: p for npi, p in parties.items() if npi not in found}
+            raise X12Error(Finding(Party(*row).position, "NM1", "NM109", "NPI is longer than 10 characters"))
+    found = dict(Provider.objects.filter(npi__in=rows).values_list("npi", "id"))
+    missing = {npi: Party(*row) for npi, row in rows.items() if npi not in found}
     taxonomies = {p.taxonomy_code for p in missing.values() if p.taxonomy_code}
     specialties = dict(
         Specialty.objects.filter(taxonomy_code__in=taxonomies).values_list("taxonomy_code", "id")
@@ -505,28 +525,16 @@ def _resolve_providers(claims: list[ParsedClaim]) -> dict[str, int]:
     return found
 
 
-_PersonKey = tuple[str, str, str, dt.date | None]
+_PersonKey = PersonKey
 
 
-def _person_key(party: Party, subscriber_identifier: str) -> _PersonKey:
-    return (
-        subscriber_identifier,
-        party.last_or_org_name.upper(),
-        party.first_name.upper(),
-        party.date_of_birth,
-    )
+def _resolve_members(
+    subscribers: dict[_PersonKey, PartyRow], dependents: dict[_PersonKey, tuple[PartyRow, _PersonKey, str]]
+) -> dict[_PersonKey, int]:
+    """Member id for every subscriber and patient of a chunk, creating the people not on file.
 
-
-def _resolve_members(claims: list[ParsedClaim]) -> dict[_PersonKey, int]:
-    """Member id for every subscriber and patient in the file, creating the people not on file."""
-    subscribers: dict[_PersonKey, Party] = {}
-    dependents: dict[_PersonKey, tuple[Party, _PersonKey, str]] = {}
-    for c in claims:
-        sub_key = _person_key(c.subscriber, c.subscriber.identifier)
-        subscribers.setdefault(sub_key, c.subscriber)
-        if c.patient is not None:
-            dep_key = _person_key(c.patient, c.subscriber.identifier)
-            dependents.setdefault(dep_key, (c.patient, sub_key, c.subscriber_relationship))
+    ``dependents`` maps a patient's key to (its party, its subscriber's key, PAT01 relationship code).
+    """
     identifiers = {key[0] for key in subscribers}
     found: dict[_PersonKey, int] = {}
     taken: set[str] = set()
@@ -569,7 +577,7 @@ def _resolve_members(claims: list[ParsedClaim]) -> dict[_PersonKey, int]:
         return candidate
 
     alias = _same_person_aliases([*subscribers, *dependents], found)
-    canonical_subs: dict[_PersonKey, Party] = {}
+    canonical_subs: dict[_PersonKey, PartyRow] = {}
     for key, party in subscribers.items():
         if alias[key] == key or alias[key] not in canonical_subs:
             canonical_subs[alias[key]] = party
@@ -578,11 +586,11 @@ def _resolve_members(claims: list[ParsedClaim]) -> dict[_PersonKey, int]:
     }
     # Subscribers first: dependents need their subscriber's id. COPY, not bulk_create: at 100,000 claims a
     # file brings tens of thousands of new people, and the ORM's INSERT ... RETURNING dominated the load.
-    new_subs = [(key, party, "18", None) for key, party in canonical_subs.items() if key not in found]
+    new_subs = [(key, Party(*row), "18", None) for key, row in canonical_subs.items() if key not in found]
     _copy_members(new_subs, found, number_for)
     new_deps = [
-        (key, party, rel or "G8", sub_key)
-        for key, (party, sub_key, rel) in canonical_deps.items()
+        (key, Party(*row), rel or "G8", sub_key)
+        for key, (row, sub_key, rel) in canonical_deps.items()
         if key not in found
     ]
     _copy_members(new_deps, found, number_for)
@@ -765,58 +773,30 @@ def _link_related(rows: list[_ClaimRow], warnings: list[Finding]) -> None:
     adjudication engine decides what each link means."""
     incoming = [
         Incoming(
-            id=row.id,
-            service_date_from=row.parsed.service_date_from,
-            frequency_code=row.parsed.frequency_code,
-            position=row.parsed.position,
+            id=row.read.id,
+            service_date_from=row.read.service_date_from,
+            frequency_code=row.read.frequency_code,
+            position=row.read.position,
             fingerprint=fingerprint(
                 billing_provider_id=row.billing_id,
                 member_id=row.member_id,
-                claim_number=row.parsed.claim_number,
-                service_date_from=row.parsed.service_date_from,
-                service_date_to=row.parsed.service_date_to,
-                total_charge=row.parsed.total_charge,
-                lines=((ln.line_number, ln.procedure_code, ln.charge) for ln in row.parsed.lines),
+                claim_number=row.read.claim_number,
+                service_date_from=row.read.service_date_from,
+                service_date_to=row.read.service_date_to,
+                total_charge=row.read.total_charge,
+                lines=row.read.lines,
             ),
         )
         for row in rows
     ]
-    decisions = decide(incoming, claims_on_file({(r.billing_id, r.parsed.claim_number) for r in rows}))
+    decisions = decide(incoming, claims_on_file({(r.billing_id, r.read.claim_number) for r in rows}))
     for row, decision in zip(rows, decisions.claims, strict=True):
         row.related = decision.related
         row.relation = decision.relation
     warnings.extend(decisions.warnings)
 
 
-_CLAIM_COLUMNS = (
-    "id",
-    "service_date_from",
-    "service_date_to",
-    "claim_number",
-    "batch_id",
-    "member_id",
-    "health_plan_id",
-    "billing_provider_id",
-    "rendering_provider_id",
-    "place_of_service",
-    "frequency_code",
-    "status",
-    "denial_reason_code",
-    "received_at",
-    "processed_at",
-    "total_charge",
-    "total_paid",
-    "line_count",
-    "total_rvus",
-    "diagnosis_code_system",
-    "diagnosis_codes",
-    "code_check_errors",
-    "payer_claim_control_number",
-    "related_claim_id",
-    "related_service_date_from",
-    "relation",
-    "edits",
-)
+_CLAIM_COLUMNS = READ_CLAIM_COLUMNS + LOADER_CLAIM_COLUMNS
 
 
 # The X12 element each loaded column comes from (005010X222A1), to name it when the database refuses a value.
@@ -873,122 +853,71 @@ def _copy(
                 for row in rows:
                     copy.write_row(row)
     except psycopg.Error as exc:
-        if not places:
-            raise DatabaseError(str(type(exc).__name__)) from exc
-        match = _COPY_CONTEXT.search(exc.diag.context or "")
-        line = int(match.group(1)) if match else 0
-        column = match.group(2) if match and match.group(2) else ""
-        position, segment = places[line - 1] if 0 < line <= len(places) else (places[0][0], "")
-        wrapped = DatabaseError()
-        wrapped.__cause__ = exc
-        raise X12Error(
-            Finding(position, segment, _COLUMN_ELEMENTS.get(column, column), _database_refusal(wrapped)), name
-        ) from None
+        raise _copy_refusal(exc, places, name)  # noqa: B904 - its cause is set (or hidden: it may quote a value)
+
+
+def _copy_refusal(exc: psycopg.Error, places: list[tuple[int, str]] | None, name: str) -> Exception:
+    """The COPY's refusal as the exception to raise: an ``X12Error`` at the refused row's place when ``places``
+    are known (PostgreSQL's CONTEXT line, which quotes the value, is hidden), else a ``DatabaseError``."""
+    wrapped = DatabaseError(type(exc).__name__)
+    wrapped.__cause__ = exc
+    if not places:
+        return wrapped
+    match = _COPY_CONTEXT.search(exc.diag.context or "")
+    line = int(match.group(1)) if match else 0
+    column = match.group(2) if match and match.group(2) else ""
+    position, segment = places[line - 1] if 0 < line <= len(places) else (places[0][0], "")
+    error = X12Error(
+        Finding(position, segment, _COLUMN_ELEMENTS.get(column, column), _database_refusal(wrapped)), name
+    )
+    error.__suppress_context__ = True
+    return error
 
 
 _NUMBER_COLUMNS = ("claim_id", "service_date_from", "billing_provider_id", "claim_number")
 
 
-def _copy_claims(rows: list[_ClaimRow], *, batch_id: int, received_at: dt.datetime, name: str) -> None:
-    def gen() -> Iterable[tuple[object, ...]]:
-        for r in rows:
-            c = r.parsed
-            yield (
-                r.id,
-                c.service_date_from,
-                c.service_date_to,
-                c.claim_number,
-                batch_id,
+def _copy_text(
+    table: str,
+    columns: tuple[str, ...],
+    text: bytes,
+    *,
+    places: list[tuple[int, str]] | None = None,
+    name: str = "",
+) -> None:
+    """COPY ``text`` (COPY text format, formatted by the reader) into ``table``; a refused row is reported as
+    ``_copy`` reports it, from ``places``."""
+    raw = connection.connection
+    assert raw is not None
+    try:
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            copy.write(text)
+    except psycopg.Error as exc:
+        raise _copy_refusal(exc, places, name)  # noqa: B904 - its cause is set (or hidden: it may quote a value)
+
+
+def _copy_claims(chunk: ReadChunk, rows: list[_ClaimRow], *, name: str) -> None:
+    """The reader's claim rows with the loader's columns (``LOADER_CLAIM_COLUMNS``) added to each."""
+    parts = []
+    for text, r in zip(chunk.claims_text.split(b"\n"), rows, strict=False):
+        related_id, related_month = (
+            (b"%d" % r.related[0], r.related[1].isoformat().encode()) if r.related else (_NULL, _NULL)
+        )
+        parts.append(
+            b"%b\t%d\t%d\t%d\t%b\t%b\t%b\t%b\n"
+            % (
+                text,
                 r.member_id,
                 r.plan_id,
                 r.billing_id,
-                r.rendering_id,
-                c.place_of_service,
-                c.frequency_code,
-                # Every claim loads as received: the engine decides duplicates, replacements and voids.
-                ClaimStatus.RECEIVED.value,
-                "",
-                received_at,
-                None,
-                c.total_charge,
-                Decimal("0"),
-                len(c.lines),
-                sum((line_rvus(line.procedure_code, line.units) for line in c.lines), Decimal("0")),
-                c.diagnosis_code_system,
-                c.diagnosis_codes,
-                r.problems,
-                c.payer_claim_control_number[:50],
-                r.related[0] if r.related else None,
-                r.related[1] if r.related else None,
-                r.relation,
-                [],
+                b"%d" % r.rendering_id if r.rendering_id is not None else _NULL,
+                related_id,
+                related_month,
+                r.relation.encode(),
             )
-
-    places = [(r.parsed.position, "CLM") for r in rows]
-    _copy(CLAIM_TABLE, _CLAIM_COLUMNS, gen(), places=places, name=name)
-
-
-# No "id": the column default (its sequence) numbers the lines in the server; nothing here needs a line's id.
-_LINE_COLUMNS = (
-    "service_date_from",
-    "claim_id",
-    "line_number",
-    "procedure_qualifier",
-    "procedure_code",
-    "modifiers",
-    "charge",
-    "unit_basis",
-    "units",
-    "place_of_service",
-    "diagnosis_pointers",
-    "paid",
-    "rvus",
-    "service_date",
-    "service_date_to",
-    "decision",
-)
+        )
+    places = [(r.read.position, "CLM") for r in rows]
+    _copy_text(CLAIM_TABLE, _CLAIM_COLUMNS, b"".join(parts), places=places, name=name)
 
 
-def _copy_lines(rows: list[_ClaimRow], *, name: str) -> int:
-    n = sum(len(r.parsed.lines) for r in rows)
-
-    def gen() -> Iterable[tuple[object, ...]]:
-        for r in rows:
-            sdf = r.parsed.service_date_from
-            for line in r.parsed.lines:
-                yield (
-                    sdf,
-                    r.id,
-                    line.line_number,
-                    line.procedure_qualifier,
-                    line.procedure_code[:48],
-                    line.modifiers,
-                    line.charge,
-                    line.unit_basis,
-                    line.units,
-                    line.place_of_service,
-                    line.diagnosis_pointers,
-                    Decimal("0"),
-                    line_rvus(line.procedure_code, line.units),
-                    line.service_date,
-                    line.service_date_to,
-                    "",
-                )
-
-    places = [(line.position, "LX") for r in rows for line in r.parsed.lines]
-    _copy(LINE_TABLE, _LINE_COLUMNS, gen(), places=places, name=name)
-    return n
-
-
-def _copy_history(rows: list[_ClaimRow], *, at: dt.datetime) -> None:
-    def gen() -> Iterable[tuple[object, ...]]:
-        for r in rows:
-            yield from history_rows_new_claim(
-                claim_id=r.id,
-                service_date_from=r.parsed.service_date_from,
-                status=ClaimStatus.RECEIVED,
-                at=at,
-                source=StatusSource.INGEST,
-            )
-
-    _copy(ClaimStatusHistory._meta.db_table, HISTORY_COLUMNS, gen())
+_NULL = b"\\N"

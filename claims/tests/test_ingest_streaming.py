@@ -8,14 +8,25 @@ partitions made for the file go with the rest.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Sum
 
-from claims.models import Claim, ClaimLine, ClaimNumber, IngestBatch, IngestStatus
+from claims.models import (
+    Claim,
+    ClaimLine,
+    ClaimMonthCount,
+    ClaimNumber,
+    ClaimStatus,
+    IngestBatch,
+    IngestStatus,
+)
 from claims.services import ingest
 from claims.services.ingest import batch_ingest, file_scan
+from claims.services.lifecycle import months_holding
 from members.models import Member
 from ops.platform.partitioning import existing_partitions
 
@@ -139,6 +150,24 @@ def test_every_loaded_claim_is_in_the_claim_number_lookup(shared_x12: Path) -> N
         )
     )
     assert on_file and lookup == on_file
+
+
+@pytest.mark.django_db
+def test_the_months_of_loaded_claims_are_counted_as_holding_received_claims(shared_x12: Path) -> None:
+    """Ingest writes claims with COPY, not through the status writer: it counts them itself, per chunk, so the
+    work queue and adjudication, which read only the months holding their claims, see the new ones."""
+    assert months_holding([ClaimStatus.RECEIVED]) == []
+    for name in ("837P/imsweb/x12_many_claims.txt", "837P/lfh/demo.837"):
+        assert not batch_ingest(path=shared_x12 / name, chunk_claims=2).rejected
+    loaded = Counter(d.replace(day=1) for d in Claim.objects.values_list("service_date_from", flat=True))
+    assert months_holding([ClaimStatus.RECEIVED]) == sorted(loaded)
+    counted = dict(
+        ClaimMonthCount.objects.filter(state=ClaimStatus.RECEIVED)
+        .values("month")
+        .annotate(n=Sum("claims"))
+        .values_list("month", "n")
+    )
+    assert counted == dict(loaded)
 
 
 def test_the_file_scan_finds_every_month_of_service_and_ignores_impossible_ones(tmp_path: Path) -> None:

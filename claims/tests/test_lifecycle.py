@@ -27,10 +27,10 @@ def test_every_status_has_a_rule_and_final_statuses_go_nowhere() -> None:
     assert set(lifecycle.TRANSITIONS) == {lifecycle.NEW, *ClaimStatus.values}
     assert lifecycle.TRANSITIONS[ClaimStatus.REPLACED] == frozenset()
     assert lifecycle.TRANSITIONS[ClaimStatus.VOIDED] == frozenset()
-    assert lifecycle.initial_transitions(ClaimStatus.DENIED) == [
+    assert lifecycle.initial_transitions(ClaimStatus.DENIED) == (
         ("", ClaimStatus.RECEIVED),
         (ClaimStatus.RECEIVED, ClaimStatus.DENIED),
-    ]
+    )
     with pytest.raises(IllegalTransition):
         lifecycle.check_transition(ClaimStatus.VOIDED, ClaimStatus.APPROVED)
 

@@ -42,6 +42,11 @@ class X12Error(Exception):
         self.file_name = file_name
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[type[X12Error], tuple[Finding, str]]:
+        # Rebuilt from its parts when pickled (ingest's reader process sends it to the loading one), not from
+        # ``args``, which holds the formatted message.
+        return (X12Error, (self.finding, self.file_name))
+
     def __str__(self) -> str:
         prefix = f"{self.file_name}: " if self.file_name else ""
         return f"{prefix}{self.finding}"

@@ -300,12 +300,12 @@ DIAGNOSIS_POINTER_MAX = 12
 # SERVICE_YEARS_AHEAD (a series of services billed in advance), birth dates not at all.
 EARLIEST_DATE = dt.date(1900, 1, 1)
 SERVICE_YEARS_AHEAD = 2
-_ASCII_DIGITS = frozenset("0123456789")
 
 
 def _is_ascii_number(value: str) -> bool:
-    """True for one or more ASCII digits only: ``str.isdigit`` also takes "²" and "٣", ``int()`` "+1" and " 1"."""
-    return bool(value) and set(value) <= _ASCII_DIGITS
+    """True for one or more ASCII digits only: ``str.isdigit`` alone also takes "²" and "٣", ``int()`` "+1" and
+    " 1"; an ASCII-only string's digits are 0-9 (and both checks run in C: this runs for every LX and pointer)."""
+    return value.isascii() and value.isdigit()
 
 
 _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
@@ -362,6 +362,9 @@ def _decimal(seg: Segment, index: int, ref: str, file_name: str, column: Numeric
 
 
 _DECIMALS: dict[tuple[str, NumericColumn], Decimal] = {}
+# SV1-07 as sent (with the component separator) -> the pointers it gave without a warning.
+_POINTER_LISTS: dict[tuple[str, str], tuple[int, ...]] = {}
+_POINTER_LISTS_KEPT = 4096
 _DECIMALS_KEPT = 65536
 
 
@@ -373,7 +376,7 @@ def _decimal_checked(seg: Segment, raw: str, ref: str, file_name: str, column: N
         raise fail(f"required {column.what} is missing")
     negative = raw.startswith("-")
     whole, _, fraction = raw[1:].partition(".") if negative else raw.partition(".")
-    if not (whole or fraction) or not set(whole + fraction) <= _ASCII_DIGITS:
+    if not (whole or fraction) or not _is_ascii_number(whole + fraction):
         raise fail(
             f"{column.what} is not a number in X12 form (type R: digits, an optional leading minus sign and "
             f"decimal point; no exponent) ({_shape(raw)})"
@@ -432,7 +435,7 @@ class _Parser:
             if column.ig_max > column.max_length:
                 limit = f"the IG allows {column.ig_max}, {limit}"
             raise self.fail(seg, ref, f"{column.what} is {len(value)} characters; {limit}")
-        if _control_characters(value):
+        if not seg.clean and _control_characters(value):
             raise self.fail(seg, ref, f"{column.what} holds a control character ({_shape(value)})")
         return value
 
@@ -945,6 +948,18 @@ class _Parser:
         line.diagnosis_pointers = self._pointers(seg)
 
     def _pointers(self, seg: Segment) -> list[int]:
+        # Files repeat a few pointer lists ("1", "1:2"): one read without a warning is reused (as a new list).
+        key = (seg.get(7), self.component or seg.delimiters.component)
+        known = _POINTER_LISTS.get(key)
+        if known is not None:
+            return list(known)
+        warnings = len(self.warnings)
+        pointers = self._pointers_read(seg)
+        if len(self.warnings) == warnings and len(_POINTER_LISTS) < _POINTER_LISTS_KEPT:
+            _POINTER_LISTS[key] = tuple(pointers)
+        return pointers
+
+    def _pointers_read(self, seg: Segment) -> list[int]:
         pointers: list[int] = []
         for k, raw in enumerate(self.comps(seg, 7), start=1):
             p = raw.strip()

@@ -11,6 +11,7 @@ warnings; it fails (``X12Error``) only when there is no ISA or the text cannot b
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -24,6 +25,8 @@ X12_WHITESPACE = " \t\r\n\v\f"
 CHUNK_BYTES = 1 << 20
 # Longer than any ISA, padded (106) or not: a longer one is not an ISA.
 ISA_MAX_CHARS = 4096
+# Control characters (the parser refuses them in stored elements; PostgreSQL refuses NUL in text).
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,9 @@ class Segment:
     position: int  # 1-based segment number in the file
     elements: list[str]
     delimiters: Delimiters
+    # True when the segment's text holds no control character (0x00-0x1F, 0x7F): then none of its elements does,
+    # and the parser skips checking each one. False (check each) when unknown or when a delimiter is one.
+    clean: bool = False
 
     @property
     def id(self) -> str:
@@ -239,7 +245,7 @@ def tokenize_chunks(chunks: Iterator[str], file_name: str = "") -> Iterator[Segm
                     continue
                 position += 1
                 elements = raw.split(element)
-                yield Segment(position, elements, delimiters)
+                yield Segment(position, elements, delimiters, _CONTROL.search(raw) is None)
                 if elements[0] == "IEA":
                     pos = start
                     in_interchange = False

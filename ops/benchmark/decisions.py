@@ -62,6 +62,7 @@ from claims.models import (
 from claims.services import remittance as remittance_service
 from claims.services.adjudication import CHUNK, claims_adjudicate_parallel
 from claims.services.examiner import SeenClaim, claims_approve, claims_deny
+from claims.services.lifecycle import month_counts_rebuild
 from claims.x12.validation835 import validate_835
 from members.models import HealthPlan, MemberAccumulator
 from ops.benchmark.pages import superuser_client
@@ -197,6 +198,9 @@ def reset_claims(
             f"WHERE claim_id = ANY(%s) AND service_date_from = ANY(%s)",
             [ids, days],
         )
+    # The statuses were written here, not through the lifecycle: count the months again, or adjudication and the
+    # work queue, which read only the months holding their claims, would not see these.
+    month_counts_rebuild(using=using)
 
 
 def _adjudicate(keys: Sequence[tuple[int, dt.date]], using: str) -> tuple[AdjudicateBench, list[int]]:
@@ -300,6 +304,7 @@ class _Snapshot:
             cursor.execute(f"INSERT INTO {ACCUMULATOR_TABLE} SELECT * FROM bench_snap_accumulator")
             cursor.execute(f"DELETE FROM {HISTORY_TABLE} WHERE id > %s", [self.history_max])
             AdjudicationRun.objects.using(self.using).filter(id__gt=self.run_max).delete()
+            month_counts_rebuild(using=self.using)  # the statuses put back as found, counted as found
         self.drop()
 
     def drop(self) -> None:
