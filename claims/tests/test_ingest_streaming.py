@@ -84,14 +84,24 @@ def test_a_defect_while_reading_rejects_the_file_and_logs_no_value(
 
     monkeypatch.setattr(parser837._Parser, "on_hi", broken)
     path = _write(tmp_path, "defect.837", _sample_text(shared_x12))
-    with caplog.at_level(logging.INFO):
-        result = batch_ingest(path=path)
+    # The defect happens in the reader process: caplog sees only this one's records, a file both write to.
+    log_file = tmp_path / "ingest.log"
+    handler = logging.FileHandler(log_file)
+    logging.getLogger("claims").addHandler(handler)
+    try:
+        with caplog.at_level(logging.INFO):
+            result = batch_ingest(path=path)
+    finally:
+        logging.getLogger("claims").removeHandler(handler)
+        handler.close()
 
     assert result.rejected
     (error,) = result.batch.errors
     assert error["position"] == 23  # the HI of the first claim
     assert "internal error (ValueError)" in error["message"]
-    assert "DOE" not in caplog.text and "DOE" not in str(result.batch.errors)
+    logged = log_file.read_text()
+    assert "internal error ValueError at" in logged  # the reader's own record, with its code place
+    assert "DOE" not in caplog.text and "DOE" not in logged and "DOE" not in str(result.batch.errors)
     assert Claim.objects.count() == 0
 
 
