@@ -158,10 +158,13 @@ def claim_partition_locks(using: Any = None) -> int:
 
 @contextmanager
 def locks_taken() -> Iterator[list[int]]:
-    """Claims-partition relation locks the block adds to this backend's: yields a list that gets [before, after].
+    """Claims-partition relation locks this backend holds before and after the block: yields a list that gets
+    [before, after].
 
     Run it inside ``transaction.atomic()``: the locks a block's statements take are held until its transaction
-    ends (a savepoint's are released when it rolls back).
+    ends (a savepoint's are released when it rolls back). Assert on ``after`` itself, not on ``after - before``:
+    a lock the test's set-up already holds is not taken again, so a difference can hide a statement that locks
+    every partition.
     """
     counts = [claim_partition_locks()]
     yield counts

@@ -121,14 +121,17 @@ def shards_for(workers: int, *, batch_id: int | None = None) -> list[Shard]:
     one shard too. With fewer distinct members than workers, some shards are empty; with no claim waiting,
     one shard covers every id."""
     fractions = [index / workers for index in range(1, workers)]
-    # Bounded to the months holding validated claims, as _take_waiting is.
+    # Bounded to the months holding validated claims, as _take_waiting is; none: nothing waits.
+    days = month_days(months_holding([ClaimStatus.VALIDATED]))
+    if not days:
+        return [Shard(0, 1)]
     where = "status = %s::text AND service_date_from = ANY(%s::date[])" + (
         " AND batch_id = %s::bigint" if batch_id is not None else ""
     )
     params: list[Any] = [
         fractions,
         ClaimStatus.VALIDATED,
-        month_days(months_holding([ClaimStatus.VALIDATED])),
+        days,
         *([batch_id] if batch_id is not None else []),
     ]
     with bound_cursor() as cursor:
@@ -369,8 +372,13 @@ def _take_waiting(
     else:
         # The months holding claims in the status (claims.services.lifecycle.months_holding), as a literal list of
         # their days: waiting claims are recent, so a few partitions are planned instead of every month's.
+        days = month_days(months_holding([status]))
+        if not days:
+            # Nothing waits. (An empty list on the partition key does not prune: PostgreSQL would plan and lock
+            # every partition before finding the condition false.)
+            return []
         where.append("service_date_from = ANY(%b::date[])")
-        params.append(month_days(months_holding([status])))
+        params.append(days)
     if shard is not None and shard.member_after is not None:
         where.append("member_id > %s::bigint")
         params.append(shard.member_after)

@@ -142,6 +142,10 @@ def _take(plan_id: int, provider_id: int, days: list[dt.date] | None = None) -> 
     unremitted claims: ``_cycle_days``; read now when None), locked (``SKIP LOCKED``: another cycle's)."""
     if days is None:
         days = _cycle_days().unremitted
+    if not days:
+        # No month holds one: nothing to read. (An empty list on the partition key does not prune: PostgreSQL
+        # would plan and lock every partition before finding the condition false.)
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {_COLUMNS} FROM {CLAIM_TABLE} "
@@ -158,6 +162,8 @@ def _take_reversals(plan_id: int, provider_id: int, days: list[dt.date] | None =
     does."""
     if days is None:
         days = _cycle_days().unreversed
+    if not days:  # as in _take
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {_COLUMNS} FROM {CLAIM_TABLE} "
