@@ -29,9 +29,19 @@ from claims.lifecycle import FINAL_STATUSES, ClaimStatus
 from claims.models import ClaimRelation, FrequencyCode
 from claims.x12.errors import Finding
 
-# (billing provider id, member id, claim number, service date from, service date to, total charge $,
-#  ((procedure code, line charge $), ...) in LX order)
-Fingerprint = tuple[int, int, str, dt.date, dt.date, Decimal, tuple[tuple[str, Decimal], ...]]
+# ((procedure code, line charge $), ...) in LX order: the service lines' part of a fingerprint.
+LinePart = tuple[tuple[str, Decimal], ...]
+# (billing provider id, member id, claim number, service date from, service date to, total charge $, LinePart)
+Fingerprint = tuple[int, int, str, dt.date, dt.date, Decimal, LinePart]
+
+
+def fingerprint_lines(lines: Iterable[tuple[int, str, Decimal]]) -> LinePart:
+    """The lines' part of a fingerprint from (LX01 line number, code, charge): in line-number order, ties in the
+    order given (file order, which is id order once loaded): the same order as ``claims_on_file``'s
+    ``ORDER BY line_number, id``, so a claim read back from the tables and the same claim read from a file have
+    equal fingerprints. Ingest's reader computes it per claim, beside the parser."""
+    ordered = sorted(lines, key=lambda line: line[0])
+    return tuple((code, charge) for _, code, charge in ordered)
 
 
 def fingerprint(
@@ -42,15 +52,9 @@ def fingerprint(
     service_date_from: dt.date,
     service_date_to: dt.date,
     total_charge: Decimal,
-    lines: Iterable[tuple[int, str, Decimal]],
+    lines: LinePart,
 ) -> Fingerprint:
-    """The identity of a claim for the exact-duplicate rule; ``lines`` are (LX01 line number, code, charge).
-
-    Lines are put in line-number order, ties in the order given (file order, which is id order once loaded):
-    the same order as ``claims_on_file``'s ``ORDER BY line_number, id``, so a claim read back from the tables
-    and the same claim read from a file have equal fingerprints.
-    """
-    ordered = sorted(lines, key=lambda line: line[0])
+    """The identity of a claim for the exact-duplicate rule; ``lines`` from ``fingerprint_lines``."""
     return (
         billing_provider_id,
         member_id,
@@ -58,7 +62,7 @@ def fingerprint(
         service_date_from,
         service_date_to,
         total_charge,
-        tuple((code, charge) for _, code, charge in ordered),
+        lines,
     )
 
 

@@ -35,6 +35,7 @@ from psycopg.copy import Copy, FileWriter
 
 from claims.codes import claim_code_problems
 from claims.fee_schedule import line_rvus
+from claims.ingest_rules import LinePart, fingerprint_lines
 from claims.models import Claim, ClaimLine, ClaimStatus, ClaimStatusHistory, StatusSource
 from claims.services.lifecycle import HISTORY_COLUMNS, history_rows_new_claim
 from claims.x12.errors import Finding, X12Error
@@ -133,9 +134,7 @@ class ReadClaim(NamedTuple):
     billing_npi: str  # 2010AA NM109
     rendering_npi: str  # 2310B NM109, "" when none
     person: PersonKey  # the patient: 2010CA when sent, else the subscriber
-    lines: tuple[
-        tuple[int, str, Decimal], ...
-    ]  # (LX01, SV1-01-2 procedure code, SV1-02 charge $) in file order
+    line_part: LinePart  # its lines' part of the duplicate fingerprint (``ingest_rules.fingerprint_lines``)
 
 
 @dataclass
@@ -398,7 +397,7 @@ def _chunk(
                 billing.identifier,
                 rendering_npi,
                 patient,
-                tuple(fp_lines),
+                fingerprint_lines(fp_lines),
             )
         )
     return ReadChunk(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from claims import ingest_rules
-from claims.ingest_rules import Incoming, OnFile, decide, fingerprint
+from claims.ingest_rules import Incoming, OnFile, decide, fingerprint, fingerprint_lines
 from claims.lifecycle import ClaimStatus
 from claims.models import Claim, ClaimRelation
 from claims.services.ingest import batch_ingest, claims_on_file
@@ -28,7 +28,7 @@ def _fp(lines: list[tuple[int, str, str]], *, number: str = "C1") -> ingest_rule
         service_date_from=DAY,
         service_date_to=DAY,
         total_charge=Decimal("150.00"),
-        lines=[(n, code, Decimal(charge)) for n, code, charge in lines],
+        lines=fingerprint_lines((n, code, Decimal(charge)) for n, code, charge in lines),
     )
 
 
@@ -105,6 +105,8 @@ def test_sql_and_python_fingerprints_of_a_stored_claim_agree(shared_x12: Path) -
         service_date_to=parsed.service_date_to,
         total_charge=parsed.total_charge,
         # The file's lines in reverse: the fingerprint puts them back in LX order, as the SQL does.
-        lines=[(ln.line_number, ln.procedure_code, ln.charge) for ln in reversed(parsed.lines)],
+        lines=fingerprint_lines(
+            (ln.line_number, ln.procedure_code, ln.charge) for ln in reversed(parsed.lines)
+        ),
     )
     assert stored.fingerprint == from_file
