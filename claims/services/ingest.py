@@ -271,6 +271,10 @@ def _as_x12_error(exc: Exception, *, name: str, position: int) -> X12Error:
     """
     if isinstance(exc, X12Error):
         return exc
+    if isinstance(exc, psycopg.Error):  # from a cursor of psycopg's own (server-side binding), not Django's
+        wrapped = DatabaseError(type(exc).__name__)
+        wrapped.__cause__ = exc
+        exc = wrapped
     if isinstance(exc, DatabaseError):
         return X12Error(Finding(position, "", "", _database_refusal(exc)), name)
     frames = traceback.extract_tb(exc.__traceback__)
