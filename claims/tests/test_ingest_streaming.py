@@ -11,6 +11,7 @@ import logging
 from collections import Counter
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
@@ -191,3 +192,13 @@ def test_the_file_scan_finds_every_month_of_service_and_ignores_impossible_ones(
     scan = file_scan(path)
     assert sorted(m.isoformat() for m in scan.months) == ["2022-07-01", "2023-03-01", "2024-01-01"]
     assert scan.size == path.stat().st_size
+
+
+def test_a_refusal_from_a_psycopg_cursor_is_reported_as_the_databases_not_as_a_defect() -> None:
+    """Some writers use psycopg's own cursors (server-side binding), whose errors are not Django's."""
+    raised = psycopg.errors.UndefinedTable("relation claims_x does not exist")
+    error = ingest._as_x12_error(raised, name="f.837", position=12)
+    assert error.finding.position == 12
+    assert error.finding.message.startswith("the database refused the file")
+    assert "[SQLSTATE 42P01]" in error.finding.message
+    assert "claims_x" not in str(error)  # PostgreSQL's text can quote values
