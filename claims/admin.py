@@ -917,7 +917,14 @@ class ClaimAdmin(_ClaimPage, AuditedAdminMixin, LargeTableAdmin[Claim]):
         # A claim number is found in any month (its keys prune by themselves); a member's or provider's claims are
         # listed from the recent months unless a service month (or "all months") is chosen: what an examiner
         # looking up a member usually wants, and a bound the planner prunes by.
-        since = None if ServiceMonthFilter.parameter_name in request.GET else recent_months_start()
+        # Only where the list offers the service-month filter (to choose older months with): the work queue lists
+        # every pended claim, and its months bound it already.
+        windowed_search = ServiceMonthFilter in self.get_list_filter(request)
+        since = (
+            recent_months_start()
+            if windowed_search and ServiceMonthFilter.parameter_name not in request.GET
+            else None
+        )
         search = claim_search(term, since=since)
         if since is not None and (search.member_ids or search.provider_ids):
             self.message_user(

@@ -177,3 +177,20 @@ def test_member_search_lists_the_recent_months_and_a_claim_number_any_month(admi
         found = admin_client.get(url, {"q": old.claim_number})
     assert [c.pk for c in found.context["cl"].result_list] == [old.pk]
     assert by_number.most == 1, str(by_number)
+
+
+def test_work_queue_search_by_member_lists_every_pended_claim_of_the_pended_months(
+    admin_client: Client,
+) -> None:
+    # The queue has no service-month filter to choose older months with: its search is not cut to the recent
+    # months, and the months holding pended claims bound it anyway.
+    member = MemberFactory(member_number="M-PRUNE-2")
+    old = ClaimFactory(
+        member=member, status="pended", service_date_from=recent_months_start() - relativedelta(months=6)
+    )
+    recent = ClaimFactory(member=member, status="pended")
+    with transaction.atomic(), locks_taken() as locks, planned_statements() as planned:
+        response = admin_client.get(reverse("admin:claims_workqueueclaim_changelist"), {"q": "M-PRUNE-2"})
+    assert {c.pk for c in response.context["cl"].result_list} == {old.pk, recent.pk}
+    assert planned.most == 2, str(planned)  # the two months holding pended claims
+    assert locks[1] <= 2 * ONE_MONTH_LOCKS, locks
