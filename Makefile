@@ -94,7 +94,10 @@ check: venv ## Django's system checks
 
 bench: db ## run the benchmarks (manage.py benchmark; BENCH_ARGS=...)
 	@# A development tool run as the owner: it builds a baseline schema and scratch databases (README "Benchmark").
-	DATABASE_URL="$$($(BIN)/python manage.py db_roles --owner-url)" $(BIN)/python manage.py benchmark $(BENCH_ARGS)
+	@# SCALE given (make bench SCALE=10000000): the database must hold that many claims (make data SCALE=N fills it),
+	@# and the report goes beside the newest one at another scale.
+	DATABASE_URL="$$($(BIN)/python manage.py db_roles --owner-url)" $(BIN)/python manage.py benchmark \
+		$(if $(filter command line environment,$(origin SCALE)),--expect-claims $(SCALE)) $(BENCH_ARGS)
 
 data: db ## fill the database with SCALE synthetic claims (manage.py generate_demo_data; SCALE=1000000)
 	$(BIN)/python manage.py generate_demo_data --claims $(SCALE)

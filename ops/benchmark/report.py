@@ -1,4 +1,4 @@
-"""Write a run as ``<YYYY-MM-DD>.json`` (everything measured) and ``<YYYY-MM-DD>.md`` (the table to commit).
+"""Write a run as ``<YYYY-MM-DD>-<claims>.json`` (everything measured) and ``.md`` (the table to commit).
 
 The markdown leads with what a reader needs to trust the numbers: machine, PostgreSQL version and the settings
 that decide plans, data scale, how the baseline was made, the picked parameters and the one command that
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ops.benchmark.baseline import BASELINE_SCHEMA
+from ops.benchmark.beside import beside_section, claims_of, newest_other_scale, scale_label
 from ops.benchmark.pages import PagesBench
 from ops.benchmark.refresh import BATCH_CLAIMS, RefreshBench, RefreshPhase
 from ops.benchmark.runner import BenchmarkRun, BenchOptions, QueryResult, SchemaResult, ViewResult
@@ -697,12 +698,20 @@ def to_markdown(run: BenchmarkRun) -> str:
     return "\n".join(lines)
 
 
-def write_reports(run: BenchmarkRun, output_dir: Path) -> tuple[Path, Path]:
-    """Write ``<date>.json`` and ``<date>.md`` into ``output_dir`` (created); returns both paths."""
+def write_reports(run: BenchmarkRun, output_dir: Path, *, beside: Path | None = None) -> tuple[Path, Path]:
+    """Write ``<date>-<claims>.json`` and ``.md`` (e.g. ``2026-12-01-10m``) into ``output_dir`` (created); returns
+    both paths. ``beside``: an earlier report's JSON at another scale, compared figure by figure in the markdown
+    ("Beside" section, ``ops.benchmark.beside``); by default the newest such report in ``output_dir``."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    stem = run.started_at.date().isoformat()
+    data = to_json(run)
+    claims = claims_of(data)
+    stem = f"{run.started_at.date().isoformat()}-{scale_label(claims)}"
     json_path = output_dir / f"{stem}.json"
     md_path = output_dir / f"{stem}.md"
-    json_path.write_text(json.dumps(to_json(run), indent=2, default=str) + "\n")
-    md_path.write_text(to_markdown(run))
+    markdown = to_markdown(run)
+    earlier = beside or newest_other_scale(output_dir, claims, exclude=json_path)
+    if earlier is not None:
+        markdown += "\n" + "\n".join(beside_section(data, json.loads(earlier.read_text()), earlier.name))
+    json_path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    md_path.write_text(markdown)
     return json_path, md_path

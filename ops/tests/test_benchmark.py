@@ -39,6 +39,7 @@ from ops.benchmark.baseline import (
     ensure_baseline,
     schema_indexes,
 )
+from ops.benchmark.beside import scale_label
 from ops.benchmark.catalog import ADMIN_REQUESTS, CATALOG, ICD10_CHAPTERS, icd10_chapter, select
 from ops.benchmark.ingest import database_url, run_ingest_benchmark, scratch_database_name
 from ops.benchmark.pages import MONTHLY_REPORT_URLS, analytics_pages, superuser_client
@@ -126,8 +127,10 @@ def test_benchmark_answers_every_query_alike_on_both_schemas(claims_loaded: None
 
     (json_path,) = out.glob("*.json")
     (md_path,) = out.glob("*.md")
-    assert json_path.stem == md_path.stem == dt.datetime.now(dt.UTC).date().isoformat()
     report = json.loads(json_path.read_text())
+    # <date>-<claims on file>: a 1M and a 10M run of one day do not overwrite each other.
+    label = scale_label(report["scale"]["claims_claim"])
+    assert json_path.stem == md_path.stem == f"{dt.datetime.now(dt.UTC).date().isoformat()}-{label}"
 
     assert [query["name"] for query in report["queries"]] == [query.name for query in CATALOG]
     assert [page["name"] for page in report["admin"]["requests"]] == [

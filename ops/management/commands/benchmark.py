@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from ops.benchmark.baseline import BASELINE_SCHEMA, drop_baseline
 from ops.benchmark.catalog import ADMIN_REQUESTS, CATALOG, select
@@ -35,6 +36,13 @@ def _not_negative(value: str) -> int:
     return number
 
 
+def claims_on_file_count() -> int:
+    """Claims in the database (an exact count: the number the run is labelled with)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM claims_claim")
+        return int(cursor.fetchone()[0])
+
+
 def _every_name() -> tuple[str, ...]:
     """Every name ``--only`` can select: catalog queries, admin requests, analytics pages."""
     return (
@@ -48,7 +56,8 @@ class Command(BaseCommand):
     help = (
         "Run the catalog of critical queries (and admin pages, and ingest) against a primary-key-only baseline "
         "schema and against the platform's indexed, partitioned tables, the analytics queries against the "
-        "views, the analytics refresh paths and pages; write bench/results/<date>.json and .md."
+        "views, the analytics refresh paths and pages; write bench/results/<date>-<claims>.json and .md "
+        "(e.g. 2026-12-01-10m)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -129,7 +138,7 @@ class Command(BaseCommand):
             "--output-dir",
             type=Path,
             default=Path(settings.BASE_DIR) / "bench" / "results",
-            help="where <date>.json and <date>.md go (default: bench/results)",
+            help="where <date>-<claims>.json and .md go (default: bench/results)",
         )
         parser.add_argument(
             "--rebuild-baseline",
@@ -140,6 +149,20 @@ class Command(BaseCommand):
             "--no-vacuum",
             action="store_true",
             help="skip VACUUM (ANALYZE) of the public tables before timing (tests: keeps their statistics as found)",
+        )
+        parser.add_argument(
+            "--expect-claims",
+            type=_not_negative,
+            default=0,
+            help="refuse to run unless the database holds exactly this many claims (make bench SCALE=N passes N; "
+            "fill it with make data SCALE=N); 0: any",
+        )
+        parser.add_argument(
+            "--beside",
+            type=Path,
+            default=None,
+            help="an earlier report (.json) at another scale to compare with, figure by figure (default: the "
+            "newest such report in --output-dir)",
         )
         parser.add_argument(
             "--drop-baseline",
@@ -173,6 +196,13 @@ class Command(BaseCommand):
             rebuild_baseline=options["rebuild_baseline"],
             vacuum_platform=not options["no_vacuum"],
         )
+        if options["expect_claims"]:
+            on_file = claims_on_file_count()
+            if on_file != options["expect_claims"]:
+                raise CommandError(
+                    f"the database holds {on_file:,} claims, not {options['expect_claims']:,}: fill it first with "
+                    f"`make data SCALE={options['expect_claims']}` (replaces its claims, members and providers)"
+                )
         every = _every_name()
         if bench.only and not select(every, bench.only):
             raise CommandError(f"--only {options['only']!r} matches none of: {', '.join(every)}")
@@ -180,7 +210,7 @@ class Command(BaseCommand):
             run = run_benchmark(bench, log=self.stdout.write)
         except (NoDataError, SchemaSwitchError, AdminPageError, PageError, DecisionsError) as exc:
             raise CommandError(str(exc)) from exc
-        json_path, md_path = write_reports(run, options["output_dir"])
+        json_path, md_path = write_reports(run, options["output_dir"], beside=options["beside"])
         differ = [result.name for result in (*run.queries, *run.admin) if not result.same_answer]
         # Views the run did not refresh may simply be stale: their differences are reported, not fatal.
         views_differ = [
