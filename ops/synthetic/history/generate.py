@@ -21,15 +21,27 @@ the generator is still running. A table is ANALYZEd as it completes, before its 
 validation's anti-join is planned on statistics. What is left after the last COPY (history and CAS rows, the last
 months) is built with parallel workers. VACUUM (ANALYZE) runs after the commit on two connections.
 
-Measured at 1,000,000 claims on the 2-core machine with other work beside it (PostgreSQL 15, shared_buffers
-128 MB, same --seed/--as-of, identical tables): 187 s before (COPY 123 s of it, every model index maintained row
-by row; ANALYZE 11 s; keys 4.7 s) and 113-145 s so, by the load beside it (generation 92-116 s; after the last
-COPY ~14 s: indexes 4.6 s, keys 1.1 s, VACUUM ANALYZE 7 s). The generator (the engine's decisions and their text)
-is what limits it now. 10,000,000 claims: 25.6 min (generation 22 min, another engineer's tests beside it;
-indexes 66 s, keys 87 s and VACUUM ANALYZE 14 s after it), peak RSS 4.7 GB, 26 GB database. Of the keys' 87 s
-most are the claims' parent-level keys (member, providers, plan, batch, related claim) over 10 M rows, validated
-without statistics (ANALYZE now runs after the commit): on the analyzed database, re-adding the member key or the
-related-claim key takes 3.6 s each.
+Measured before the two parts, at 1,000,000 claims on the 2-core machine with other work beside it (PostgreSQL
+15, shared_buffers 128 MB, same --seed/--as-of, identical tables): 187 s before indexes were built after the load
+(COPY 123 s of it, every model index maintained row by row) and 113-145 s with them built so (generation 92-116 s;
+after the last COPY ~14 s: indexes 4.6 s, keys 1.1 s, VACUUM ANALYZE 7 s). 10,000,000 claims: 25.6 min
+(generation 22 min, another engineer's tests beside it; indexes 66 s, keys 87 s and VACUUM ANALYZE 14 s after it),
+peak RSS 4.7 GB, 26 GB database; most of the keys' 87 s were the claims' parent-level keys validated without
+statistics (on the analyzed database the member key or the related-claim key takes 3.6 s each), hence the
+ANALYZE as each table completes.
+
+With the two parts, on a machine shared with a 10M generation, test suites and 837 generation all along (load
+average 4-6 on 2 cores, so wall times are far above a quiet machine's; CPU as user + sys of the command and its
+children, and of the PostgreSQL backends): 1,000,000 claims, seed 1, as-of 2026-11-15, in 414 s (602 s for the
+single generator just before, under the same kind of load); Python 268 s CPU (270 s before), PostgreSQL 165 s;
+after the last COPY indexes 16 s, ANALYZE 1.3 s, keys 2.7 s (22.5 s before), VACUUM ANALYZE 26 s. 2,000,000
+claims in 926 s (a test suite beside it for 9 of its minutes): Python 569 s CPU, PostgreSQL ~305 s; indexes 29 s,
+ANALYZE 1.3 s, keys 5.0 s, VACUUM ANALYZE 24 s after the last COPY; peak RSS 1.07 GB. Each part's generation
+is half the one generator's CPU (200,000 claims in-process: 43-46 s for one, 20-23 s per part), so the
+generator is no longer the longest path: both cores are. PostgreSQL (COPY, the indexes built during the load)
+takes ~0.55 s of CPU per second of the generators', so at 10,000,000 claims the load needs ~22 + ~12 CPU-min
+during generation, ~16-17 min on two cores, plus ~1 min before it and ~1.5-2 min after it: ~18-20 min, not yet
+the 15 min wanted (projected, not measured at 10 M).
 """
 
 from __future__ import annotations
