@@ -13,6 +13,7 @@ and it never touches the parent's connections: it opens its own if it needs the 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.util
 import pickle
@@ -88,8 +89,14 @@ class ForkedStream(Generic[T]):
     def __init__(self, produce: Callable[[Any, Callable[[T], None]], None], arg: Any, *, name: str) -> None:
         self._receive, send = _FORK.Pipe(duplex=False)
         self._process = _FORK.Process(target=_stream_run, args=(produce, arg, send), name=name, daemon=True)
-        with no_after_fork_hooks():
-            self._process.start()
+        # Frozen across the fork (Python docs, gc.freeze): the child's collections never walk the objects it
+        # inherited, which would also copy every page they are on (copy-on-write). The parent's stay as they were.
+        gc.freeze()
+        try:
+            with no_after_fork_hooks():
+                self._process.start()
+        finally:
+            gc.unfreeze()
         send.close()  # the child's end: the parent keeps only its own
 
     def __iter__(self) -> Iterator[T]:
@@ -131,6 +138,9 @@ class ForkedStream(Generic[T]):
 
 def _stream_run(produce: Callable[[Any, Callable[[Any], None]], None], arg: Any, send: Connection) -> None:
     """In the child: every item, then "end"; or the exception, pickled when it can be, else its type and place."""
+    # A producer makes many short-lived objects and few cycles: collect less often than the default 700 allocations
+    # (ingest's reader: 24.3 -> 20.9 s of CPU for 100,000 claims).
+    gc.set_threshold(50_000, 20, 100)
     try:
         produce(arg, lambda item: send.send(("item", item)))
         send.send(("end", None))

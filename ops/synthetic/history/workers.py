@@ -13,14 +13,14 @@ that could.
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.util
 import traceback
-import weakref
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Generic, TypeVar
+
+# The fork rules every forked child of the platform keeps (kombu's after-fork hook hung one), and its error.
+from ops.platform.workers import ChildError, no_after_fork_hooks
 
 _CONTEXT = multiprocessing.get_context("fork")
 # Seconds between checks that the child is still alive while waiting for its result.
@@ -34,28 +34,6 @@ class _Failed:
     error: str  # the child's formatted traceback
 
 
-class ChildError(RuntimeError):
-    """A child process failed (its traceback is the message) or died without a word (killed, out of memory)."""
-
-
-@contextmanager
-def _no_after_fork_hooks() -> Iterator[None]:
-    """Fork with multiprocessing's after-fork registry empty, so the child runs none of its hooks.
-
-    Libraries register hooks there that clean up inherited resources in the child: kombu's closes the Celery app's
-    pooled broker connections, and closing a Redis channel reads a reply from the socket it shares with the parent
-    (a control ping made earlier leaves one open). The child hung on that read for good, and took the parent's
-    reply with it. The child here touches none of the parent's connections, so it needs none of the hooks. The
-    registry is the parent's again as soon as ``start`` has forked.
-    """
-    saved = multiprocessing.util._afterfork_registry  # type: ignore[attr-defined]
-    multiprocessing.util._afterfork_registry = weakref.WeakValueDictionary()  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        multiprocessing.util._afterfork_registry = saved  # type: ignore[attr-defined]
-
-
 class Deferred(Generic[R]):
     """``work(arg)`` computed in a forked child while the parent goes on; ``ready()`` and ``result()`` collect it.
 
@@ -66,7 +44,7 @@ class Deferred(Generic[R]):
     def __init__(self, work: Callable[[Any], R], arg: Any, *, name: str) -> None:
         self._receive, send = _CONTEXT.Pipe(duplex=False)
         self._process = _CONTEXT.Process(target=self._run, args=(work, arg, send), name=name, daemon=True)
-        with _no_after_fork_hooks():
+        with no_after_fork_hooks():
             self._process.start()
         send.close()  # the child's end: the parent keeps only its own
 
@@ -116,7 +94,7 @@ class Streamed(Generic[R]):
     def __init__(self, work: Callable[[Any], Iterable[R]], arg: Any, *, name: str) -> None:
         self._receive, send = _CONTEXT.Pipe(duplex=False)
         self._process = _CONTEXT.Process(target=self._run, args=(work, arg, send), name=name, daemon=True)
-        with _no_after_fork_hooks():
+        with no_after_fork_hooks():
             self._process.start()
         send.close()  # the child's end: the parent keeps only its own
 
