@@ -4,7 +4,9 @@ production (README "Database roles"); it gets its monthly partitions; the shared
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -114,3 +116,12 @@ def shared_x12() -> Path:
     if not SHARED_X12.is_dir():
         pytest.fail(f"shared X12 samples not found at {SHARED_X12}: tests read them from ../shared")
     return SHARED_X12
+
+
+@pytest.fixture(scope="module")
+def many_months(django_db_setup: None, django_db_blocker: Any) -> Iterator[int]:
+    """Claim partitions in the database, ``EXTRA_MONTHS`` empty ones added for the module that asks
+    (tests/pruning.py): a statement that cannot prune is then planned over every one of them."""
+    from tests.pruning import many_months_added
+
+    yield from many_months_added(django_db_blocker)

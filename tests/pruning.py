@@ -27,6 +27,9 @@ from django.db import connection
 
 from tests import pgplan
 
+# Relations of one month's claims and lines partitions with their indexes, with room to spare: a statement that
+# reads one month locks about 25 of them; one that cannot prune, every month's (over 1,000 with EXTRA_MONTHS).
+ONE_MONTH_LOCKS = 40
 # Empty months added below the tests' own: far in the past, so no test's claims land in them.
 EXTRA_MONTHS = 48
 FIRST_EXTRA_MONTH = dt.date(2001, 1, 1)

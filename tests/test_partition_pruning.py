@@ -8,9 +8,6 @@ every partition (~77 here) and locks each with its indexes (~1,200 relations); t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
@@ -23,23 +20,12 @@ from claims.tests.factories import ClaimFactory, ClaimLineFactory
 from members.tests.factories import MemberFactory
 from tests.pruning import (
     EXTRA_MONTHS,
+    ONE_MONTH_LOCKS,
     locks_taken,
-    many_months_added,
     planned_statements,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("many_months")]
-
-
-@pytest.fixture(scope="module")
-def many_months(django_db_setup: None, django_db_blocker: Any) -> Iterator[int]:
-    """Claim partitions in the database, ``EXTRA_MONTHS`` empty ones added for this module (tests/pruning.py)."""
-    yield from many_months_added(django_db_blocker)
-
-
-# Relations of one month's claims and lines partitions with their indexes, with room to spare: a page that reads
-# one month locks about 25 of them; one that cannot prune, every month's (over 1,000 here).
-ONE_MONTH_LOCKS = 40
 
 
 def test_claim_page_reads_the_claim_from_its_months_partition_only(

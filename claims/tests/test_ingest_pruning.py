@@ -8,24 +8,17 @@ bench/results/2026-12-01-partitions-120.md row 47); the months as a literal list
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.db import transaction
 
 from claims.models import Claim
 from claims.services.ingest import batch_ingest, claims_on_file
-from tests.pruning import EXTRA_MONTHS, locks_taken, many_months_added, planned_statements
+from tests.pruning import EXTRA_MONTHS, ONE_MONTH_LOCKS, locks_taken, planned_statements
 
 # Committed (the load is not part of the test's transaction), so the locks counted are the lookup's own.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("many_months")]
-
-
-@pytest.fixture(scope="module")
-def many_months(django_db_setup: None, django_db_blocker: Any) -> Iterator[int]:
-    yield from many_months_added(django_db_blocker)
 
 
 def test_claims_on_file_is_planned_over_the_months_of_the_claims_it_finds(
@@ -44,4 +37,4 @@ def test_claims_on_file_is_planned_over_the_months_of_the_claims_it_finds(
     (statement,) = planned.statements  # the claims and their lines; the lookup table is not partitioned
     # Each month's claims partition and lines partition, nothing else.
     assert statement.partitions == 2 * len(months), str(planned)
-    assert locks[1] <= 40 * len(months), locks  # a month's two partitions with their indexes: ~25 relations
+    assert locks[1] <= ONE_MONTH_LOCKS * len(months), locks

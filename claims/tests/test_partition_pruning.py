@@ -9,7 +9,6 @@ planned over every partition (~77 here); the negative controls run such statemen
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -28,23 +27,12 @@ from members.tests.factories import EnrollmentFactory, HealthPlanFactory
 from providers.tests.factories import ProviderFactory
 from tests.pruning import (
     EXTRA_MONTHS,
+    ONE_MONTH_LOCKS,
     locks_taken,
-    many_months_added,
     planned_statements,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("many_months")]
-
-
-@pytest.fixture(scope="module")
-def many_months(django_db_setup: None, django_db_blocker: Any) -> Iterator[int]:
-    """Claim partitions in the database, ``EXTRA_MONTHS`` empty ones added for this module (tests/pruning.py)."""
-    yield from many_months_added(django_db_blocker)
-
-
-# Relations of one month's claims and lines partitions with their indexes, with room to spare (about 25 are
-# locked by a statement reading one month); a statement that cannot prune locks over 1,000 here.
-ONE_MONTH_LOCKS = 40
 
 
 @pytest.fixture
