@@ -58,6 +58,7 @@ from claims.services.follow_ups import batch_follow_ups_send
 from claims.services.ingest_read import (
     LINE_COLUMNS,
     LOADER_CLAIM_COLUMNS,
+    NEXTVAL_SQL,
     READ_CLAIM_COLUMNS,
     PartyRow,
     PersonKey,
@@ -693,9 +694,7 @@ def _allocate_ids(table: str, n: int) -> list[int]:
     if n == 0:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n]
-        )
+        cursor.execute(NEXTVAL_SQL, [table, n])
         return [r[0] for r in cursor.fetchall()]
 
 
