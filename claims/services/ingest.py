@@ -30,7 +30,6 @@ import datetime as dt
 import hashlib
 import logging
 import re
-import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -67,6 +66,8 @@ from claims.services.ingest_read import (
     ReadEnd,
     ReadSetup,
     chunks_read,
+    column_types,
+    internal_error,
 )
 from claims.services.lifecycle import HISTORY_COLUMNS, StatusConflict, month_counts_loaded
 from claims.x12.errors import Finding, X12Error
@@ -278,15 +279,7 @@ def _as_x12_error(exc: Exception, *, name: str, position: int) -> X12Error:
         exc = wrapped
     if isinstance(exc, DatabaseError):
         return X12Error(Finding(position, "", "", _database_refusal(exc)), name)
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = ", ".join(f"{Path(fr.filename).name}:{fr.lineno} {fr.name}" for fr in frames[-3:])
-    logger.error("ingest of %s: internal error %s at %s", name, type(exc).__name__, where)
-    return X12Error(
-        Finding(
-            position, "", "", f"internal error ({type(exc).__name__}) while reading this segment; reported"
-        ),
-        name,
-    )
+    return internal_error(exc, name=name, position=position)
 
 
 # SQLSTATE classes (PostgreSQL docs, Appendix A "PostgreSQL Error Codes") said in words: PostgreSQL's own messages
@@ -878,14 +871,7 @@ def _copy(
     assert raw is not None
     try:
         with raw.cursor() as cursor:
-            # The columns' types, so psycopg picks each value's dumper once, not per value: ~40 % off the
-            # client's cost per row (6.0 -> 3.6 us a claim line).
-            cursor.execute(
-                "SELECT a.atttypid FROM unnest(%s::text[]) WITH ORDINALITY AS c(name, n) "
-                "JOIN pg_attribute a ON a.attrelid = %s::regclass AND a.attname = c.name ORDER BY c.n",
-                [list(columns), table],
-            )
-            types = [oid for (oid,) in cursor.fetchall()]
+            types = column_types(cursor, table, columns)  # 6.0 -> 3.6 us a claim line
             with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 copy.set_types(types)
                 for row in rows:

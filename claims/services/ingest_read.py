@@ -224,19 +224,34 @@ def chunks_read(setup: ReadSetup, send: Callable[[ReadChunk | ReadEnd], None]) -
     except X12Error:
         raise
     except Exception as exc:  # noqa: BLE001 - a defect of ours: its place in the file and in the code, no text
-        frames = traceback.extract_tb(exc.__traceback__)
-        where = ", ".join(f"{Path(fr.filename).name}:{fr.lineno} {fr.name}" for fr in frames[-3:])
-        logger.error("ingest of %s: internal error %s at %s", setup.name, type(exc).__name__, where)
-        position = stream.last_position if stream is not None else 0
-        raise X12Error(
-            Finding(
-                position,
-                "",
-                "",
-                f"internal error ({type(exc).__name__}) while reading this segment; reported",
-            ),
-            setup.name,
-        ) from None
+        raise internal_error(exc, name=setup.name, position=stream.last_position if stream else 0) from None
+
+
+def internal_error(exc: BaseException, *, name: str, position: int) -> X12Error:
+    """A defect of ours while ingesting ``name``, as the ``X12Error`` to report: logged with its type and code
+    place only (an exception's message may quote an element value, i.e. PHI), reported at segment ``position``."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = ", ".join(f"{Path(fr.filename).name}:{fr.lineno} {fr.name}" for fr in frames[-3:])
+    logger.error("ingest of %s: internal error %s at %s", name, type(exc).__name__, where)
+    return X12Error(
+        Finding(
+            position, "", "", f"internal error ({type(exc).__name__}) while reading this segment; reported"
+        ),
+        name,
+    )
+
+
+COLUMN_TYPES_SQL = (
+    "SELECT a.atttypid FROM unnest(%s::text[]) WITH ORDINALITY AS c(name, n) "
+    "JOIN pg_attribute a ON a.attrelid = %s::regclass AND a.attname = c.name ORDER BY c.n"
+)
+
+
+def column_types(cursor: psycopg.Cursor[Any], table: str, columns: tuple[str, ...]) -> list[int]:
+    """The type oids of ``table``'s ``columns``, in order: given to ``Copy.set_types``, psycopg picks each value's
+    dumper once, not per value (~40 % off the client's cost per row)."""
+    cursor.execute(COLUMN_TYPES_SQL, [list(columns), table])
+    return [oid for (oid,) in cursor.fetchall()]
 
 
 class _Formats:
@@ -244,19 +259,12 @@ class _Formats:
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
-        self.types = {
-            CLAIM_TABLE: self._types(CLAIM_TABLE, READ_CLAIM_COLUMNS),
-            LINE_TABLE: self._types(LINE_TABLE, LINE_COLUMNS),
-            HISTORY_TABLE: self._types(HISTORY_TABLE, HISTORY_COLUMNS),
-        }
-
-    def _types(self, table: str, columns: tuple[str, ...]) -> list[int]:
-        rows = self._conn.execute(
-            "SELECT a.atttypid FROM unnest(%s::text[]) WITH ORDINALITY AS c(name, n) "
-            "JOIN pg_attribute a ON a.attrelid = %s::regclass AND a.attname = c.name ORDER BY c.n",
-            [list(columns), table],
-        ).fetchall()
-        return [oid for (oid,) in rows]
+        with conn.cursor() as cursor:
+            self.types = {
+                CLAIM_TABLE: column_types(cursor, CLAIM_TABLE, READ_CLAIM_COLUMNS),
+                LINE_TABLE: column_types(cursor, LINE_TABLE, LINE_COLUMNS),
+                HISTORY_TABLE: column_types(cursor, HISTORY_TABLE, HISTORY_COLUMNS),
+            }
 
     def text(self, table: str, rows: Iterable[tuple[object, ...]]) -> bytes:
         """``rows`` as COPY text (psycopg's own formatting: escapes, arrays, NULL), written to memory."""
