@@ -137,8 +137,9 @@ class ClaimChangeList(IndexOrderedChangeList):
     With a search, ``ORDER BY received_at DESC LIMIT 100`` tempts the planner to walk claim_received_idx
     backwards and filter every row until 100 match: for a few hundred matching claims among millions that reads
     most of the index (measured: 0.6 s at 2 million claims, growing with the table). Sorting by an expression
-    no index provides makes it find the matches through their own indexes (claim_number_upper_idx,
-    claim_member_history_idx, ...) and sort just those, so a search costs what it matches, not the table size.
+    no index provides makes it find the matches through their own indexes (the primary key for a claim number's
+    keys, claim_member_history_idx, ...) and sort just those, so a search costs what it matches, not the table
+    size.
     Without a search the plain column order stands, served by claim_received_idx.
     """
 

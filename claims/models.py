@@ -288,10 +288,9 @@ class Claim(PlainPkPartitionedModel):
             ),
             # "Claims with diagnosis X": diagnosis_codes @> ARRAY['E119'].
             GinIndex(fields=["diagnosis_codes"], name="claim_diagnosis_gin_idx"),
-            # Claim by claim number, case-insensitive (admin "=claim_number" search emits UPPER(col) = UPPER(x)).
-            models.Index(Upper("claim_number"), name="claim_number_upper_idx"),
-            # Duplicate / replacement matching at ingest: same billing provider and claim number.
-            models.Index(fields=["billing_provider", "claim_number"], name="claim_billing_number_idx"),
+            # No index by claim number here: a lookup by number alone cannot prune, so it would probe every month
+            # partition; it goes through ClaimNumber (one probe of one table) instead, and each claim insert saves
+            # two index entries (ingest's COPY is bound by index maintenance; README "Ingest").
             # Provider and payer reports over a service-date range.
             models.Index(fields=["billing_provider", "service_date_from"], name="claim_billing_date_idx"),
             models.Index(fields=["health_plan", "service_date_from"], name="claim_plan_date_idx"),
@@ -391,8 +390,15 @@ class ClaimStatusHistory(models.Model):
     from_status = models.CharField(max_length=12, choices=ClaimStatus.choices, blank=True)
     to_status = models.CharField(max_length=12, choices=ClaimStatus.choices)
     changed_at = models.DateTimeField()
+    # Indexed by the partial statushistory_changed_by_idx, not the default foreign-key index: most transitions
+    # (ingest, adjudication) have no person, and an index entry per such row is paid by every loaded claim.
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # Who or what made the change when it was not a person (claims.lifecycle.StatusSource).
     source = models.CharField(max_length=20, blank=True)
@@ -407,6 +413,12 @@ class ClaimStatusHistory(models.Model):
             # Status-flow analysis over a period: transitions counted by (from, to) per month.
             models.Index(
                 fields=["changed_at"], include=["from_status", "to_status"], name="statushistory_at_idx"
+            ),
+            # A person's transitions (deleting a user sets them NULL: UPDATE .. WHERE changed_by_id IN (..)).
+            models.Index(
+                fields=["changed_by"],
+                condition=models.Q(changed_by__isnull=False),
+                name="statushistory_changed_by_idx",
             ),
         ]
 

@@ -49,7 +49,7 @@ def claim_search(term: str, *, limit: int = SEARCH_ID_LIMIT, since: dt.date | No
     ``(id, service_date_from) IN`` the claim number's keys (``claim_keys_for_number``) -> the primary key, in
     those months' partitions only;
     ``member_id IN (..)`` -> claim_member_history_idx;
-    ``billing_provider_id IN (..)`` -> claim_billing_number_idx / claim_billing_date_idx;
+    ``billing_provider_id IN (..)`` -> claim_billing_date_idx;
     ``rendering_provider_id IN (..)`` -> the rendering_provider foreign-key index.
     """
     term = term.strip()

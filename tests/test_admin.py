@@ -524,7 +524,7 @@ def test_claim_search_sql_reads_the_declared_indexes(admin_client: Client, world
     if kind == "billing NPI":
         # npi's unique index, or the varchar_pattern_ops copy Django adds to every indexed CharField.
         assert any(name.startswith("providers_provider_npi_") for name in used), sorted(used)
-        assert used & {"claim_billing_number_idx", "claim_billing_date_idx"}, sorted(used)
+        assert "claim_billing_date_idx" in used, sorted(used)
 
 
 def test_search_results_are_sorted_after_filtering_not_by_walking_the_sort_index(

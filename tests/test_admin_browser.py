@@ -225,7 +225,7 @@ def test_searching_a_claim_number_lists_only_that_claim(
     log_in_as(page, live_server, world.superuser)
     page.get(live_server.url + reverse("admin:claims_claim_changelist"))
 
-    # Lower case on purpose: claim numbers are matched whatever their case (claim_number_upper_idx).
+    # Lower case on purpose: claim numbers are matched whatever their case (claimnumber_upper_idx).
     page.find_element(By.ID, "searchbar").send_keys(wanted.claim_number.lower(), Keys.ENTER)
 
     WebDriverWait(page, WAIT).until(EC.url_contains("q="))

@@ -395,15 +395,6 @@ CASES = [
     ),
     IndexCase("claim_diagnosis_gin_idx", lambda s: Claim.objects.filter(diagnosis_codes__contains=["E119"])),
     IndexCase(
-        "claim_number_upper_idx", lambda s: Claim.objects.filter(claim_number__iexact=s.claim_number.lower())
-    ),
-    IndexCase(
-        "claim_billing_number_idx",
-        lambda s: Claim.objects.filter(
-            billing_provider_id=s.billing_provider_id, claim_number=s.claim_number
-        ),
-    ),
-    IndexCase(
         "claimnumber_billing_idx",
         lambda s: ClaimNumber.objects.filter(
             billing_provider_id=s.billing_provider_id, claim_number=s.claim_number
@@ -446,6 +437,8 @@ CASES = [
         "statushistory_claim_idx",
         lambda s: ClaimStatusHistory.objects.filter(claim_id=s.claim_id).order_by("changed_at", "id"),
     ),
+    # A person's transitions (as deleting a user asks, to set them NULL); the partial index holds those rows only.
+    IndexCase("statushistory_changed_by_idx", lambda s: ClaimStatusHistory.objects.filter(changed_by_id=1)),
     IndexCase(
         "statushistory_at_idx",
         lambda s: (

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.db import connections, models, transaction
 
-from claims.models import Claim, ClaimLine, ClaimStatusHistory
+from claims.models import Claim, ClaimLine, ClaimNumber, ClaimStatusHistory
 from members.models import HealthPlan, Member
 from providers.models import Provider, ProviderNetwork
 
@@ -35,6 +35,7 @@ BASELINE_MODELS: tuple[type[models.Model], ...] = (
     Claim,
     ClaimLine,
     ClaimStatusHistory,
+    ClaimNumber,
 )
 
 

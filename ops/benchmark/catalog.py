@@ -255,12 +255,13 @@ CLAIM_BY_NUMBER = CatalogQuery(
     name="claim_by_number",
     group="oltp",
     title="Claim by claim number, case-insensitive (admin '=claim_number' search)",
-    serves="claim_number_upper_idx (UPPER(claim_number)), one probe per partition",
+    serves="claimnumber_upper_idx on the claim-number table, then the claim's primary key in its month only",
     sql="""
-SELECT id, service_date_from, claim_number, member_id, status, total_charge
-FROM claims_claim
-WHERE UPPER(claim_number) = UPPER(%(claim_number)s)
-ORDER BY service_date_from, id
+SELECT c.id, c.service_date_from, c.claim_number, c.member_id, c.status, c.total_charge
+FROM claims_claimnumber n
+JOIN claims_claim c ON c.id = n.claim_id AND c.service_date_from = n.service_date_from
+WHERE UPPER(n.claim_number) = UPPER(%(claim_number)s)
+ORDER BY c.service_date_from, c.id
 """,
 )
 
