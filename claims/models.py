@@ -575,7 +575,7 @@ class ClaimNumber(models.Model):
     partitions (120 by default retention): the claims table itself can be searched by number only by probing every
     partition. Ingest writes one row per claim it loads (``claims.services.ingest``), the demo-data generator one per
     claim it makes; the row never changes (claim number, billing provider and service_date_from are never updated).
-    A row whose claim was retired with its month finds no claim in the join and is ignored.
+    A retired month's rows are deleted with its partitions (``claims.services.retention``, from ``ops.partitions``).
     """
 
     claim_id = models.BigIntegerField(primary_key=True)

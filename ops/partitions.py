@@ -43,7 +43,7 @@ import gzip
 import hashlib
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -54,6 +54,8 @@ from django.utils import timezone
 from psqlextra.partitioning.constants import AUTO_PARTITIONED_COMMENT
 from psycopg import sql
 
+from claims.models import Claim
+from claims.services.retention import month_retired
 from ops import conf
 from ops.platform import ddl
 from ops.platform.partitioning import (
@@ -363,6 +365,10 @@ def verify_archive(archive: ArchiveFile) -> None:
         raise ValueError(f"{archive.path}: {rows} rows read back, {archive.rows} written")
 
 
+# A group's own rows about a month that live outside its partitions, deleted in the transaction that drops them.
+_RETIRED: dict[str, Callable[..., object]] = {Claim.partition_group: month_retired}
+
+
 def _retire(action: Action, *, archive_dir: Path, using: str) -> list[int]:
     from ops.models import PartitionArchive
 
@@ -414,6 +420,9 @@ def _retire(action: Action, *, archive_dir: Path, using: str) -> list[int]:
                 ddl.partition_drop(
                     cursor, parent=table, name=name
                 )  # DELETE, DETACH, DROP: the owner's function
+            retired = _RETIRED.get(action.group)
+            if retired is not None:
+                retired(action.month, using=using)  # what the group keeps of the month outside its partitions
             for record in records:
                 record.save(using=using)
                 ids.append(record.pk)

@@ -185,6 +185,14 @@ def month_counts_compact(*, using: str = "default") -> int:
         return cursor.rowcount
 
 
+def month_counts_retired(month: dt.date, *, using: str = "default") -> int:
+    """Forget ``month`` (its first day): its claims were archived and its partitions dropped (``ops.partitions``),
+    so no claim is left to count. In the retirement's transaction; returns the rows deleted."""
+    with bound_cursor(using) as cursor:
+        cursor.execute(f"DELETE FROM {COUNTS_TABLE} WHERE month = %s", [month_of(month)])
+        return cursor.rowcount
+
+
 # The counts as they are on the claims (migration claims 0018 backfills with the same SQL).
 _REBUILD = f"""
 WITH g AS (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, connection, transaction
 
-from claims.models import Claim, ClaimLine
+from claims.models import Claim, ClaimLine, ClaimMonthCount, ClaimNumber
+from claims.services.lifecycle import month_counts_loaded, months_holding
 from ops import maintenance, partitions
 from ops.models import PartitionArchive, TaskOutcome, TaskRun
 from ops.partitions import Policy
@@ -140,6 +142,41 @@ def test_retention_archives_verifies_then_drops_the_month(clean_months: None, tm
             "SELECT to_regclass('claims_claim_p2005_03'), to_regclass('claims_claimline_p2005_03')"
         )
         assert cursor.fetchone() == (None, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retention_forgets_the_months_claim_numbers_and_counts(clean_months: None, tmp_path: Path) -> None:
+    # The lookup rows and month counts of a retired month would otherwise be found by the admin search and by
+    # duplicate matching at ingest, pointing at claims no longer on file.
+    partitions_ensure(group="claims", months=[dt.date(2005, 3, 1), dt.date(2005, 4, 1)])
+    claims = add_claims([dt.date(2005, 3, 5), dt.date(2005, 3, 31), dt.date(2005, 4, 1)])
+    ClaimNumber.objects.bulk_create(
+        ClaimNumber(
+            claim_id=c.pk,
+            service_date_from=c.service_date_from,
+            billing_provider_id=c.billing_provider_id,
+            claim_number=c.claim_number,
+        )
+        for c in claims
+    )
+    month_counts_loaded(Counter(("received", c.service_date_from) for c in claims))
+    # Keep April 2005 onwards: the cutoff is this month minus the retention (ops.partitions.plan).
+    this_month = dt.datetime.now(dt.UTC).date().replace(day=1)
+    keep = (this_month.year - 2005) * 12 + this_month.month - 4
+    policy = Policy(months_ahead=3, retention_months={"claims": keep, "audit": 1200})
+    try:
+        run = maintenance.partitions_maintain(groups=["claims"], policy=policy, archive_dir=tmp_path)
+
+        assert run.outcome == TaskOutcome.SUCCESS, run.error
+        assert "claims_claim_p2005_03" not in existing_partitions("claims_claim")
+        assert "claims_claim_p2005_04" in existing_partitions("claims_claim")
+        # March's two numbers and its counts are gone; April's stay.
+        assert sorted(ClaimNumber.objects.values_list("claim_id", flat=True)) == [claims[2].pk]
+        assert months_holding(["received"]) == [dt.date(2005, 4, 1)]
+    finally:
+        drop_month("p2005_04")
+        ClaimNumber.objects.all().delete()
+        ClaimMonthCount.objects.all().delete()
 
 
 @pytest.mark.django_db(transaction=True)
