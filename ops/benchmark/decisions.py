@@ -164,9 +164,13 @@ def pick_decided(
     newest service first: (id, service date from)."""
     with connections[using].cursor() as cursor:
         cursor.execute(
-            f"SELECT id, service_date_from FROM {CLAIM_TABLE} WHERE service_date_from >= %s "
-            f"AND service_date_from < %s AND status = ANY(%s) AND remittance_id IS NULL AND NOT id = ANY(%s) "
-            f"ORDER BY service_date_from DESC, id DESC LIMIT %s",
+            # The exclusion as an anti-join: ``NOT id = ANY(<parameter>)`` compares every candidate with every
+            # excluded id (not hashed for a parameter), and at 10,000,000 claims (4,000,000 candidates, 147,000
+            # excluded) ran for over 7 minutes before it was cancelled.
+            f"SELECT c.id, c.service_date_from FROM {CLAIM_TABLE} c WHERE c.service_date_from >= %s "
+            f"AND c.service_date_from < %s AND c.status = ANY(%s) AND c.remittance_id IS NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM unnest(%s::bigint[]) x(id) WHERE x.id = c.id) "
+            f"ORDER BY c.service_date_from DESC, c.id DESC LIMIT %s",
             [
                 add_months(params.period_end, -LOOKBACK_MONTHS),
                 params.period_end,
