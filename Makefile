@@ -22,7 +22,7 @@ PYTEST_ARGS ?=
 FUZZ_MINUTES ?= 5
 BENCH_ARGS ?=
 
-.PHONY: help venv services browser assets bootstrap db superuser demo-data analytics setup serve demo test fuzz roles \
+.PHONY: help venv services replica loadtest serve-web browser assets bootstrap db superuser demo-data analytics setup serve demo test fuzz roles \
 	lint fmt typecheck migrations-check check bench data maintain clean distclean
 
 help: ## list the targets
@@ -33,7 +33,7 @@ demo: setup serve ## set everything up, load the demo claims, run web + Celery w
 setup: analytics assets ## everything `make demo` does before serving, then exit
 	@echo "setup: done. 'make serve' (or 'make demo') serves the admin at http://$${SERVE_ADDR:-127.0.0.1:8000}/admin/"
 
-test: bootstrap browser assets roles ## the whole test suite on PostgreSQL (pytest-django creates test_<dbname> itself)
+test: bootstrap replica browser assets roles ## the whole test suite on PostgreSQL (pytest-django creates test_<dbname> itself)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 fuzz: venv ## fuzz the 837P parser with mutated sample files for FUZZ_MINUTES minutes (default 5; no database)
@@ -50,6 +50,9 @@ services: ## make PostgreSQL and Redis answer: start them, or install them, when
 	@bash scripts/services.sh
 
 bootstrap: venv services ## venv and services: what the tests need
+
+replica: services ## a hot standby of the database on port 5433 (pg_basebackup -R), and DATABASE_REPLICA_URL in .env
+	@bash scripts/replica.sh
 
 # Only the tests need a browser: `make demo` does not install one.
 browser: ## install Debian's chromium and chromium-driver when missing, for the browser tests
@@ -73,6 +76,12 @@ analytics: demo-data ## refresh the analytics views and day summaries once (Cele
 
 serve: venv ## run web, Celery worker and beat together (honcho, Procfile); web on 127.0.0.1:8000 (SERVE_ADDR)
 	@bash scripts/serve.sh
+
+loadtest: venv ## locust's examiners, analysts and ops against gunicorn on this database (LOADTEST_USERS, LOADTEST_TIME); report in var/loadtest/
+	@bash scripts/loadtest.sh
+
+serve-web: venv ## the web process alone under gunicorn, as production serves it (config/gunicorn.py; SERVE_ADDR)
+	$(BIN)/gunicorn -c config/gunicorn.py config.wsgi
 
 lint: venv ## ruff check, ruff format --check, and the layer contracts (lint-imports, pyproject.toml)
 	$(BIN)/ruff check .

@@ -25,6 +25,7 @@ from members.admin import PII_PERMISSION
 from ops import activity, advisor, explain, pg_stats
 from ops.models import OpsAccess
 from ops.platform.paginators import TypedModelAdmin
+from ops.platform.replica import reading_alias
 
 VIEW_PERMISSION = "ops.view_ops_reports"
 RESET_PERMISSION = "ops.reset_pg_stat_statements"
@@ -169,7 +170,8 @@ class OpsAdmin(TypedModelAdmin[OpsAccess]):
         self._check(request)
         min_size_kb = _int(request, "min_size_kb", 1024, high=10**9)
         usage = pg_stats.index_usage()
-        declared = pg_stats.check_declared_indexes()
+        # Catalog only: the replica's when one is usable. Usage statistics are each server's own: the primary's.
+        declared = pg_stats.check_declared_indexes(using=reading_alias(stale_ok=True))
         return self._render(
             request,
             "indexes.html",
@@ -191,7 +193,7 @@ class OpsAdmin(TypedModelAdmin[OpsAccess]):
             "Tables and partitions",
             tables=pg_stats.table_stats(),
             cache_hit=pg_stats.database_cache_hit(),
-            partitions=pg_stats.partitions(),
+            partitions=pg_stats.partitions(using=reading_alias(stale_ok=True)),
             large_rows=pg_stats.LARGE_TABLE_ROWS,
         )
 

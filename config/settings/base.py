@@ -134,6 +134,24 @@ DATABASES["owner"] = (
     else {**DATABASES["default"], "USER": DATABASE_ROLES["owner"], "PASSWORD": ""}
 )
 DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
+# A hot standby of the primary for reads that tolerate a little staleness (ops.platform.replica): analytics pages,
+# their exports and the monthly report. `make replica` makes one on this machine and writes this URL to .env;
+# in production point it at any streaming replica of the same database. Unset: every read runs on the primary.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    # A replica that does not answer within 2 s is treated as down, and the reads go to the primary.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    # In tests the alias reads the test database (same name) on the standby: only what the primary committed
+    # and the standby replayed, as in production.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# Switch the routing off without removing the alias (the tests switch it on where they test it).
+DATABASE_REPLICA_READS = env.bool("DATABASE_REPLICA_READS", default=bool(DATABASE_REPLICA_URL))
+# Reads go back to the primary while the replica's replay lag is above this many seconds.
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=30.0)
+# How long one check of the replica (reachable, in recovery, lag) is trusted by a process, seconds.
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=5.0)
+DATABASE_ROUTERS = ["ops.platform.replica.ReplicaRouter"]
 # A database made by `manage.py db_roles` (from DATABASE_ADMIN_URL) with the extensions the migrations need that
 # only a superuser may create (pg_stat_statements, pgstattuple, hypopg): the platform's database and the test
 # database are created from it, owned by the owner role.
@@ -148,6 +166,24 @@ for _alias in DATABASES:
     # pgpartition refuses to run (STACK.md).
     DATABASES[_alias]["ENGINE"] = "psqlextra.backend"
     DATABASES[_alias].setdefault("CONN_MAX_AGE", 60)
+# Django 5.2's connection pool (psycopg_pool, one per process and alias) for the default and replica aliases
+# when DATABASE_POOL_MAX_SIZE > 0: the web server's threads share at most that many connections per process
+# instead of holding one each (CONN_MAX_AGE). Off by default: one-thread processes (Celery's prefork workers,
+# `runserver`, the commands) gain nothing from it. README "Connection pooling" has the measurement.
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=0)
+DATABASE_POOL_MIN_SIZE = env.int("DATABASE_POOL_MIN_SIZE", default=1)
+# Seconds a request waits for a free connection before psycopg_pool's PoolTimeout (a 500, counted on /metrics).
+DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)
+if DATABASE_POOL_MAX_SIZE > 0:
+    for _alias in ("default", "replica"):
+        if _alias in DATABASES:
+            DATABASES[_alias]["OPTIONS"]["pool"] = {
+                "min_size": min(DATABASE_POOL_MIN_SIZE, DATABASE_POOL_MAX_SIZE),
+                "max_size": DATABASE_POOL_MAX_SIZE,
+                "timeout": DATABASE_POOL_TIMEOUT,
+            }
+            # Django refuses persistent connections with a pool: the pool keeps them.
+            DATABASES[_alias]["CONN_MAX_AGE"] = 0
 POSTGRES_EXTRA_DB_BACKEND_BASE = "django_prometheus.db.backends.postgresql"
 # Otherwise psqlextra runs CREATE EXTENSION hstore on every new connection.
 POSTGRES_EXTRA_AUTO_EXTENSION_SET_UP = False

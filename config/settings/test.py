@@ -12,3 +12,6 @@ OPS_ANALYZE_ON_COMMIT = False
 CLAIMS_ADJUDICATE_ON_COMMIT = False
 # Tests sign in with force_login (no device); tests/test_security.py turns the TOTP requirement on itself.
 OTP_REQUIRED = False
+# Reads stay on the primary, where each test's own rows are (its transaction): ops/tests/test_replica.py
+# switches the replica's reads on where it tests them, on a real standby (`make replica`).
+DATABASE_REPLICA_READS = False

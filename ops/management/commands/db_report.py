@@ -2,6 +2,12 @@
 
 Sections: slow_queries, indexes, tables, partitions, advisor (``--section`` repeats to pick some). Exits 0
 even when pg_stat_statements is unavailable: the section then carries the message saying how to enable it.
+
+What comes from the catalog alone (partitions and their sizes, the declared indexes' presence and validity)
+is read on the read replica when one is usable (ops.platform.replica): a standby's catalog is the primary's.
+Statistics (pg_stat_statements, index and table usage, cache hits) and so the advisor are read on the primary
+whatever the replica: each server keeps its own, and a standby's describe its own reads (PostgreSQL docs 28.2,
+"The Cumulative Statistics System").
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from ops import advisor, pg_stats
+from ops.platform.replica import reading_alias
 
 SECTIONS = ("slow_queries", "indexes", "tables", "partitions", "advisor")
 
@@ -23,7 +30,9 @@ def _rows(items: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def build_report(sections: Sequence[str], *, limit: int, using: str) -> dict[str, Any]:
-    """The report as plain data (dicts, lists, numbers, strings, datetimes)."""
+    """The report as plain data (dicts, lists, numbers, strings, datetimes). ``using`` "default" lets the
+    catalog sections read the replica; any other alias is read for every section."""
+    catalog = reading_alias(stale_ok=True) if using == "default" else using
     report: dict[str, Any] = {}
     if "slow_queries" in sections:
         try:
@@ -36,7 +45,9 @@ def build_report(sections: Sequence[str], *, limit: int, using: str) -> dict[str
             "unused": [i.name for i in pg_stats.unused_indexes(usage)],
             "duplicates": _rows(pg_stats.duplicate_indexes(usage)),
             "invalid": [i.name for i in pg_stats.invalid_indexes(usage)],
-            "declared_problems": _rows([c for c in pg_stats.check_declared_indexes(using=using) if not c.ok]),
+            "declared_problems": _rows(
+                [c for c in pg_stats.check_declared_indexes(using=catalog) if not c.ok]
+            ),
             "usage": [
                 {
                     k: v
@@ -63,7 +74,7 @@ def build_report(sections: Sequence[str], *, limit: int, using: str) -> dict[str
     if "partitions" in sections:
         report["partitions"] = [
             {**dataclasses.asdict(p), "default_with_rows": p.flagged}
-            for p in pg_stats.partitions(using=using)
+            for p in pg_stats.partitions(using=catalog)
         ]
     if "advisor" in sections:
         result = advisor.advise(limit=limit, using=using)
