@@ -20,7 +20,14 @@ table: no ``COUNT(*)`` over a big table, except DEFAULT partitions, which must b
   tables (size: heap + TOAST + index pages from ``pg_class.relpages``), partitions rolled up to their parent
   (``pg_inherits``); 0 for a table without tuples.
 
-``claims_analytics_view_age_seconds`` is analytics/metrics.py's. Each gauge is read in its own savepoint: a
+The connection pool's gauges, when ``DATABASE_POOL_MAX_SIZE`` gives the web process one (``PoolCollector``, no
+database access; psycopg_pool's ``get_stats()``), per alias: ``claims_db_pool_max``, ``claims_db_pool_size``,
+``claims_db_pool_in_use``, ``claims_db_pool_waiting``, and since the process started ``claims_db_pool_requests``,
+``claims_db_pool_requests_queued`` (queued / requests: how often a request had to wait),
+``claims_db_pool_wait_seconds`` and ``claims_db_pool_errors`` (no connection within ``DATABASE_POOL_TIMEOUT``).
+
+``claims_analytics_view_age_seconds`` is analytics/metrics.py's; the read replica's gauges are
+ops/platform/replica.py's. Each gauge is read in its own savepoint: a
 failing read (database away, lock timeout) leaves that gauge empty and the scrape still succeeds.
 """
 
@@ -303,6 +310,77 @@ class OpsHealthCollector(Collector):
         yield from families.values()
 
 
+# psycopg_pool's get_stats() keys (psycopg docs, "Pool stats") as gauges per database alias; absent when the
+# alias has no pool (DATABASE_POOL_MAX_SIZE = 0). Each process has its own pool: a scrape shows the process
+# that answered it (gunicorn's workers each have one).
+POOL_GAUGES: tuple[tuple[str, str, Callable[[dict[str, int]], float]], ...] = (
+    ("claims_db_pool_max", "Connections the pool may open (max_size)", lambda s: s.get("pool_max", 0)),
+    (
+        "claims_db_pool_size",
+        "Connections the pool holds now, in use or idle",
+        lambda s: s.get("pool_size", 0),
+    ),
+    (
+        "claims_db_pool_in_use",
+        "Connections lent to a request now",
+        lambda s: s.get("pool_size", 0) - s.get("pool_available", 0),
+    ),
+    (
+        "claims_db_pool_waiting",
+        "Requests waiting for a connection now",
+        lambda s: s.get("requests_waiting", 0),
+    ),
+    (
+        "claims_db_pool_requests",
+        "Connections asked of the pool since start",
+        lambda s: s.get("requests_num", 0),
+    ),
+    (
+        "claims_db_pool_requests_queued",
+        "Of those, the ones that had to wait: queued / requests is the pool's shortfall",
+        lambda s: s.get("requests_queued", 0),
+    ),
+    (
+        "claims_db_pool_wait_seconds",
+        "Time requests spent waiting for a connection since start, seconds",
+        lambda s: s.get("requests_wait_ms", 0) / 1000,
+    ),
+    (
+        "claims_db_pool_errors",
+        "Requests that got no connection (timeout) since start",
+        lambda s: s.get("requests_errors", 0),
+    ),
+)
+
+
+def pool_samples() -> Samples:
+    """The pool gauges of every alias that has a connection pool (``OPTIONS["pool"]``); no database access."""
+    samples: Samples = []
+    for alias in connections:
+        if not connections.settings[alias].get("OPTIONS", {}).get("pool"):
+            continue
+        pool = getattr(connections[alias], "pool", None)
+        if pool is None:
+            continue
+        stats = pool.get_stats()
+        samples.extend((name, (alias,), float(value(stats))) for name, _, value in POOL_GAUGES)
+    return samples
+
+
+class PoolCollector(Collector):
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        for name, help_text, _ in POOL_GAUGES:
+            yield GaugeMetricFamily(name, help_text, labels=["alias"])
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        families = {
+            name: GaugeMetricFamily(name, help_text, labels=["alias"]) for name, help_text, _ in POOL_GAUGES
+        }
+        for name, labels, value in pool_samples():
+            families[name].add_metric(list(labels), value)
+        yield from families.values()
+
+
 _registered = False
 
 
@@ -311,4 +389,5 @@ def register() -> None:
     global _registered
     if not _registered:
         REGISTRY.register(OpsHealthCollector())
+        REGISTRY.register(PoolCollector())
         _registered = True
