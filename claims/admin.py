@@ -42,7 +42,7 @@ from django.utils.safestring import SafeString
 
 from claims.adjudication.edits import PendReason
 from claims.carc import Carc, carc_description
-from claims.codes import _icd
+from claims.codes import ICD10CM_LOCK, _icd
 from claims.lifecycle import ClaimStatus
 from claims.models import (
     AdjudicationRun,
@@ -242,7 +242,7 @@ def icd10cm_shown(code: str) -> tuple[str, str]:
     claims.codes' cached loader (about 1.8 s, once per process).
     """
     icd = _icd()
-    with warnings.catch_warnings():
+    with ICD10CM_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         if not icd.is_valid_item(code):
             return code, "(not an ICD-10-CM code)"

@@ -17,6 +17,7 @@ import functools
 import re
 import subprocess
 import sys
+import threading
 import warnings
 from types import ModuleType
 
@@ -135,6 +136,12 @@ def _like_regex(pattern: str) -> re.Pattern[str]:
 def _sql_text(value: str) -> str:
     """A SQL string literal (quotes doubled; standard_conforming_strings is on by default since 9.1)."""
     return "'" + value.replace("'", "''") + "'"
+
+
+# simple_icd_10_cm fills its code lists lazily, on the first call that needs them, without a lock: under threads
+# (gunicorn's gthread workers) a second thread read a half-filled list, and the claim page failed with a 500 (seen
+# in the load test). Every call into the library from a thread that serves requests holds this lock.
+ICD10CM_LOCK = threading.Lock()
 
 
 @functools.cache
