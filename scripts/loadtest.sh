@@ -25,7 +25,7 @@ LOADTEST_PASSWORD="$("$VPY" -c 'import secrets; print(secrets.token_urlsafe(24))
 export LOADTEST_PASSWORD LOADTEST_SAMPLE="$RUN/sample.json"
 log "loadtest: users and sample (manage.py loadtest_setup)"
 manage loadtest_setup --sample "$LOADTEST_SAMPLE"
-claims="$(manage shell -c 'from claims.models import Claim; print(Claim.objects.count())' 2>/dev/null || echo "?")"
+claims="$(manage shell -v 0 -c 'from claims.models import Claim; print(Claim.objects.count())' 2>/dev/null || echo "?")"
 
 export DJANGO_SETTINGS_MODULE=config.settings.dev DJANGO_DEBUG=False OTP_REQUIRED=False SERVE_ADDR="$ADDR"
 "$VENV/bin/gunicorn" -c config/gunicorn.py config.wsgi >"$RUN/gunicorn.log" 2>&1 &
@@ -39,7 +39,7 @@ done
 curl -fsS -o /dev/null "http://$ADDR/admin/login/" || die "loadtest: gunicorn does not answer on $ADDR"
 
 {
-    printf 'Database: %s claims on file (month counts). Server: gunicorn %s workers x %s threads (gthread), ' \
+    printf 'Database: %s claims on file. Server: gunicorn %s workers x %s threads (gthread), ' \
         "$claims" "${GUNICORN_WORKERS:-2}" "${GUNICORN_THREADS:-4}"
     printf 'pool max %s per process and alias (0: none, CONN_MAX_AGE), replica reads %s. ' \
         "${DATABASE_POOL_MAX_SIZE:-0}" "${DATABASE_REPLICA_READS:-on when DATABASE_REPLICA_URL is set}"

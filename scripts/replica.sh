@@ -6,7 +6,8 @@
 #   2. A Debian cluster named "replica" on REPLICA_PORT (default 5433): pg_createcluster, then its data
 #      directory replaced by `pg_basebackup -R` from the primary, streaming through the physical replication
 #      slot "claims_replica" (the primary keeps the WAL the standby has not received), then started.
-#   3. .env gets DATABASE_REPLICA_URL: DATABASE_URL with the replica's port. Django's settings read it
+#   3. .env gets DATABASE_REPLICA_URL=postgres://127.0.0.1:PORT/ (no database, no user: DATABASE_URL's are
+#      used, whichever database that names). Django's settings read it
 #      (config/settings/base.py), and the database router sends stale-tolerant reads there (ops.platform.replica).
 #
 # PostgreSQL docs: "Hot Standby" (27.4), "Replication Slots" (27.2.6), pg_basebackup. `REPLICA=drop` removes the
@@ -55,10 +56,10 @@ set_env_url() {
     fi
 }
 
+# No database name and no user: the app reads DATABASE_URL's database, as DATABASE_URL's role, on the standby
+# (config/settings/base.py), whichever database DATABASE_URL names later.
 replica_url() {
-    local auth="$DB_USER"
-    if [ -n "$DB_PASSWORD" ]; then auth="$DB_USER:$DB_PASSWORD"; fi
-    printf 'postgres://%s@127.0.0.1:%s/%s' "$auth" "$REPLICA_PORT" "$DB_NAME"
+    printf 'postgres://127.0.0.1:%s/' "$REPLICA_PORT"
 }
 
 drop_slot() {

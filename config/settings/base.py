@@ -140,6 +140,11 @@ DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    # A URL without a database name or user (as `make replica` writes it: postgres://127.0.0.1:5433/) reads the
+    # database and role of DATABASE_URL, whichever that is: the standby holds every database of the primary.
+    for _key in ("NAME", "USER", "PASSWORD"):
+        if not DATABASES["replica"].get(_key):
+            DATABASES["replica"][_key] = DATABASES["default"][_key]
     # A replica that does not answer within 2 s is treated as down, and the reads go to the primary.
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
     # In tests the alias reads the test database (same name) on the standby: only what the primary committed

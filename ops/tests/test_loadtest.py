@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -68,9 +69,12 @@ def test_setup_makes_three_least_privilege_users_and_a_sample_of_the_newest_mont
     import datetime as dt
 
     _groups()
-    old = ClaimFactory(service_date_from=dt.date(2024, 1, 10), service_date_to=dt.date(2024, 1, 10))
+    # Months the test database has partitions for (conftest.TEST_MONTHS_BACK): no partition is made here.
+    this_month = dt.date.today().replace(day=1)
+    older, newer = this_month - relativedelta(months=3), this_month - relativedelta(months=1)
+    old = ClaimFactory(service_date_from=older, service_date_to=older)
     new = [
-        ClaimFactory(service_date_from=dt.date(2024, 3, d), service_date_to=dt.date(2024, 3, d))
+        ClaimFactory(service_date_from=newer.replace(day=d), service_date_to=newer.replace(day=d))
         for d in (2, 9)
     ]
     monkeypatch.setenv("LOADTEST_PASSWORD", "a-run-password")
@@ -102,7 +106,8 @@ def test_the_mix_runs_against_a_live_server_without_an_error(
 
     _groups()
     for d in (3, 4, 5):
-        ClaimFactory(service_date_from=dt.date(2025, 6, d), service_date_to=dt.date(2025, 6, d))
+        day = dt.date.today().replace(day=1) - relativedelta(months=2, days=-d)
+        ClaimFactory(service_date_from=day, service_date_to=day)
     monkeypatch.setenv("LOADTEST_PASSWORD", "a-run-password")
     call_command("loadtest_setup", "--sample", str(tmp_path / "sample.json"))
     env = {
