@@ -80,8 +80,8 @@ serve: venv ## run web, Celery worker and beat together (honcho, Procfile); web 
 loadtest: venv ## locust's examiners, analysts and ops against gunicorn on this database (LOADTEST_USERS, LOADTEST_TIME); report in var/loadtest/
 	@bash scripts/loadtest.sh
 
-serve-web: venv ## the web process alone under gunicorn, as production serves it (config/gunicorn.py; SERVE_ADDR)
-	$(BIN)/gunicorn -c config/gunicorn.py config.wsgi
+serve-web: venv ## the web process alone under gunicorn, as production serves it (ops/serving.py; SERVE_ADDR)
+	$(BIN)/gunicorn -c ops/serving.py config.wsgi
 
 lint: venv ## ruff check, ruff format --check, and the layer contracts (lint-imports, pyproject.toml)
 	$(BIN)/ruff check .

@@ -156,3 +156,18 @@ psql_at() {
     if [ -n "$DB_HOST" ]; then args+=(-h "$DB_HOST"); fi
     PGCONNECT_TIMEOUT=5 psql "${args[@]}" "$@"
 }
+
+# find_pg_cluster FIELD VALUE: CL_VER CL_NAME CL_PORT CL_STATUS of the Debian cluster (pg_lsclusters) whose FIELD,
+# "name" or "port", is VALUE; returns 1 when there is none.
+find_pg_cluster() {
+    CL_VER="" CL_NAME="" CL_PORT="" CL_STATUS=""
+    have pg_lsclusters || return 1
+    local ver name port status rest
+    while read -r ver name port status rest; do
+        if { [ "$1" = name ] && [ "$name" = "$2" ]; } || { [ "$1" = port ] && [ "$port" = "$2" ]; }; then
+            CL_VER="$ver" CL_NAME="$name" CL_PORT="$port" CL_STATUS="$status"
+            return 0
+        fi
+    done < <(pg_lsclusters -h 2>/dev/null)
+    return 1
+}

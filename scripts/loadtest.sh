@@ -6,7 +6,7 @@
 #   LOADTEST_TIME    how long each step runs once all its users are in (locust --run-time; default 60s)
 #   LOADTEST_ADDR    where gunicorn listens (default 127.0.0.1:8010, so `make serve` on 8000 may run beside)
 #   GUNICORN_WORKERS, GUNICORN_THREADS, DATABASE_POOL_MAX_SIZE, DATABASE_REPLICA_READS: the serving set-up
-#     measured (config/gunicorn.py, README "Serving")
+#     measured (ops/serving.py, README "Serving")
 #
 # The users sign in with a password drawn for this run (never printed); the server runs with DEBUG off and
 # OTP_REQUIRED=False (locustfile.py says why). Ctrl-C stops locust and gunicorn.
@@ -28,7 +28,7 @@ manage loadtest_setup --sample "$LOADTEST_SAMPLE"
 claims="$(manage shell -v 0 -c 'from claims.models import Claim; print(Claim.objects.count())' 2>/dev/null || echo "?")"
 
 export DJANGO_SETTINGS_MODULE=config.settings.dev DJANGO_DEBUG=False OTP_REQUIRED=False SERVE_ADDR="$ADDR"
-"$VENV/bin/gunicorn" -c config/gunicorn.py config.wsgi >"$RUN/gunicorn.log" 2>&1 &
+"$VENV/bin/gunicorn" -c ops/serving.py config.wsgi >"$RUN/gunicorn.log" 2>&1 &
 GUNICORN_PID=$!
 trap 'kill "$GUNICORN_PID" 2>/dev/null || true; wait "$GUNICORN_PID" 2>/dev/null || true' EXIT
 for ((i = 0; i < 60; i++)); do

@@ -30,19 +30,6 @@ db_is_local || die "replica: DATABASE_URL's server ($DB_WHERE) is not on this ma
 admin_sql() { PGCONNECT_TIMEOUT=5 psql -X -w -q -A -t -v ON_ERROR_STOP=1 -h "$ADMIN_HOST" -p "$ADMIN_PORT" -U "$ADMIN_USER" -d postgres "$@"; }
 replica_sql() { PGCONNECT_TIMEOUT=5 psql -X -w -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$REPLICA_PORT" -U "$ADMIN_USER" -d postgres "$@"; }
 
-# replica_cluster: REP_VER REP_STATUS of the Debian cluster named REPLICA_NAME (empty when there is none).
-replica_cluster() {
-    REP_VER="" REP_STATUS="" REP_PORT=""
-    local ver name port status rest
-    while read -r ver name port status rest; do
-        if [ "$name" = "$REPLICA_NAME" ]; then
-            REP_VER="$ver" REP_PORT="$port" REP_STATUS="$status"
-            return 0
-        fi
-    done < <(pg_lsclusters -h 2>/dev/null)
-    return 1
-}
-
 # The .env line the app reads; rewritten, never duplicated.
 set_env_url() {
     local url="$1"
@@ -88,10 +75,10 @@ write_conf() {
 }
 
 if [ "${REPLICA:-}" = drop ]; then
-    if replica_cluster; then
-        need_root "dropping the replica cluster" "pg_dropcluster --stop $REP_VER $REPLICA_NAME"
-        log "replica: pg_dropcluster --stop $REP_VER $REPLICA_NAME"
-        pg_dropcluster --stop "$REP_VER" "$REPLICA_NAME"
+    if find_pg_cluster name "$REPLICA_NAME"; then
+        need_root "dropping the replica cluster" "pg_dropcluster --stop $CL_VER $REPLICA_NAME"
+        log "replica: pg_dropcluster --stop $CL_VER $REPLICA_NAME"
+        pg_dropcluster --stop "$CL_VER" "$REPLICA_NAME"
     fi
     drop_slot
     set_env_url ""
@@ -116,25 +103,25 @@ fi
 PRIMARY_ID="$(admin_sql -c "SELECT system_identifier FROM pg_control_system()")"
 
 # 2. The standby. A running one of this primary is kept; anything else on that name is made anew.
-if replica_cluster; then
-    if [[ "$REP_STATUS" != online* ]]; then
-        need_root "starting the replica" "pg_ctlcluster --skip-systemctl-redirect $REP_VER $REPLICA_NAME start"
-        log "replica: pg_ctlcluster $REP_VER $REPLICA_NAME start"
-        pg_ctlcluster --skip-systemctl-redirect "$REP_VER" "$REPLICA_NAME" start || true
+if find_pg_cluster name "$REPLICA_NAME"; then
+    if [[ "$CL_STATUS" != online* ]]; then
+        need_root "starting the replica" "pg_ctlcluster --skip-systemctl-redirect $CL_VER $REPLICA_NAME start"
+        log "replica: pg_ctlcluster $CL_VER $REPLICA_NAME start"
+        pg_ctlcluster --skip-systemctl-redirect "$CL_VER" "$REPLICA_NAME" start || true
     fi
     state="$(replica_sql -c "SELECT pg_is_in_recovery()::text || ' ' || system_identifier FROM pg_control_system()" 2>/dev/null || true)"
-    if [ "$REP_PORT" = "$REPLICA_PORT" ] && [ "$state" = "true $PRIMARY_ID" ]; then
-        log "replica: $REP_VER/$REPLICA_NAME on port $REPLICA_PORT is a hot standby of $DB_WHERE already"
-        if write_conf "/etc/postgresql/$REP_VER/$REPLICA_NAME/conf.d/90-claims-replica.conf"; then
+    if [ "$CL_PORT" = "$REPLICA_PORT" ] && [ "$state" = "true $PRIMARY_ID" ]; then
+        log "replica: $CL_VER/$REPLICA_NAME on port $REPLICA_PORT is a hot standby of $DB_WHERE already"
+        if write_conf "/etc/postgresql/$CL_VER/$REPLICA_NAME/conf.d/90-claims-replica.conf"; then
             replica_sql -c "SELECT pg_reload_conf()" >/dev/null
             log "replica: settings reloaded"
         fi
         set_env_url "$(replica_url)"
         exit 0
     fi
-    need_root "replacing the replica cluster" "pg_dropcluster --stop $REP_VER $REPLICA_NAME"
-    log "replica: $REP_VER/$REPLICA_NAME is not a running standby of $DB_WHERE (${state:-no answer}): made anew"
-    pg_dropcluster --stop "$REP_VER" "$REPLICA_NAME"
+    need_root "replacing the replica cluster" "pg_dropcluster --stop $CL_VER $REPLICA_NAME"
+    log "replica: $CL_VER/$REPLICA_NAME is not a running standby of $DB_WHERE (${state:-no answer}): made anew"
+    pg_dropcluster --stop "$CL_VER" "$REPLICA_NAME"
 fi
 
 VER="$(admin_sql -c "SELECT current_setting('server_version_num')::int / 10000")"

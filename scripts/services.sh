@@ -35,18 +35,7 @@ pg_server_installed() {
 }
 
 # find_cluster: CL_VER, CL_NAME, CL_STATUS of the Debian cluster that listens on DATABASE_URL's port.
-find_cluster() {
-    CL_VER="" CL_NAME="" CL_STATUS=""
-    have pg_lsclusters || return 1
-    local ver name port status rest
-    while read -r ver name port status rest; do
-        if [ "$port" = "$DB_PORT" ]; then
-            CL_VER="$ver" CL_NAME="$name" CL_STATUS="$status"
-            return 0
-        fi
-    done < <(pg_lsclusters -h 2>/dev/null)
-    return 1
-}
+find_cluster() { find_pg_cluster port "$DB_PORT"; }
 
 pg_ctl_cmd() { printf 'pg_ctlcluster --skip-systemctl-redirect %s %s %s' "$CL_VER" "$CL_NAME" "$1"; }
 

@@ -83,7 +83,11 @@ def test_setup_makes_three_least_privilege_users_and_a_sample_of_the_newest_mont
     assert sorted(sample["claim_ids"]) == sorted(c.id for c in new)
     assert old.id not in sample["claim_ids"]
     assert sorted(sample["claim_numbers"]) == sorted(c.claim_number for c in new)
-    assert "/analytics/" in sample["analytics_pages"]
+    assert {"/analytics/", "/analytics/providers/", "/analytics/report/csv/"} <= set(
+        sample["analytics_pages"]
+    )
+    assert "/analytics/report/pdf/" not in sample["analytics_pages"]
+    assert len(sample["analytics_api"]) == 9 and all("/api/" in u for u in sample["analytics_api"])
 
     users = {u.username: u for u in get_user_model().objects.filter(username__startswith="loadtest-")}
     assert set(users) == {"loadtest-examiner", "loadtest-analyst", "loadtest-ops"}

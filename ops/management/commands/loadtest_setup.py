@@ -22,22 +22,22 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
+from analytics.urls import urlpatterns as analytics_urlpatterns
 from claims.models import Claim
 
 EXAMINERS = "claims examiners"
 ANALYSTS = "analysts"
-ANALYTICS_PAGES = ("overview", "icd10", "plans", "providers", "flow", "failed", "report")
-ANALYTICS_API = (
-    "api-overview-daily",
-    "api-icd10-breakdown",
-    "api-icd10-monthly",
-    "api-plans",
-    "api-providers-top",
-    "api-flow-sankey",
-    "api-failed-monthly",
-    "api-failed-carc",
-    "api-report-plans",
-)
+# The analysts open every analytics URL there is (analytics/urls.py): a new page joins the load test unasked.
+# The PDF export is left out: reportlab's rendering is a batch job's cost, not a page's.
+EXCLUDED_URLS = frozenset({"report-pdf"})
+
+
+def analytics_urls() -> tuple[list[str], list[str]]:
+    """(the pages and the CSV export, the JSON endpoints) of analytics/urls.py, as paths."""
+    names = [p.name for p in analytics_urlpatterns if p.name and p.name not in EXCLUDED_URLS]
+    pages = [reverse(f"analytics:{n}") for n in names if not n.startswith("api-")]
+    api = [reverse(f"analytics:{n}") for n in names if n.startswith("api-")]
+    return pages, api
 
 
 class Command(BaseCommand):
@@ -71,11 +71,12 @@ class Command(BaseCommand):
             .order_by("-id")
             .values_list("id", "claim_number")[: options["claims"]]
         )
+        pages, api = analytics_urls()
         sample = {
             "claim_ids": [r[0] for r in rows],
             "claim_numbers": [r[1] for r in rows],
-            "analytics_pages": [reverse(f"analytics:{name}") for name in ANALYTICS_PAGES],
-            "analytics_api": [reverse(f"analytics:{name}") for name in ANALYTICS_API],
+            "analytics_pages": pages,
+            "analytics_api": api,
         }
         path: Path = options["sample"]
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,7 @@
-"""gunicorn's settings for serving the platform in production (`scripts/gunicorn.sh`, `make loadtest`).
+"""gunicorn's settings for serving the platform in production: `gunicorn -c ops/serving.py config.wsgi`
+(`make serve-web`, `make loadtest`).
+
+In ops, not config: it warms the claims app's ICD-10-CM titles, and config is the floor below every app.
 
 Threads, not only processes: a request spends much of its time waiting on PostgreSQL, and a thread that waits
 gives the other threads the GIL. 2 processes x 4 threads suits these 2-core machines (README "Serving": the
