@@ -108,6 +108,8 @@ def test_analytics_reads_go_to_the_replica_and_the_sign_in_to_the_primary(replic
     assert "Replicated Plan" in response.content.decode()
     assert _sql_on(on_replica, "members_healthplan"), "the report's plan list was not read on the replica"
     assert not _sql_on(on_primary, "members_healthplan")
+    # "Data as of" is the replica's: the refresh log it shows is read where the page's data is.
+    assert _sql_on(on_replica, "analytics_refreshlog") and not _sql_on(on_primary, "analytics_refreshlog")
     # The session and the user, which the sign-in wrote a moment ago, are read on the primary.
     assert _sql_on(on_primary, "django_session") and not _sql_on(on_replica, "django_session")
     assert _sql_on(on_primary, "auth_user") and not _sql_on(on_replica, "auth_user")
