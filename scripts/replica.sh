@@ -112,6 +112,11 @@ if find_pg_cluster name "$REPLICA_NAME"; then
     state="$(replica_sql -c "SELECT pg_is_in_recovery()::text || ' ' || system_identifier FROM pg_control_system()" 2>/dev/null || true)"
     if [ "$CL_PORT" = "$REPLICA_PORT" ] && [ "$state" = "true $PRIMARY_ID" ]; then
         log "replica: $CL_VER/$REPLICA_NAME on port $REPLICA_PORT is a hot standby of $DB_WHERE already"
+        # A test run that stopped mid-way can leave WAL replay paused (tests/test_replica.py pauses it).
+        if [ "$(replica_sql -c "SELECT pg_is_wal_replay_paused()")" = t ]; then
+            replica_sql -c "SELECT pg_wal_replay_resume()" >/dev/null
+            log "replica: WAL replay was paused: resumed"
+        fi
         if write_conf "/etc/postgresql/$CL_VER/$REPLICA_NAME/conf.d/90-claims-replica.conf"; then
             replica_sql -c "SELECT pg_reload_conf()" >/dev/null
             log "replica: settings reloaded"
