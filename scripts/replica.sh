@@ -30,14 +30,14 @@ db_is_local || die "replica: DATABASE_URL's server ($DB_WHERE) is not on this ma
 admin_sql() { PGCONNECT_TIMEOUT=5 psql -X -w -q -A -t -v ON_ERROR_STOP=1 -h "$ADMIN_HOST" -p "$ADMIN_PORT" -U "$ADMIN_USER" -d postgres "$@"; }
 replica_sql() { PGCONNECT_TIMEOUT=5 psql -X -w -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$REPLICA_PORT" -U "$ADMIN_USER" -d postgres "$@"; }
 
-# The .env line the app reads; rewritten, never duplicated.
+# The .env line the app reads; rewritten, never duplicated. The URL carries no credentials (replica_url).
 set_env_url() {
     local url="$1"
     touch .env
     sed -i '/^DATABASE_REPLICA_URL=/d' .env
     if [ -n "$url" ]; then
         printf 'DATABASE_REPLICA_URL=%s\n' "$url" >>.env
-        log "replica: .env: DATABASE_REPLICA_URL=$(sed -E 's#://([^:/@]*):[^@]*@#://\1:***@#' <<<"$url")"
+        log "replica: .env: DATABASE_REPLICA_URL=$url"
     else
         log "replica: .env: DATABASE_REPLICA_URL removed"
     fi

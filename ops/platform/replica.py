@@ -181,7 +181,12 @@ def _check(now: float) -> ReplicaState:
         return ReplicaState(False, None, "unreachable", f"replica unreachable ({type(exc).__name__})", now)
     if not in_recovery:
         return ReplicaState(False, None, "not_in_recovery", "the replica alias is not a standby", now)
-    lag = 0.0 if caught_up else max(0.0, float(age)) if age is not None else float("inf")
+    if caught_up:
+        lag = 0.0
+    elif age is None:  # nothing replayed since the standby started: no age to give, so unbounded
+        lag = float("inf")
+    else:
+        lag = max(0.0, float(age))
     if lag > limit:
         return ReplicaState(False, lag, "lag", f"replay lag {lag:.1f} s > {limit:g} s", now)
     return ReplicaState(True, lag, "", "", now)
