@@ -1,6 +1,7 @@
 """JSON endpoints, one per chart, under /analytics/api/ (same access rule and parameters as the pages).
 
-Every answer carries ``data_as_of`` (ISO 8601, UTC, or null). Number formats (analytics.formatting): money is
+Each answer is cached in Redis until a view it reads refreshes (analytics/cache.py). Every answer carries
+``data_as_of`` (ISO 8601, UTC, or null). Number formats (analytics.formatting): money is
 a string with exactly two decimals ("1234.50"), rates are fractions 0..1 with 4 decimals, counts integers,
 times seconds. ECharts draws them after ``Number()``.
 """
@@ -19,6 +20,7 @@ from django.utils.http import urlencode
 from analytics import formatting as fmt
 from analytics import selectors
 from analytics.access import analyst_required
+from analytics.cache import cached_json
 from analytics.forms import (
     Icd10Form,
     MonthRangeForm,
@@ -72,6 +74,7 @@ def totals_json(t: selectors.Totals) -> dict[str, Any]:
 
 
 @analyst_required
+@cached_json(selectors.OVERVIEW_SOURCES)
 def overview_daily(request: HttpRequest) -> HttpResponse:
     """Claims, billed and paid per service day over both windows, and both windows' KPIs."""
     form = OverviewForm(request.GET)
@@ -120,6 +123,7 @@ def _icd10_rows(request: HttpRequest) -> tuple[Icd10Params, list[selectors.Diagn
 
 
 @analyst_required
+@cached_json(selectors.DIAGNOSIS_SOURCES)
 def icd10_breakdown(request: HttpRequest) -> HttpResponse:
     """The level's chapters, blocks or codes with the most claims, each with the link one level down."""
     found = _icd10_rows(request)
@@ -161,6 +165,7 @@ def icd10_breakdown(request: HttpRequest) -> HttpResponse:
 
 
 @analyst_required
+@cached_json(selectors.DIAGNOSIS_SOURCES)
 def icd10_monthly(request: HttpRequest) -> HttpResponse:
     """Distinct patients per month for the level's items with the most claims."""
     found = _icd10_rows(request)
@@ -187,6 +192,7 @@ def icd10_monthly(request: HttpRequest) -> HttpResponse:
 
 
 @analyst_required
+@cached_json(selectors.PLAN_SOURCES)
 def plans(request: HttpRequest) -> HttpResponse:
     """Per plan, the quarter and the one before."""
     form = QuarterParamForm(request.GET)
@@ -213,6 +219,7 @@ def plans(request: HttpRequest) -> HttpResponse:
 
 
 @analyst_required
+@cached_json(selectors.PROVIDER_SOURCES)
 def top_providers(request: HttpRequest) -> HttpResponse:
     """The month's providers with the most paid."""
     form = ProviderForm(request.GET)
@@ -244,6 +251,7 @@ def top_providers(request: HttpRequest) -> HttpResponse:
 
 
 @analyst_required
+@cached_json(selectors.FLOW_SOURCES)
 def flow_sankey(request: HttpRequest) -> HttpResponse:
     """Status transitions as an acyclic Sankey graph (``selectors.sankey_graph`` says how)."""
     form = MonthRangeForm(request.GET)
@@ -265,6 +273,7 @@ def flow_sankey(request: HttpRequest) -> HttpResponse:
 
 
 @analyst_required
+@cached_json(selectors.FAILED_SOURCES)
 def failed_monthly(request: HttpRequest) -> HttpResponse:
     """Failed claims (files, for rejected files) per month and kind."""
     form = PlanMonthRangeForm(request.GET)
@@ -287,6 +296,7 @@ def failed_monthly(request: HttpRequest) -> HttpResponse:
 
 
 @analyst_required
+@cached_json(selectors.FAILED_SOURCES)
 def failed_carc(request: HttpRequest) -> HttpResponse:
     """Denied claims by CARC over the months."""
     form = PlanMonthRangeForm(request.GET)
@@ -313,6 +323,7 @@ def failed_carc(request: HttpRequest) -> HttpResponse:
 
 
 @analyst_required
+@cached_json(selectors.REPORT_SOURCES)
 def report_plans(request: HttpRequest) -> HttpResponse:
     """The monthly report's per-plan figures and the all-plans row."""
     form = ReportForm(request.GET)

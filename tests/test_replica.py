@@ -6,10 +6,12 @@ write: each test commits (transactional tests) and waits until the standby has r
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -22,7 +24,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from analytics.services.summaries import summaries_rebuild
 from analytics.tests.data import ensure_reference_data, make_user
+from claims.models import Claim
+from claims.tests.factories import ClaimFactory
 from members.models import HealthPlan
 from members.tests.factories import HealthPlanFactory
 from ops.platform import replica
@@ -189,6 +194,60 @@ def test_replay_lag_above_the_limit_sends_reads_to_the_primary(
     state = replica_state(fresh=True)
     assert (state.usable, state.lag_seconds) == (True, 0.0)
     assert _metric("claims_db_replica_usable") == 1
+
+
+def test_one_request_reads_one_database_even_when_the_check_changes_its_mind(
+    replica_on: None, settings: Any
+) -> None:
+    with replica_reads():
+        assert reading_alias() == REPLICA_ALIAS
+        # The next check would send reads to the primary; inside the same replica_reads() the choice holds.
+        settings.DATABASE_REPLICA_MAX_LAG_SECONDS = -1.0
+        replica.forget_state()
+        assert reading_alias() == REPLICA_ALIAS
+        with replica_reads():  # nested: the outer choice
+            assert reading_alias() == REPLICA_ALIAS
+    with replica_reads():
+        assert reading_alias() == "default"
+
+
+def test_a_cached_analytics_answer_follows_what_the_replica_has_replayed(
+    replica_on: None, settings: Any
+) -> None:
+    """The cache's version is the sources' last refresh as the replica shows it: a refresh the standby has not
+    replayed keeps the old answer (which is what the replica holds), and once replayed, the new one is computed.
+    A version bumped on the primary at the refresh's commit would cache the replica's old rows as new."""
+    settings.ANALYTICS_CACHE_SECONDS = 3600
+    settings.CACHES = {
+        **settings.CACHES,
+        "analytics": {**settings.CACHES["analytics"], "KEY_PREFIX": f"test-{time.time_ns()}"},
+    }
+    plan = HealthPlanFactory(name="Cached On The Replica")
+    for _ in range(2):
+        ClaimFactory(health_plan=plan, service_date_from=dt.date(2026, 5, 12), total_charge=Decimal("100.00"))
+    summaries_rebuild(trigger="test")
+    analyst = _analyst()
+    replayed()
+
+    def billed() -> tuple[str, str]:
+        response = analyst.get(reverse("analytics:api-plans"), {"quarter": "2026Q2"})
+        assert response.status_code == 200
+        (row,) = [p for p in response.json()["plans"] if p["plan_id"] == plan.pk]
+        return response["X-Cache"], row["current"]["billed"]
+
+    assert billed() == ("miss", "200.00")
+    with psycopg.connect(_admin_dsn(REPLICA_ALIAS), autocommit=True) as conn:
+        conn.execute("SELECT pg_wal_replay_pause()")
+        try:
+            Claim.objects.filter(health_plan=plan).update(total_charge=Decimal("300.00"))
+            summaries_rebuild(trigger="test")  # committed on the primary, not replayed on the standby
+            assert replica_state(fresh=True).usable
+            assert billed() == ("hit", "200.00")
+        finally:
+            conn.execute("SELECT pg_wal_replay_resume()")
+    replayed()
+    assert billed() == ("miss", "600.00")
+    assert billed() == ("hit", "600.00")
 
 
 def test_an_unreachable_replica_sends_reads_to_the_primary(

@@ -31,6 +31,7 @@ from analytics.selectors.common import (
     latest_day,
     latest_month,
     queue_depth_at,
+    sources_refreshed,
     view_freshness,
 )
 from analytics.selectors.failed import (
@@ -153,6 +154,7 @@ __all__ = [
     "provider_rows",
     "queue_depth_at",
     "sankey_graph",
+    "sources_refreshed",
     "status_transitions",
     "view_freshness",
 ]

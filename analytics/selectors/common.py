@@ -30,12 +30,12 @@ def _rate(part: int, whole: int) -> float | None:
 # -- freshness -----------------------------------------------------------------------------------------------------
 
 
-def view_freshness(views: Iterable[type[models.Model]]) -> dt.datetime | None:
-    """When ``views`` (view or summary-table models) were last brought up to date, for "data as of".
+def sources_refreshed(views: Iterable[type[models.Model]]) -> dict[str, dt.datetime] | None:
+    """Each of ``views``' (view or summary-table models) last successful refresh, ``{db_table: finished_at}``
+    (``RefreshLog.finished_at``, full or incremental); None when one of them has never refreshed, or none given.
 
-    The oldest of their last successful refreshes (``RefreshLog.finished_at``, full or incremental), because a
-    page is only as fresh as the stalest source it reads; None when one of them has never refreshed.
-    One query on the partial index ``refreshlog_fresh_idx``.
+    A refresh writes a new RefreshLog row, so this dict changes exactly when what the views hold may have:
+    ``analytics.cache`` keys its answers on it. One query on the partial index ``refreshlog_fresh_idx``.
     """
     names = {view._meta.db_table for view in views}
     if not names:
@@ -49,7 +49,17 @@ def view_freshness(views: Iterable[type[models.Model]]) -> dt.datetime | None:
     )
     if names - last.keys():
         return None
-    return min(last.values())
+    return last
+
+
+def view_freshness(views: Iterable[type[models.Model]]) -> dt.datetime | None:
+    """When ``views`` (view or summary-table models) were last brought up to date, for "data as of".
+
+    The oldest of their last successful refreshes (``sources_refreshed``), because a page is only as fresh as
+    the stalest source it reads; None when one of them has never refreshed.
+    """
+    last = sources_refreshed(views)
+    return min(last.values()) if last else None
 
 
 # -- shared shapes -------------------------------------------------------------------------------------------------

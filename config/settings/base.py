@@ -266,6 +266,21 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
+# "analytics": the analytics JSON answers (analytics/cache.py), in Redis so every web process shares them and a
+# refresh invalidates them for all. Seconds an answer is kept; 0 switches the cache off. A refresh makes a new
+# key anyway, so this bounds only how long superseded answers take space.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "analytics": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "claims",
+        "TIMEOUT": None,
+        # A Redis that does not answer in 1 s is treated as away (analytics/cache.py computes uncached).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    },
+}
+ANALYTICS_CACHE_SECONDS = env.int("ANALYTICS_CACHE_SECONDS", default=3600)
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TIMEZONE = "UTC"

@@ -15,3 +15,6 @@ OTP_REQUIRED = False
 # Reads stay on the primary, where each test's own rows are (its transaction): ops/tests/test_replica.py
 # switches the replica's reads on where it tests them, on a real standby (`make replica`).
 DATABASE_REPLICA_READS = False
+# Answers are computed each time, so a test that changes a summary sees the change: analytics/tests/test_cache.py
+# switches the Redis cache on where it tests it.
+ANALYTICS_CACHE_SECONDS = 0

@@ -10,7 +10,8 @@ Each signs in once through the admin's login form (the load test's server runs w
 TOTP code per simulated user would measure pyotp, not the platform). Claim ids and numbers come from
 ``LOADTEST_SAMPLE`` (JSON written by ``manage.py loadtest_setup``), so no page is a 404. Every response time is
 also written, by group ("admin", "analytics", "ops"), to ``LOADTEST_TIMINGS`` (JSON lines) when the run stops:
-ops/loadtest/report.py computes each group's p95 from every sample, not from per-URL percentiles.
+ops/loadtest/report.py computes each group's p95 from every sample, not from per-URL percentiles. With them go
+the analytics JSON answers counted by their ``X-Cache`` header (hit, miss, bypass), for the cache's hit rate.
 
 No member data is sent: searches are by claim number, pages by id.
 """
@@ -31,14 +32,20 @@ PASSWORD = os.environ["LOADTEST_PASSWORD"]
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _timings: dict[str, list[float]] = defaultdict(list)
 _errors: dict[str, int] = defaultdict(int)
+# The analytics JSON answers by their X-Cache header (analytics/cache.py: hit, miss, bypass): the hit rate.
+_cache: dict[str, int] = defaultdict(int)
 
 
 @events.request.add_listener
-def _record(name: str, response_time: float, exception: BaseException | None, **_: Any) -> None:
+def _record(
+    name: str, response_time: float, exception: BaseException | None, response: Any = None, **_: Any
+) -> None:
     group = name.split(":", 1)[0]
     _timings[group].append(response_time)
     if exception is not None:
         _errors[group] += 1
+    if group == "analytics" and "/api/" in name and response is not None:
+        _cache[response.headers.get("X-Cache", "none")] += 1
 
 
 @events.spawning_complete.add_listener
@@ -46,6 +53,7 @@ def _reset(**_: Any) -> None:
     # Sign-ins (a password hash each) and the ramp are not the steady state: count from here, as --reset-stats.
     _timings.clear()
     _errors.clear()
+    _cache.clear()
 
 
 @events.test_stop.add_listener
@@ -54,7 +62,7 @@ def _write(**_: Any) -> None:
     if not path:
         return
     with open(path, "w", encoding="utf-8") as out:
-        json.dump({"timings_ms": _timings, "errors": _errors}, out)
+        json.dump({"timings_ms": _timings, "errors": _errors, "analytics_cache": _cache}, out)
 
 
 class _SignedIn(HttpUser):

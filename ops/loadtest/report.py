@@ -42,6 +42,13 @@ class Step:
     worst: dict[str, float]
     errors: dict[str, int]
     rps: float
+    cache: dict[str, int]  # analytics JSON answers by X-Cache: hit, miss, bypass
+
+    @property
+    def hit_rate(self) -> float:
+        """Cache hits over all analytics JSON answers, 0..1; NaN when none was counted."""
+        total = sum(self.cache.values())
+        return self.cache.get("hit", 0) / total if total else math.nan
 
     @property
     def held(self) -> bool:
@@ -69,6 +76,7 @@ def read_step(run: Path, users: int) -> Step:
         worst={g: max(timings.get(g, []), default=math.nan) for g in GROUPS},
         errors={g: int(errors.get(g, 0)) for g in GROUPS},
         rps=rps,
+        cache={k: int(v) for k, v in data.get("analytics_cache", {}).items()},
     )
 
 
@@ -89,7 +97,11 @@ def render(run: Path, steps: list[Step], header: str = "") -> str:
                 f"{step.worst[g]:.0f} | {step.errors[g]} | {'' if target is None else f'{target:.0f}'} | {met} |"
             )
     lines.append("")
-    lines += [f"- {s.users} users: {s.rps:.1f} requests/s, {'held' if s.held else 'NOT held'}" for s in steps]
+    lines += [
+        f"- {s.users} users: {s.rps:.1f} requests/s, {'held' if s.held else 'NOT held'}; analytics JSON cache: "
+        f"{s.cache.get('hit', 0)} hits of {sum(s.cache.values())} answers ({s.hit_rate:.1%})"
+        for s in steps
+    ]
     held = [s.users for s in steps if s.held]
     lines.append(f"- most users held among the steps run: {max(held) if held else 'none'}")
     return "\n".join(lines) + "\n"

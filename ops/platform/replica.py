@@ -47,6 +47,10 @@ REPLICA_ALIAS = "replica"
 REPLICA_APPS = frozenset({"analytics", "claims", "members", "providers"})
 
 _stale_ok: ContextVar[bool] = ContextVar("replica_reads", default=False)
+# The alias the first read inside the outermost replica_reads() chose, kept for the rest of it: one request reads
+# one database, so a version read with the data (analytics.cache) describes that data, and a check that flips
+# mid-request cannot mix a lagging standby's rows with the primary's.
+_pinned: ContextVar[list[str] | None] = ContextVar("replica_pinned", default=None)
 
 LAG = Gauge(
     "claims_db_replica_lag_seconds",
@@ -105,12 +109,17 @@ def configured() -> bool:
 def replica_reads() -> Iterator[None]:
     """Mark the reads inside as tolerating replay lag up to ``DATABASE_REPLICA_MAX_LAG_SECONDS``.
 
-    A decorator too (``@replica_reads()``): each call enters it anew. Nested uses are fine.
+    The first such read decides the alias (replica or primary) for every later one inside (outside a
+    transaction), so all of them see one database at one moment of replay. A decorator too
+    (``@replica_reads()``): each call enters it anew. Nested uses keep the outer one's choice.
     """
     token = _stale_ok.set(True)
+    pin = _pinned.set([]) if _pinned.get() is None else None
     try:
         yield
     finally:
+        if pin is not None:
+            _pinned.reset(pin)
         _stale_ok.reset(token)
 
 
@@ -121,7 +130,13 @@ def reading_alias(*, stale_ok: bool = False) -> str:
         return DEFAULT_DB_ALIAS
     if connections[DEFAULT_DB_ALIAS].in_atomic_block:
         return DEFAULT_DB_ALIAS
-    return REPLICA_ALIAS if replica_state().usable else DEFAULT_DB_ALIAS
+    pinned = _pinned.get()
+    if pinned:
+        return pinned[0]
+    alias = REPLICA_ALIAS if replica_state().usable else DEFAULT_DB_ALIAS
+    if pinned is not None:  # inside replica_reads(): the first read's choice holds until it ends
+        pinned.append(alias)
+    return alias
 
 
 _LAG_SQL = (

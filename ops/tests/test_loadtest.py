@@ -45,6 +45,7 @@ def _write_step(
     data = {
         "timings_ms": {"admin": admin, "analytics": analytics, "ops": [10.0]},
         "errors": {"admin": errors},
+        "analytics_cache": {"hit": 3, "miss": 1},
     }
     (run / f"timings-{users}.json").write_text(json.dumps(data), encoding="utf-8")
 
@@ -60,6 +61,7 @@ def test_a_step_is_held_only_with_every_target_met_and_no_error(tmp_path: Path) 
     text = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "most users held among the steps run: 50" in text
     assert "| 100 | admin | 100 | 100 | 900 | 900 | 0 | 500 | NO |" in text
+    assert "analytics JSON cache: 3 hits of 4 answers (75.0%)" in text
 
 
 @pytest.mark.django_db
@@ -146,3 +148,5 @@ def test_the_mix_runs_against_a_live_server_without_an_error(
     assert all(data["timings_ms"].get(g) for g in ("admin", "analytics", "ops")), {
         g: len(v) for g, v in data["timings_ms"].items()
     }
+    # Every chart's JSON answer is counted by its X-Cache header; the test settings switch the cache off.
+    assert set(data["analytics_cache"]) == {"bypass"} and data["analytics_cache"]["bypass"] > 0
