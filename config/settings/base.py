@@ -162,6 +162,11 @@ DATABASE_ROUTERS = ["ops.platform.replica.ReplicaRouter"]
 # database are created from it, owned by the owner role.
 DATABASE_TEMPLATE = env.str("DATABASE_TEMPLATE", default="claims_template")
 DATABASES["default"]["TEST"] = {"TEMPLATE": DATABASE_TEMPLATE}
+# PostgreSQL's JIT compilation, off for the platform's connections. Measured at 1,000,000 claims: the ops indexes
+# page's catalog query (1 ms of work) spent 1.2 s compiling, as the planner takes a recursive CTE for 55,000 rows
+# (672 real) and passes jit_above_cost; the analytics views' full SELECTs ran 0-500 ms slower with it, never
+# faster (README "Performance"). PostgreSQL docs: "Just-in-Time Compilation (JIT)", 32.2 "When to JIT?".
+DATABASE_JIT = env.bool("DATABASE_JIT", default=False)
 for _alias in DATABASES:
     # Parameters travel apart from the statement text (psycopg's server-side binding; Django's
     # OPTIONS["server_side_binding"]): a statement that fails is logged by PostgreSQL (log_min_error_statement)
@@ -171,6 +176,9 @@ for _alias in DATABASES:
     # pgpartition refuses to run (STACK.md).
     DATABASES[_alias]["ENGINE"] = "psqlextra.backend"
     DATABASES[_alias].setdefault("CONN_MAX_AGE", 60)
+    if not DATABASE_JIT:
+        _options = DATABASES[_alias]["OPTIONS"]
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 # Django 5.2's connection pool (psycopg_pool, one per process and alias) for the default and replica aliases
 # when DATABASE_POOL_MAX_SIZE > 0: the web server's threads share at most that many connections per process
 # instead of holding one each (CONN_MAX_AGE). Off by default: one-thread processes (Celery's prefork workers,
