@@ -29,6 +29,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from claims.admin import ClaimAdmin
 from claims.models import Claim, ClaimStatus
 from claims.tests.factories import ClaimFactory, ClaimLineFactory, ClaimStatusHistoryFactory
 from members.models import Member, MemberPII
@@ -208,8 +209,8 @@ def test_claims_list_shows_the_claims_and_an_estimated_count(
     estimate = page.find_element(By.CSS_SELECTOR, "p.paginator .estimated-count")
     assert estimate.text == f"about {estimated_claims:,}"
     assert "Estimated from PostgreSQL table statistics" in (estimate.get_attribute("title") or "")
-    # 100 claims a page: the last page number offered is the estimate's.
-    last_page = math.ceil(estimated_claims / 100)
+    # ClaimAdmin.list_per_page claims a page: the last page number offered is the estimate's.
+    last_page = math.ceil(estimated_claims / ClaimAdmin.list_per_page)
     assert words(page.find_element(By.CSS_SELECTOR, "p.paginator")).endswith(
         f"{last_page - 1} {last_page} about {estimated_claims:,} claims (estimated)"
     )
