@@ -150,3 +150,28 @@ def test_the_mix_runs_against_a_live_server_without_an_error(
     }
     # Every chart's JSON answer is counted by its X-Cache header; the test settings switch the cache off.
     assert set(data["analytics_cache"]) == {"bypass"} and data["analytics_cache"]["bypass"] > 0
+
+
+def test_the_load_tests_server_runs_with_debug_off() -> None:
+    """The settings scripts/loadtest.sh gives gunicorn: DEBUG off (with it on, Django keeps every query)."""
+    (exported,) = [
+        line.removeprefix("export ").split()
+        for line in (ROOT / "scripts/loadtest.sh").read_text(encoding="utf-8").splitlines()
+        if line.startswith("export DJANGO_SETTINGS_MODULE=")
+    ]
+    server_env = dict(item.split("=", 1) for item in exported if not item.startswith("SERVE_ADDR"))
+    assert server_env["DJANGO_SETTINGS_MODULE"] == "config.settings.dev"
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; from django.conf import settings; django.setup(); print(settings.DEBUG)",
+        ],
+        env={**os.environ, **server_env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert shown.stdout.strip() == "False"
