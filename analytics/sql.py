@@ -1,10 +1,12 @@
 """SQL of the analytics aggregates: one SELECT per aggregate, shared by its materialized view and, for the
 day-grain aggregates, by the incremental summary tables.
 
-Each day-grain SELECT has a ``{day_filter}`` placeholder. The materialized view is the SELECT with
-``TRUE`` there (the full refresh, the reference); the incremental path runs the same SELECT with
+Each day-grain SELECT has a ``{day_filter}`` placeholder. The materialized view is the SELECT with ``TRUE``
+there (the full refresh, the reference); the incremental path runs the same SELECT with
 ``c.service_date_from = ANY(%(days)s)`` for only the days a batch touched, which also prunes the claim
-partitions (PostgreSQL docs, "Partition Pruning"). One definition, so the two cannot drift apart.
+partitions (PostgreSQL docs, "Partition Pruning"). One definition, so the two cannot drift apart. The month-grain
+PROVIDER_MONTHLY has a ``{groups}`` placeholder instead, over the provider day rows (no view: its full rebuild is
+its SELECT for every pair).
 
 "Effective" claims exclude those replaced or voided by a later claim (frequency codes 7 and 8): their
 amounts live on in the replacement, or are withdrawn.
@@ -97,6 +99,40 @@ FROM claims_claim c
 WHERE {EFFECTIVE} AND {{day_filter}}
 GROUP BY c.service_date_from, c.billing_provider_id
 """
+
+# Month grain of PROVIDER_DAILY, rolled up from its summary table rather than from the claims: every column is a
+# plain sum, so a (month, provider) row is exactly the sum of its day rows. The day rows it reads must be
+# current: analytics.services.summaries recomputes them first, in the same transaction. ``{groups}`` is the
+# (month, billing_provider_id) pairs to compute: ALL_PROVIDER_MONTHS, or a batch's pairs. Each pair is one range
+# scan of the day rows' (billing_provider_id, day) index (the LATERAL fixes that plan: as a join or semi-join
+# filter the planner read all ~770,000 day rows at 1M claims to recompute a batch's ~5,000 pairs); a pair with
+# no day rows left gives no row.
+PROVIDER_MONTHLY = """
+SELECT k.month, k.billing_provider_id, s.claims, s.approved, s.denied, s.billed, s.paid, s.lines, s.rvus
+FROM {groups} AS k(month, billing_provider_id)
+CROSS JOIN LATERAL (
+    SELECT count(*) AS day_rows,
+           sum(d.claims) AS claims,
+           sum(d.approved) AS approved,
+           sum(d.denied) AS denied,
+           sum(d.billed) AS billed,
+           sum(d.paid) AS paid,
+           sum(d.lines) AS lines,
+           sum(d.rvus) AS rvus
+    FROM analytics_providerdailytotals d
+    WHERE d.billing_provider_id = k.billing_provider_id
+      AND d.day >= k.month AND d.day < (k.month + interval '1 month')::date
+) s
+WHERE s.day_rows > 0
+"""
+ALL_PROVIDER_MONTHS = """(
+    SELECT DISTINCT date_trunc('month', day)::date, billing_provider_id FROM analytics_providerdailytotals
+)"""
+# Every (month, provider) pair of whole months (``month_days``: every day of them).
+SOME_PROVIDER_MONTHS = """(
+    SELECT DISTINCT date_trunc('month', day)::date, billing_provider_id FROM analytics_providerdailytotals
+    WHERE day = ANY(%(month_days)s)
+)"""
 
 REVENUE_MONTHLY = f"""
 SELECT date_trunc('month', c.service_date_from)::date AS month,

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, FloatField, QuerySet, Sum
+from django.db.models import F, FloatField, QuerySet
 from django.db.models.functions import Cast, NullIf
 
-from analytics.models import ProviderDailyTotals
-from analytics.periods import add_months
+from analytics.models import ProviderDailyTotals, ProviderMonthlyTotals
 from providers.models import EntityType
 
-PROVIDER_SOURCES = (ProviderDailyTotals,)
+# The page's figures come from the month grain; its default month (the latest complete one) from the day grain.
+PROVIDER_SOURCES = (ProviderDailyTotals, ProviderMonthlyTotals)
 # The columns a person may sort by, and what each sorts on: only these reach order_by().
 PROVIDER_SORTS: dict[str, str] = {
     "provider": "name_key",
@@ -33,17 +33,19 @@ PROVIDER_DEFAULT_SORT = "-claims"
 def provider_performance(
     *, month: dt.date, sort: str = PROVIDER_DEFAULT_SORT
 ) -> QuerySet[Any, dict[str, Any]]:
-    """One row per billing provider for ``month`` (dicts: provider fields, sums and rates), sorted by ``sort``
-    (a ``PROVIDER_SORTS`` key, "-" for descending), then by provider id so pages never overlap.
+    """One row per billing provider for ``month`` (its first day; dicts: provider fields, sums and rates), sorted
+    by ``sort`` (a ``PROVIDER_SORTS`` key, "-" for descending), then by provider id so pages never overlap.
 
-    Raises KeyError for a sort outside the whitelist. Money in dollars; rates 0..1 of the provider's claims.
+    Reads ``ProviderMonthlyTotals``: one row per provider and month, no aggregation at read time (its
+    covering index gives a month's rows in an index-only scan). Raises KeyError for a sort outside the
+    whitelist. Money in dollars; rates 0..1 of the provider's claims.
     """
     column = PROVIDER_SORTS[sort.removeprefix("-")]
     order = F(column).desc(nulls_last=True) if sort.startswith("-") else F(column).asc(nulls_last=True)
     claims = Cast("claims", FloatField())
     return (
-        ProviderDailyTotals.objects.filter(day__gte=month, day__lt=add_months(month, 1))
-        .values("billing_provider_id")
+        ProviderMonthlyTotals.objects.filter(month=month)
+        .values("billing_provider_id", "claims", "approved", "denied", "billed", "paid", "rvus")
         .annotate(
             npi=F("billing_provider__npi"),
             entity_type=F("billing_provider__entity_type"),
@@ -51,14 +53,6 @@ def provider_performance(
             last_name=F("billing_provider__last_name"),
             first_name=F("billing_provider__first_name"),
             name_key=F("billing_provider__search_name"),
-            claims=Sum("claims"),
-            approved=Sum("approved"),
-            denied=Sum("denied"),
-            billed=Sum("billed"),
-            paid=Sum("paid"),
-            rvus=Sum("rvus"),
-        )
-        .annotate(
             approval_rate=Cast("approved", FloatField()) / NullIf(claims, 0.0),
             denial_rate=Cast("denied", FloatField()) / NullIf(claims, 0.0),
         )
