@@ -338,7 +338,7 @@ class ProviderDailyTotals(models.Model):
         indexes = [
             # One provider's days: the month-grain summary sums a (month, provider) pair's day rows from this
             # index alone (INCLUDE: an index-only scan, where reading the rows themselves cost ~6 random heap
-            # pages per pair; sql.PROVIDER_MONTHLY).
+            # pages per pair; sql.PROVIDER_MONTHLY_PAIRS).
             models.Index(
                 fields=["billing_provider", "day"],
                 include=["claims", "approved", "denied", "billed", "paid", "lines", "rvus"],
@@ -356,8 +356,9 @@ class ProviderMonthlyTotals(models.Model):
 
     Maintained with the day-grain summaries (``analytics.services.summaries``, after ``ProviderDailyTotals`` in
     the same transaction): a batch recomputes the (month, billing provider) pairs it touched from
-    ``analytics.sql.PROVIDER_MONTHLY``, the nightly rebuild every pair. Every column is a plain sum (no distinct
-    counts), so the sums of a month's day rows are exact. Money in dollars, NUMERIC like the day rows.
+    ``analytics.sql.PROVIDER_MONTHLY_PAIRS``, the nightly rebuild every pair (``sql.PROVIDER_MONTHLY``). Every
+    column is a plain sum (no distinct counts), so the sums of a month's day rows are exact. Money in dollars,
+    NUMERIC like the day rows.
     """
 
     month = models.DateField()

@@ -9,8 +9,10 @@ incremental summary refresh after a batch.
 * Summaries, incremental: ``summaries_refresh_batch``, the path the post-ingest task takes, for a 10,000-claim
   batch: the 10,000 most recently received claims (``received_at`` DESC, id DESC: what the latest ingests
   loaded) are assigned to a scratch ``IngestBatch`` inside a transaction that is rolled back afterwards, so the
-  measured refresh recomputes exactly the (day), (day, plan) and (day, provider) groups such a batch touches,
-  and the database is left as it was. Unless told not to, the summary tables are
+  measured refresh recomputes exactly the groups such a batch touches (its days' day and plan rows, its (day,
+  provider) and (month, provider) pairs), and the database is left as it was. The day, plan and
+  provider-day rows come from one statement (``summaries._steps``): its time is in the day table's step, the
+  plan and provider-day tables' steps hold only their DELETEs. Unless told not to, the summary tables are
   vacuumed between the rebuild and the incremental refresh, as autovacuum would have done before the next batch
   arrives: straight after a rebuild every row is dead twice over (delete all, insert all), which would charge
   the incremental refresh for a state production does not stay in.
