@@ -313,12 +313,13 @@ class PlanDailyTotals(models.Model):
         return f"{self.day} plan {self.health_plan_id}: {self.claims} claims"
 
 
-class ProviderDailyTotals(models.Model):
-    """Incrementally maintained twin of ``ProviderDaily``."""
+class _ProviderSums(models.Model):
+    """A billing provider's sums over a period (the subclass says which): claims, approvals, denials, dollars
+    (NUMERIC), lines and RVUs, the columns of ``analytics.sql.PROVIDER_DAILY``."""
 
-    day = models.DateField()
-    # No index of its own: providerdailytotals_prov_idx leads with the provider, and every index here is written
-    # for each of a batch's ~9,000 (day, provider) rows at 1M claims.
+    # No index of its own (db_index=False): the day table's providerdailytotals_prov_idx leads with the provider,
+    # every index is written for each of a batch's ~9,000 (day, provider) rows at 1M claims, and only deleting a
+    # provider reads the month table by provider alone (rare).
     billing_provider = models.ForeignKey(
         "providers.Provider", on_delete=models.CASCADE, related_name="+", db_index=False
     )
@@ -329,6 +330,15 @@ class ProviderDailyTotals(models.Model):
     paid = models.DecimalField(max_digits=16, decimal_places=2)
     lines = models.IntegerField()
     rvus = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        abstract = True
+
+
+class ProviderDailyTotals(_ProviderSums):
+    """Incrementally maintained twin of ``ProviderDaily``."""
+
+    day = models.DateField()
 
     class Meta:
         verbose_name_plural = "provider daily totals"
@@ -350,7 +360,7 @@ class ProviderDailyTotals(models.Model):
         return f"{self.day} provider {self.billing_provider_id}: {self.claims} claims"
 
 
-class ProviderMonthlyTotals(models.Model):
+class ProviderMonthlyTotals(_ProviderSums):
     """Per billing provider and service month (``month`` is its first day): the month's rows of
     ``ProviderDailyTotals`` summed, the table the provider performance page reads.
 
@@ -362,18 +372,6 @@ class ProviderMonthlyTotals(models.Model):
     """
 
     month = models.DateField()
-    # No index of its own (db_index=False): every insert would maintain it, and only deleting a provider reads
-    # the table by provider alone (rare; a scan of a table with one row per provider and month).
-    billing_provider = models.ForeignKey(
-        "providers.Provider", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    claims = models.IntegerField()
-    approved = models.IntegerField()
-    denied = models.IntegerField()
-    billed = models.DecimalField(max_digits=16, decimal_places=2)
-    paid = models.DecimalField(max_digits=16, decimal_places=2)
-    lines = models.IntegerField()
-    rvus = models.DecimalField(max_digits=14, decimal_places=2)
 
     class Meta:
         verbose_name_plural = "provider monthly totals"
