@@ -18,6 +18,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from analytics import cache
 from analytics.tests.data import ensure_reference_data
 from claims.tests.factories import ClaimFactory
 from ops.loadtest import report
@@ -104,6 +105,16 @@ def test_setup_makes_three_least_privilege_users_and_a_sample_of_the_newest_mont
     assert not users["loadtest-examiner"].has_perm("analytics.view_dashboards")
 
 
+def _bypassed() -> float:
+    """Analytics JSON answers this process has served uncached (analytics.cache's counter, every endpoint)."""
+    return sum(
+        sample.value
+        for metric in cache.REQUESTS.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total") and sample.labels.get("result") == "bypass"
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_mix_runs_against_a_live_server_without_an_error(
     tmp_path: Path, live_server: Any, monkeypatch: pytest.MonkeyPatch
@@ -116,6 +127,7 @@ def test_the_mix_runs_against_a_live_server_without_an_error(
         ClaimFactory(service_date_from=day, service_date_to=day)
     monkeypatch.setenv("LOADTEST_PASSWORD", "a-run-password")
     call_command("loadtest_setup", "--sample", str(tmp_path / "sample.json"))
+    bypassed_before = _bypassed()
     env = {
         **os.environ,
         "LOADTEST_PASSWORD": "a-run-password",
@@ -148,8 +160,12 @@ def test_the_mix_runs_against_a_live_server_without_an_error(
     assert all(data["timings_ms"].get(g) for g in ("admin", "analytics", "ops")), {
         g: len(v) for g, v in data["timings_ms"].items()
     }
-    # Every chart's JSON answer is counted by its X-Cache header; the test settings switch the cache off.
-    assert set(data["analytics_cache"]) == {"bypass"} and data["analytics_cache"]["bypass"] > 0
+    # The charts' JSON answers are counted by their X-Cache header ("none" were it missing); the test settings
+    # switch the cache off. An analyst's tasks are drawn at random, so in 8 s there may be no chart at all: the
+    # server's own count (the live server runs in this process) bounds what locust counted after the ramp.
+    served = _bypassed() - bypassed_before
+    assert set(data["analytics_cache"]) <= {"bypass"}, data["analytics_cache"]
+    assert data["analytics_cache"].get("bypass", 0) <= served
 
 
 def test_the_load_tests_server_runs_with_debug_off() -> None:
